@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up .venv from pyproject.toml (once) and starts the console sandbox (no token, no network).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e .
+exec .venv/bin/python -m bot console "$@"
