@@ -1,0 +1,126 @@
+"""Building the Application: settings, services, and every handler registered in one place."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.context import BotContext, Services, Team
+from handlers import candidates, common, dialog, team
+from storage import members
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+# The command menu Telegram shows; /aide lists them all by protocol step.
+COMMANDS = [
+    BotCommand("nouveau", "Enregistrer un candidat"),
+    BotCommand("dossiers", "Liste des candidats"),
+    BotCommand("dossier", "Fiche d'un candidat : /dossier N"),
+    BotCommand("annuler", "Abandonner la saisie en cours"),
+    BotCommand("membres", "L'équipe"),
+    BotCommand("aide", "Les commandes, étape par étape"),
+]
+
+
+def build_application(
+    settings: Settings, *, request: BaseRequest | None = None, clock: Clock | None = None, rate_limiter: bool = True
+) -> Application:
+    """The bot, ready to initialise; ``request`` replaces the network (the in-process fake Bot API)."""
+    builder = (
+        Application.builder()
+        .token(settings.bot_token)
+        .defaults(Defaults(tzinfo=settings.zone, parse_mode=ParseMode.HTML,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .context_types(ContextTypes(context=BotContext))
+        # guided exchanges read and write their state in order: one update at a time
+        .concurrent_updates(False)
+        .post_init(startup)
+        .post_shutdown(shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        base = settings.bot_api_base_url.rstrip("/")
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    if rate_limiter:
+        # keeps under Telegram's limits (30 msg/s, 20 msg/min per group) and retries a 429 after retry_after
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+    app = builder.build()
+    app.bot_data["settings"] = settings
+    app.bot_data["clock"] = clock or Clock()
+    register_handlers(app)
+    return app
+
+
+def register_handlers(app: Application) -> None:
+    """Every handler, in one place. Groups run in order; within a group the first match wins."""
+    # -1: the gate — drops repeated updates and anyone outside the team, identifies the member
+    app.add_handler(TypeHandler(Update, common.gate), group=-1)
+
+    # 0: what users ask for
+    app.add_handler(ChatMemberHandler(common.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(CommandHandler("start", common.start, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("aide", common.help_command))
+    app.add_handler(CommandHandler("help", common.help_command))
+    app.add_handler(CommandHandler("moi", common.whoami))
+    # step A: candidates
+    app.add_handler(CommandHandler("nouveau", candidates.new_candidate))
+    app.add_handler(CommandHandler("dossiers", candidates.list_candidates))
+    app.add_handler(CommandHandler("dossier", candidates.show_card))
+    app.add_handler(CallbackQueryHandler(candidates.on_card_button, pattern=r"^c:"))
+    # guided exchanges (new candidate, corrections, interview)
+    app.add_handler(CommandHandler("annuler", dialog.cancel_command))
+    app.add_handler(CallbackQueryHandler(dialog.on_button, pattern=r"^f:"))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, dialog.on_text))
+    # the team
+    app.add_handler(CommandHandler("membres", team.list_members))
+    app.add_handler(CommandHandler("membre_ajouter", team.add_member))
+    app.add_handler(CommandHandler("membre_retirer", team.remove_member))
+    # last in the group: whatever no handler above took
+    app.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))
+    app.add_handler(CallbackQueryHandler(common.unknown_button))
+
+    # 100: after everything — the update is marked handled
+    app.add_handler(TypeHandler(Update, common.mark_processed), group=100)
+
+    app.add_error_handler(common.on_error)
+
+
+async def startup(app: Application) -> None:
+    """Open the database (migrating it), load the team, set the command menu."""
+    settings: Settings = app.bot_data["settings"]
+    clock: Clock = app.bot_data["clock"]
+    db = await Database.open(settings.database_path)
+    await members.seed(db, settings.members())
+    app.bot_data["services"] = Services(settings, db, clock, Team(), datetime.now(clock.now().tzinfo))
+    await team.refresh_team(app)
+    try:
+        await app.bot.set_my_commands(COMMANDS)
+    except TelegramError:
+        log.warning("could not set the command menu")
+
+
+async def shutdown(app: Application) -> None:
+    services: Services | None = app.bot_data.get("services")
+    if services is not None:
+        await services.db.close()

@@ -1,0 +1,28 @@
+"""The bot's idea of now: real time in production, a clock moved by hand in the sandbox and the tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from bot.dates import PARIS
+
+
+class Clock:
+    def now(self) -> datetime:
+        return datetime.now(PARIS)
+
+    def utc_iso(self) -> str:
+        return self.now().astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+class FakeClock(Clock):
+    """Starts at a given instant and moves only when told to."""
+
+    def __init__(self, start: datetime):
+        self._now = start.astimezone(PARIS)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        self._now = (self._now.astimezone(timezone.utc) + delta).astimezone(PARIS)

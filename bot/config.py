@@ -1,0 +1,108 @@
+"""Configuration from the environment or a .env file (every key is documented in .env.example)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.members import Member
+
+ROLES = ("cls", "cpts", "admin")
+
+# How to fix each key, for the message printed when it is missing or malformed.
+HOW_TO_FIX = {
+    "BOT_TOKEN": "le jeton donné par @BotFather, par exemple 123456789:AAE…",
+    "TEAM_CHAT_ID": "l'identifiant du groupe de l'équipe, un nombre négatif comme -1001234567890 "
+                    "(tapez /moi dans le groupe pour le connaître)",
+    "TEAM_MEMBERS": "la liste « id:rôle:Nom » séparée par des « ; », rôle cls, cpts ou admin, "
+                    "par exemple 111111:cls:Claire Martin;222222:cpts:Paul Roche",
+    "ADMIN_IDS": "des identifiants Telegram séparés par des virgules, par exemple 111111,444444",
+    "TIMEZONE": "un fuseau horaire comme Europe/Paris",
+    "DATABASE_PATH": "un chemin de fichier, par exemple data/installation.sqlite3",
+    "BOT_API_BASE_URL": "l'adresse du serveur Bot API, par exemple https://api.telegram.org",
+    "LOG_LEVEL": "DEBUG, INFO, WARNING ou ERROR",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str = Field(min_length=10)
+    team_chat_id: int
+    team_members: Annotated[list[Member], NoDecode] = Field(min_length=1)
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    database_path: Path = Path("data/installation.sqlite3")
+    timezone: str = "Europe/Paris"
+    bot_api_base_url: str = "https://api.telegram.org"
+    log_level: str = "INFO"
+
+    @field_validator("team_members", mode="before")
+    @classmethod
+    def _parse_members(cls, raw: object) -> object:
+        if not isinstance(raw, str):
+            return raw
+        members = []
+        for chunk in filter(None, (c.strip() for c in raw.split(";"))):
+            parts = chunk.split(":", 2)
+            if len(parts) != 3 or not parts[0].strip().lstrip("-").isdigit() or parts[1].strip() not in ROLES:
+                raise ValueError(f"« {chunk} » n'est pas de la forme id:rôle:Nom")
+            user_id, role, name = int(parts[0]), parts[1].strip(), parts[2].strip()
+            members.append(Member(user_id, role, name or str(user_id), role == "admin"))
+        return members
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_ids(cls, raw: object) -> object:
+        if isinstance(raw, str):
+            return [int(p) for p in raw.replace(";", ",").split(",") if p.strip()]
+        return raw
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"fuseau horaire inconnu : {value}") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("niveau inconnu")
+        return value.upper()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def members(self) -> list[Member]:
+        """The configured team, admins flagged."""
+        admins = set(self.admin_ids)
+        return [Member(m.user_id, m.role, m.name, m.is_admin or m.user_id in admins) for m in self.team_members]
+
+
+def explain(error: ValidationError) -> str:
+    """A French report naming each bad key and how to fix it."""
+    lines = ["Configuration incorrecte (fichier .env ou variables d'environnement) :"]
+    for item in error.errors():
+        key = str(item["loc"][0]).upper() if item["loc"] else "?"
+        problem = "manquant" if item["type"] == "missing" else item["msg"].removeprefix("Value error, ")
+        lines.append(f"  - {key} : {problem}. Attendu : {HOW_TO_FIX.get(key, 'voir .env.example')}.")
+    lines.append("Voir .env.example pour la liste des réglages.")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, or stop with exit code 2 and a French message naming the key to fix."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        print(explain(err), file=sys.stderr)
+        raise SystemExit(2) from err

@@ -1,0 +1,167 @@
+"""The real Application on the fake Bot API, with a ready-made team and a clock moved by hand.
+
+The console, the end-to-end tests and the benchmarks all drive the bot through this one class.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application, shutdown, startup
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.dates import PARIS, normalise
+from bot.fakeapi import FakeBotAPI, Sent
+
+TEAM_CHAT_ID = -1001000000001
+
+
+@dataclass(frozen=True)
+class Person:
+    key: str
+    user_id: int
+    first_name: str
+    role: str | None  # cls, cpts, admin; None for someone outside the team
+
+
+TEAM = {
+    "cls": Person("cls", 1001, "Claire", "cls"),
+    "cpts1": Person("cpts1", 1002, "Paul", "cpts"),
+    "cpts2": Person("cpts2", 1003, "Anne", "cpts"),
+    "admin": Person("admin", 1004, "Alex", "admin"),
+}
+FULL_NAMES = {"cls": "Claire Martin", "cpts1": "Paul Roche", "cpts2": "Anne Vidal", "admin": "Alex Bernard"}
+
+
+def sandbox_settings(db_path: str | Path) -> Settings:
+    members = ";".join(f"{p.user_id}:{p.role}:{FULL_NAMES[p.key]}" for p in TEAM.values())
+    return Settings(
+        _env_file=None, bot_token="0000000000:SANDBOX-no-network", team_chat_id=TEAM_CHAT_ID,
+        team_members=members, admin_ids=str(TEAM["cls"].user_id), database_path=Path(db_path),
+    )
+
+
+class Sandbox:
+    """A bot on a SQLite file, a fake Telegram around it, and people to talk to it."""
+
+    def __init__(self, db_path: str | Path, *, start: datetime | None = None, rate_limiter: bool = False,
+                 privacy_mode: bool = True, settings: Settings | None = None):
+        self.db_path = Path(db_path)
+        self.clock = FakeClock(start or datetime.now(PARIS).replace(second=0, microsecond=0))
+        self.api = FakeBotAPI(privacy_mode=privacy_mode, now=lambda: self.clock.now().timestamp())
+        self.settings = settings or sandbox_settings(self.db_path)
+        self.rate_limiter = rate_limiter
+        self.people: dict[str, Person] = dict(TEAM)
+        for person in self.people.values():
+            self.api.add_user(person.user_id, person.first_name)
+        self.api.add_group(self.settings.team_chat_id, "Installation — équipe CLS/CPTS")
+        self.app: Application | None = None
+        self._seen = 0
+
+    # --- life cycle --------------------------------------------------------------------------------------
+
+    async def start(self) -> "Sandbox":
+        self.app = build_application(self.settings, request=self.api.request(), clock=self.clock,
+                                     rate_limiter=self.rate_limiter)
+        await self.app.initialize()
+        await startup(self.app)
+        await self.app.start()
+        return self
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            await self.app.stop()
+            await self.app.shutdown()
+            await shutdown(self.app)
+            self.app = None
+
+    async def restart(self) -> None:
+        """Stop the bot and start a new one on the same database; Telegram's side keeps its state."""
+        await self.stop()
+        await self.start()
+
+    async def __aenter__(self) -> "Sandbox":
+        return await self.start()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    # --- people and chats ----------------------------------------------------------------------------------
+
+    def person(self, name: str) -> Person:
+        """A team member by key, or anyone else by name (a new Telegram user, outside the team)."""
+        if name not in self.people:
+            user_id = 5_000_000 + zlib.crc32(name.encode()) % 1_000_000
+            self.people[name] = Person(name, user_id, name.capitalize(), None)
+            self.api.add_user(user_id, name.capitalize())
+        return self.people[name]
+
+    def chat_id(self, who: str, chat: str | int) -> int:
+        if isinstance(chat, int):
+            return chat
+        return self.settings.team_chat_id if chat == "equipe" else self.person(who).user_id
+
+    # --- acting ------------------------------------------------------------------------------------------
+
+    async def _process(self) -> list[Sent]:
+        for data in self.api.take_updates():
+            await self.app.process_update(Update.de_json(data, self.app.bot))
+        return self.new_output()
+
+    def new_output(self) -> list[Sent]:
+        fresh = self.api.log[self._seen:]
+        self._seen = len(self.api.log)
+        return fresh
+
+    async def say(self, who: str, text: str, chat: str | int = "equipe", *, reply_to: int | None | str = "auto") -> list[Sent]:
+        """``who`` types ``text`` in a chat. In a group, a plain answer is sent as a reply to the bot's latest
+        message, as a user answering its question does (group privacy mode delivers nothing else)."""
+        person = self.person(who)
+        chat_id = self.chat_id(who, chat)
+        if reply_to == "auto":
+            bots = self.api.visible(chat_id)
+            reply_to = bots[-1]["message_id"] if chat_id < 0 and not text.startswith("/") and bots else None
+        self.api.user_message(person.user_id, chat_id, text, reply_to=reply_to)
+        return await self._process()
+
+    async def press(self, who: str, label: str, chat: str | int = "equipe") -> list[Sent]:
+        """``who`` presses the button whose label contains ``label`` on the latest message that has buttons."""
+        chat_id = self.chat_id(who, chat)
+        message = self.api.last_with_buttons(chat_id)
+        if message is None:
+            raise LookupError(f"no message with buttons in chat {chat_id}")
+        wanted = normalise(label)
+        for row in message["reply_markup"]["inline_keyboard"]:
+            for button in row:
+                if wanted in normalise(button["text"]):
+                    return await self.press_data(who, button["callback_data"], chat, message["message_id"])
+        labels = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+        raise LookupError(f"no button {label!r} among {labels}")
+
+    async def press_data(self, who: str, data: str, chat: str | int = "equipe", message_id: int | None = None) -> list[Sent]:
+        """Press a button with any callback data, a forged one included."""
+        chat_id = self.chat_id(who, chat)
+        if message_id is None:
+            message_id = self.api.visible(chat_id)[-1]["message_id"]
+        self.api.user_press(self.person(who).user_id, chat_id, message_id, data)
+        return await self._process()
+
+    async def advance(self, delta: timedelta) -> list[Sent]:
+        """Move the clock and let whatever falls due happen."""
+        self.clock.advance(delta)
+        return self.new_output()
+
+    # --- reading ----------------------------------------------------------------------------------------
+
+    def last_text(self, chat: str | int = "equipe", who: str = "cls") -> str:
+        messages = self.api.visible(self.chat_id(who, chat))
+        return messages[-1]["text"] if messages else ""
+
+    def texts(self, chat: str | int = "equipe", who: str = "cls") -> list[str]:
+        return [m.get("text", m.get("caption", "")) for m in self.api.visible(self.chat_id(who, chat))]

@@ -1,0 +1,47 @@
+"""What the bot says, apart from the logic that decides when."""
+
+HELP = """<b>Accompagnement à l'installation — CLS du Pays Lédonien &amp; CPTS du Grand Lons</b>
+
+<b>A. Recueil des candidats</b>
+/nouveau — enregistrer un candidat (questions guidées)
+/dossiers — la liste des candidats (filtres : /dossiers entretien fait, /dossiers infirmier…)
+/dossier N — la fiche du candidat n° N : historique, corrections, prochaines étapes
+
+<b>B. Entretien</b>
+/entretien N — mener l'entretien du candidat n° N à deux, étape par étape (pause et reprise possibles)
+
+<b>Pendant une saisie</b>
+Répondez aux questions en <i>répondant</i> au message du bot dans le groupe (ou simplement en écrivant, en privé).
+/annuler — abandonner la saisie en cours
+
+<b>Équipe</b>
+/membres — qui fait partie de l'équipe
+/membre_ajouter ID rôle Nom — ajouter quelqu'un (administrateurs ; rôles : cls, cpts, admin)
+/membre_retirer ID — retirer quelqu'un (administrateurs)
+/moi — votre identifiant Telegram et celui de la discussion
+/aide — ce message"""
+
+WELCOME = "Bonjour {name} 👋\nJe suis le bot d'accompagnement à l'installation des professionnels de santé.\n\n"
+
+STRANGER = (
+    "Bonjour. Ce bot est réservé à l'équipe d'accompagnement à l'installation du CLS du Pays Lédonien et de "
+    "la CPTS du Grand Lons. Si vous en faites partie, demandez à un administrateur de vous ajouter "
+    "(tapez /moi pour connaître votre identifiant)."
+)
+STRANGER_BUTTON = "Ce bouton est réservé à l'équipe."
+ERROR = (
+    "😕 Une erreur inattendue est survenue. Ce qui était déjà enregistré est conservé. "
+    "Réessayez ; si cela se reproduit, prévenez un administrateur."
+)
+UNKNOWN_COMMAND = "Je ne connais pas la commande {command}. Tapez /aide pour la liste des commandes."
+NOT_WAITING = "Je n'attends pas de réponse de votre part ici. Tapez /aide pour voir ce que je sais faire."
+STALE_BUTTON = "Ce bouton n'est plus valable."
+OTHER_GROUP = (
+    "Bonjour. Ce bot sert uniquement au groupe de l'équipe d'accompagnement à l'installation ; "
+    "il quitte ce groupe. Pour toute question, adressez-vous au CLS du Pays Lédonien."
+)
+REPLY_HINT = "↩️ <i>Répondez à ce message pour que je reçoive votre réponse.</i>"
+PRIVATE_UNREACHABLE = (
+    "⚠️ Je n'ai pas pu écrire en privé à {name} : cette personne doit d'abord ouvrir une discussion avec moi "
+    "(bouton « Démarrer » ou /start)."
+)

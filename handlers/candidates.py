@@ -1,0 +1,274 @@
+"""Step A: registering a candidate, the list, the card, corrections and status changes.
+
+Card buttons carry ``c:<candidate id>:<action>[:<index>]``; the candidate and the index are checked
+before anything is done.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from telegram import Update
+from telegram.error import BadRequest
+
+from bot.candidates import (
+    CORRECTABLE,
+    NEW_CANDIDATE,
+    PROFESSIONS,
+    card,
+    column_value_for_display,
+    initial_status,
+    list_line,
+    to_columns,
+    to_utc_iso,
+)
+from bot.context import BotContext
+from bot.dates import normalise
+from bot.forms import Form
+from bot.pipeline import Status, TransitionError, allowed_moves, check_transition
+from handlers.common import esc, keyboard, reply, send
+from handlers.dialog import AnswerSet, Flow, ask, begin, register
+from storage import candidates, dialogs
+from storage.dialogs import Dialog
+
+CARD_EXTRA_BUTTONS: list = []  # later steps add theirs: (label, action, shown-when(candidate))
+
+
+# --- /nouveau ---------------------------------------------------------------------------------------
+
+async def _new_header(context: BotContext, dialog: Dialog) -> str:
+    return "🆕 <b>Nouveau candidat</b>"
+
+
+async def _create(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
+    values = to_columns(answers.values, answers.at)
+    status = initial_status(values)
+    source = NEW_CANDIDATE.question("source").option_label(values["source"])
+    detail = f"Dossier créé — source : {source}"
+    if values.get("interview_at"):
+        detail += f" ; entretien prévu le {column_value_for_display('interview_at', values['interview_at'])}"
+    candidate_id = await candidates.create(
+        context.db, values, status=status, by=context.actor.user_id, at=context.now_iso(), detail=detail
+    )
+    await send_card(context, dialog.chat_id, candidate_id, intro=f"✅ Dossier n° {candidate_id} créé.")
+
+
+NEW_FLOW = register(Flow(name="nouveau", form=lambda d: NEW_CANDIDATE, complete=_create, header=_new_header))
+
+
+async def new_candidate(update: Update, context: BotContext) -> None:
+    """Register a candidate (step A) through a short guided exchange."""
+    existing = await dialogs.find_for_message(context.db, update.effective_chat.id, context.actor.user_id, None)
+    if existing is not None and existing.form == "nouveau" and existing.user_id == context.actor.user_id:
+        await ask(context, existing, intro="Vous aviez une fiche en cours : on reprend là où vous en étiez. "
+                                           "(/annuler pour repartir de zéro)", reply_to=update.message.message_id)
+        return
+    await begin(update, context, "nouveau",
+                intro="Enregistrons un nouveau candidat. Tapez /annuler à tout moment pour abandonner.")
+
+
+# --- corrections from the card -------------------------------------------------------------------------
+
+def _correction_form(dialog: Dialog) -> Form:
+    question = replace(NEW_CANDIDATE.question(dialog.data["field"]), when=None)
+    return Form("corriger", "Correction", (question,))
+
+
+async def _correction_header(context: BotContext, dialog: Dialog) -> str:
+    return f"✏️ <b>Correction du dossier n° {dialog.data['candidate']}</b>"
+
+
+async def _apply_correction(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
+    key, candidate_id = dialog.data["field"], dialog.data["candidate"]
+    current = await candidates.get(context.db, candidate_id)
+    if current is None:
+        await send(context, dialog.chat_id, f"Le dossier n° {candidate_id} n'existe plus.")
+        return
+    value = answers.values.get(key)
+    changes: dict = {key: value}
+    if key == "consent":
+        changes = {"consent": int(bool(value)), "consent_date": context.now().date().isoformat()}
+    elif key == "interview_at" and value:
+        changes = {"interview_at": to_utc_iso(value)}
+    status = None
+    if key == "interview_at" and value and current.status == Status.NOUVEAU:
+        status = Status.ENTRETIEN_PLANIFIE
+    elif key == "interview_at" and not value and current.status == Status.ENTRETIEN_PLANIFIE:
+        status = Status.NOUVEAU
+    label = NEW_CANDIDATE.question(key).label
+    old = column_value_for_display(key, getattr(current, key))
+    new = column_value_for_display(key, changes[key])
+    await candidates.update(context.db, candidate_id, changes, by=context.actor.user_id, at=context.now_iso(),
+                            kind="correction", detail=f"{label} : {old} → {new}", status=status)
+    await send_card(context, dialog.chat_id, candidate_id,
+                    intro=f"✅ {esc(label)} du dossier n° {candidate_id} : <b>{esc(new)}</b>.")
+
+
+CORRECTION_FLOW = register(Flow(
+    name="corriger", form=_correction_form, complete=_apply_correction, header=_correction_header,
+    summary=False, skip_label="🗑 Effacer",
+))
+
+
+# --- the list and the card -----------------------------------------------------------------------------
+
+_STATUS_WORDS = sorted(((normalise(s.label), s) for s in Status), key=lambda p: -len(p[0]))
+_PROFESSION_WORDS = sorted(((normalise(o.label), o.key) for o in PROFESSIONS), key=lambda p: -len(p[0]))
+
+
+def parse_filters(args: list[str]) -> tuple[list[str], list[str], str | None]:
+    """Statuses and professions named in ``/dossiers`` arguments, and the first word understood as neither."""
+    rest = normalise(" ".join(args))
+    statuses, professions = [], []
+    for words, status in _STATUS_WORDS:
+        if re.search(rf"(?<![\w-]){re.escape(words)}(?![\w-])", rest):
+            statuses.append(status.value)
+            rest = re.sub(rf"(?<![\w-]){re.escape(words)}(?![\w-])", " ", rest)
+    for word in rest.split():
+        matches = [key for label, key in _PROFESSION_WORDS if label.startswith(word) or word in label.split()]
+        if len(word) >= 3 and matches:
+            professions += [m for m in matches if m not in professions]
+        else:
+            return statuses, professions, word
+    return statuses, professions, None
+
+
+async def list_candidates(update: Update, context: BotContext) -> None:
+    """List candidates, newest first, filtered by status and profession."""
+    statuses, professions, unknown = parse_filters(context.args or [])
+    if unknown:
+        await reply(
+            update, context,
+            f"Je ne connais pas le filtre « {esc(unknown)} ».\nStatuts : {', '.join(s.label for s in Status)}.\n"
+            f"Professions : {', '.join(o.label.lower() for o in PROFESSIONS)}.\nExemple : /dossiers entretien fait infirmier",
+        )
+        return
+    found, total = await candidates.search(context.db, statuses=statuses, professions=professions)
+    if not found:
+        await reply(update, context, "Aucun dossier ne correspond." if (statuses or professions)
+                    else "Aucun candidat enregistré pour l'instant. Tapez /nouveau pour en ajouter un.")
+        return
+    today = context.now().date()
+    title = "📂 <b>Candidats</b>" + (f" ({total})" if total <= len(found) else f" ({len(found)} plus récents sur {total})")
+    lines = [title, *(list_line(c, today) for c in found), "", "Fiche : /dossier N · filtres : /dossiers entretien fait, /dossiers infirmier…"]
+    await reply(update, context, "\n".join(lines))
+
+
+def card_keyboard(candidate) -> object:
+    cid = candidate.id
+    extra = [(label, f"c:{cid}:{action}") for label, action, shown in CARD_EXTRA_BUTTONS if shown(candidate)]
+    return keyboard([
+        extra,
+        [("✏️ Corriger", f"c:{cid}:fix"), ("🔄 Changer le statut", f"c:{cid}:st")],
+        [("🔃 Actualiser", f"c:{cid}:view")],
+    ])
+
+
+async def render_card(context: BotContext, candidate_id: int):
+    candidate = await candidates.get(context.db, candidate_id)
+    if candidate is None:
+        return None, None
+    events, total = await candidates.timeline(context.db, candidate_id)
+    text = card(candidate, events, total, context.services.team.names(), context.now().date())
+    return text, card_keyboard(candidate)
+
+
+async def send_card(context: BotContext, chat_id: int, candidate_id: int, *, intro: str | None = None) -> None:
+    text, markup = await render_card(context, candidate_id)
+    if text is not None:
+        await send(context, chat_id, f"{intro}\n\n{text}" if intro else text, markup)
+
+
+def _candidate_number(args: list[str]) -> int | None:
+    if len(args) != 1:
+        return None
+    digits = args[0].lstrip("nN°º.").strip()
+    return int(digits) if digits.isdigit() and len(digits) < 10 else None
+
+
+async def show_card(update: Update, context: BotContext) -> None:
+    """Show one candidate's card: fields, status, next step, timeline and actions."""
+    number = _candidate_number(context.args or [])
+    if number is None:
+        await reply(update, context, "Indiquez le numéro du dossier, par exemple : /dossier 12 (voir /dossiers).")
+        return
+    text, markup = await render_card(context, number)
+    if text is None:
+        await reply(update, context, f"Aucun dossier n° {number}. Tapez /dossiers pour la liste.")
+        return
+    await reply(update, context, text, markup)
+
+
+async def on_card_button(update: Update, context: BotContext) -> None:
+    """A button of a candidate's card: correct a field, change the status, refresh."""
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    if len(parts) not in (3, 4) or not parts[1].isdigit():
+        await query.answer("Ce bouton n'est plus valable.", show_alert=True)
+        return
+    candidate = await candidates.get(context.db, int(parts[1]))
+    action = parts[2]
+    arg = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
+    if candidate is None or (len(parts) == 4 and arg is None):
+        await query.answer("Ce dossier n'existe pas ou plus.", show_alert=True)
+        return
+    cid = candidate.id
+    if action == "view":
+        await query.answer()
+        text, markup = await render_card(context, cid)
+        await _edit(query, text, markup)
+    elif action == "fix" and arg is None:
+        await query.answer()
+        labels = [(NEW_CANDIDATE.question(k).label, f"c:{cid}:fx:{i}") for i, k in enumerate(CORRECTABLE)]
+        rows = [labels[i:i + 2] for i in range(0, len(labels), 2)] + [[("⬅️ Retour à la fiche", f"c:{cid}:view")]]
+        await _edit_markup(query, keyboard(rows))
+    elif action == "fx" and arg is not None and arg < len(CORRECTABLE):
+        await query.answer()
+        await begin(update, context, "corriger", data={"field": CORRECTABLE[arg], "candidate": cid})
+    elif action == "st" and arg is None:
+        moves = allowed_moves(Status(candidate.status))
+        if not moves:
+            await query.answer("Ce dossier est clos : son statut ne change plus.", show_alert=True)
+            return
+        await query.answer()
+        statuses = list(Status)
+        rows = [[(f"➡️ {s.label}", f"c:{cid}:mv:{statuses.index(s)}")] for s in moves]
+        await _edit_markup(query, keyboard(rows + [[("⬅️ Retour à la fiche", f"c:{cid}:view")]]))
+    elif action == "mv" and arg is not None and arg < len(Status):
+        target = list(Status)[arg]
+        current = Status(candidate.status)
+        try:
+            check_transition(current, target)
+        except TransitionError as err:
+            await query.answer(str(err)[:190], show_alert=True)
+            return
+        await candidates.update(context.db, cid, {}, by=context.actor.user_id, at=context.now_iso(),
+                                kind="statut", detail=f"Statut : {current.label} → {target.label}", status=target)
+        await query.answer(f"Statut : {target.label}")
+        text, markup = await render_card(context, cid)
+        await _edit(query, text, markup)
+    else:
+        handler = CARD_ACTIONS.get(action)
+        if handler is None:
+            await query.answer("Ce bouton n'est plus valable.", show_alert=True)
+            return
+        await handler(update, context, candidate)
+
+
+# Actions that later steps add to the card: action -> async (update, context, candidate)
+CARD_ACTIONS: dict = {}
+
+
+async def _edit(query, text: str, markup) -> None:
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest:
+        pass  # unchanged card: nothing to do
+
+
+async def _edit_markup(query, markup) -> None:
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest:
+        pass
+

@@ -1,0 +1,188 @@
+"""What every step shares: the access gate, help, errors, and sending safely."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Sequence
+
+from telegram import (
+    ChatMemberUpdated,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ApplicationHandlerStop
+
+ReplyMarkup = InlineKeyboardMarkup | ForceReply
+
+from bot import texts
+from bot.context import BotContext
+from storage import updates as processed
+
+log = logging.getLogger(__name__)
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
+    """An inline keyboard from rows of (label, callback_data); None when there is no button."""
+    rows = [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Cut a long text on line boundaries (a single over-long line on spaces) into Telegram-sized parts."""
+    parts, current = [], ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:cut])
+            line = line[cut:].lstrip()
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
+async def send(
+    context: BotContext, chat_id: int, text: str, markup: ReplyMarkup | None = None, reply_to: int | None = None
+) -> Message:
+    """Send a message of any length: the parts go in order, the buttons on the last one."""
+    parts = split_text(text)
+    message = None
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        message = await context.bot.send_message(
+            chat_id, part, reply_markup=markup if last else None,
+            reply_to_message_id=reply_to if i == 0 else None,
+            allow_sending_without_reply=True,
+        )
+    return message
+
+
+async def send_private(context: BotContext, user_id: int, name: str, text: str, markup=None) -> Message | None:
+    """Write to someone in private; if they never started the bot, tell the team group instead of failing."""
+    try:
+        return await send(context, user_id, text, markup)
+    except Forbidden:
+        await send(context, context.services.settings.team_chat_id,
+                   texts.PRIVATE_UNREACHABLE.format(name=esc(name)))
+        return None
+
+
+async def reply(update: Update, context: BotContext, text: str, markup: ReplyMarkup | None = None) -> Message:
+    return await send(context, update.effective_chat.id, text, markup)
+
+
+def is_team_chat(update: Update, context: BotContext) -> bool:
+    chat = update.effective_chat
+    return chat is not None and (
+        chat.type == ChatType.PRIVATE or chat.id == context.services.settings.team_chat_id
+    )
+
+
+async def gate(update: Update, context: BotContext) -> None:
+    """Runs before every handler: drops repeats, identifies the team member, turns away everyone else.
+
+    Candidate data only ever goes to team members, in the team group or in their private chat.
+    """
+    if update.update_id and await processed.seen(context.db, update.update_id):
+        log.info("duplicate update dropped", extra={"update_id": update.update_id})
+        raise ApplicationHandlerStop
+    if update.my_chat_member:
+        return  # the bot itself was added or removed: see on_my_chat_member
+    user = update.effective_user
+    chat = update.effective_chat
+    member = context.services.team.get(user.id if user else None)
+    message = update.effective_message
+    command = message.text.split()[0].split("@")[0] if message and message.text and message.text.startswith("/") else ""
+    if command == "/moi":
+        return  # anyone may learn their own id, to be added to the team
+    if member is not None and chat is not None and is_team_chat(update, context):
+        context.actor = member
+        return
+    if update.callback_query:
+        await update.callback_query.answer(texts.STRANGER_BUTTON, show_alert=True)
+    elif chat is not None and chat.type == ChatType.PRIVATE and message is not None:
+        await message.reply_text(texts.STRANGER)
+    log.info("update refused", extra={"user_id": user.id if user else None, "chat_id": chat.id if chat else None})
+    raise ApplicationHandlerStop
+
+
+async def mark_processed(update: Update, context: BotContext) -> None:
+    """Runs after every handler: remember the update as handled."""
+    if update.update_id:
+        await processed.mark(context.db, update.update_id, context.now_iso())
+
+
+async def on_my_chat_member(update: Update, context: BotContext) -> None:
+    """Leave, politely, any group that is not the team's."""
+    change: ChatMemberUpdated = update.my_chat_member
+    joined = change.new_chat_member.status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
+    if not joined or change.chat.type == ChatType.PRIVATE:
+        return
+    if change.chat.id != context.services.settings.team_chat_id:
+        await context.bot.send_message(change.chat.id, texts.OTHER_GROUP)
+        await context.bot.leave_chat(change.chat.id)
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Greet a team member in private with the list of commands."""
+    await reply(update, context, texts.WELCOME.format(name=esc(context.actor.name)) + texts.HELP)
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """List the commands by protocol step."""
+    await reply(update, context, texts.HELP)
+
+
+async def whoami(update: Update, context: BotContext) -> None:
+    """Tell anyone their own Telegram id and this chat's, for the configuration."""
+    await reply(
+        update, context,
+        f"Votre identifiant Telegram : <code>{update.effective_user.id}</code>\n"
+        f"Identifiant de cette discussion : <code>{update.effective_chat.id}</code>",
+    )
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """Answer a command the bot does not know."""
+    command = update.effective_message.text.split()[0].split("@")[0]
+    await reply(update, context, texts.UNKNOWN_COMMAND.format(command=esc(command)))
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure with its context and tell the user in French, never with a traceback."""
+    log.error("update failed", exc_info=context.error,
+              extra={"update_id": getattr(update, "update_id", None)})
+    if isinstance(update, Update) and update.effective_chat and context.actor is not None:
+        try:
+            if update.callback_query:
+                await update.callback_query.answer(texts.ERROR[:190], show_alert=True)
+            else:
+                await context.bot.send_message(update.effective_chat.id, texts.ERROR)
+        except (BadRequest, Forbidden):
+            pass
+        except Exception:  # noqa: BLE001 - the error handler must not fail in turn
+            log.exception("could not tell the user about the error")
+
+
+async def unknown_button(update: Update, context: BotContext) -> None:
+    """A button whose data no handler recognises (forged, or from an older version)."""
+    await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)

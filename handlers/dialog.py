@@ -1,0 +1,502 @@
+"""Guided exchanges in chat: one question at a time, answers written as they come, a summary to confirm.
+
+A Flow says how one kind of exchange (new candidate, interview, correction) stores its answers and what
+happens at the end; the asking, reading, navigation and button checks are the same for all of them.
+The dialog row in SQLite is the whole state: after a restart the next message simply carries on.
+
+Callback data: ``f:<dialog id>:<question index, or s for the summary>:<action>`` (under 64 bytes). It is
+never trusted: the dialog must exist in this chat, belong to the presser, and be at that very question.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import ForceReply, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+
+from bot import texts
+from bot.context import BotContext
+from bot.dates import normalise
+from bot.forms import Form, InvalidAnswer, Kind, Question, display, read_answer
+from handlers.common import esc, keyboard, reply, send
+from storage import dialogs
+from storage.dialogs import Dialog
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AnswerSet:
+    values: dict[str, Any] = field(default_factory=dict)
+    skipped: set[str] = field(default_factory=set)
+    by: dict[str, int] = field(default_factory=dict)
+    at: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def done(self) -> set[str]:
+        return set(self.values) | self.skipped
+
+
+@dataclass(frozen=True)
+class Flow:
+    """How one kind of guided exchange stores its answers and ends."""
+
+    name: str
+    form: Callable[[Dialog], Form]
+    complete: Callable[[Update, BotContext, Dialog, AnswerSet], Awaitable[None]]
+    header: Callable[[BotContext, Dialog], Awaitable[str]]
+    load: Callable[[BotContext, Dialog], Awaitable[AnswerSet]] | None = None  # default: kept in the dialog
+    save: Callable[[BotContext, Dialog, Question, Any, int], Awaitable[None]] | None = None
+    shared: bool = False  # any team member in the chat may answer (the interview), not only who started it
+    summary: bool = True  # show every answer for confirmation before completing
+    skip_any: bool = False  # every question may be skipped, not only the optional ones
+    can_pause: bool = False
+    skip_label: str = "⏭ Passer"
+    question_note: Callable[[BotContext, Question], str] | None = None
+    on_pause: Callable[[BotContext, Dialog], Awaitable[str]] | None = None
+
+
+FLOWS: dict[str, Flow] = {}
+
+
+def register(flow: Flow) -> Flow:
+    FLOWS[flow.name] = flow
+    return flow
+
+
+# --- answers kept in the dialog row itself (drafts: a new candidate, a correction) ---------------------
+
+def _draft(dialog: Dialog) -> AnswerSet:
+    d = dialog.data
+    return AnswerSet(dict(d.get("values", {})), set(d.get("skipped", [])), dict(d.get("by", {})), dict(d.get("at", {})))
+
+
+async def _draft_load(context: BotContext, dialog: Dialog) -> AnswerSet:
+    return _draft(dialog)
+
+
+async def _draft_save(context: BotContext, dialog: Dialog, question: Question, value: Any, by: int) -> None:
+    d = dialog.data
+    d.setdefault("values", {}).pop(question.key, None)
+    skipped = set(d.get("skipped", []))
+    skipped.discard(question.key)
+    if value is None:
+        skipped.add(question.key)
+    else:
+        d["values"][question.key] = value
+    d["skipped"] = sorted(skipped)
+    d.setdefault("by", {})[question.key] = by
+    d.setdefault("at", {})[question.key] = context.now().date().isoformat()
+    await dialogs.save(context.db, dialog, context.now_iso())
+
+
+async def load_answers(context: BotContext, dialog: Dialog) -> AnswerSet:
+    flow = FLOWS[dialog.form]
+    return await (flow.load or _draft_load)(context, dialog)
+
+
+async def _save_answer(context: BotContext, dialog: Dialog, question: Question, value: Any, by: int) -> None:
+    flow = FLOWS[dialog.form]
+    await (flow.save or _draft_save)(context, dialog, question, value, by)
+
+
+# --- starting, asking -----------------------------------------------------------------------------------
+
+async def begin(
+    update: Update, context: BotContext, flow_name: str, *, subject_id: int | None = None,
+    data: dict[str, Any] | None = None, intro: str | None = None,
+) -> Dialog:
+    """Open a guided exchange in this chat and ask its first unanswered question."""
+    flow = FLOWS[flow_name]
+    dialog = await dialogs.start(
+        context.db, chat_id=update.effective_chat.id, user_id=None if flow.shared else context.actor.user_id,
+        form=flow_name, subject_id=subject_id, position="", data=data or {}, at=context.now_iso(),
+    )
+    answers = await load_answers(context, dialog)
+    first = flow.form(dialog).first_unanswered(answers.values, answers.done)
+    dialog.position = first.key if first else ""
+    message = update.effective_message if update.message else None
+    await ask(context, dialog, intro=intro, reply_to=message.message_id if message else None)
+    return dialog
+
+
+def _is_group(dialog: Dialog) -> bool:
+    return dialog.chat_id < 0
+
+
+async def ask(context: BotContext, dialog: Dialog, *, intro: str | None = None, reply_to: int | None = None) -> None:
+    """Send the dialog's current step (a question, a read-back to confirm, or the summary) and remember it."""
+    flow = FLOWS[dialog.form]
+    form = flow.form(dialog)
+    answers = await load_answers(context, dialog)
+    header = await flow.header(context, dialog)
+    if dialog.position == "":
+        text, markup = _summary(flow, form, dialog, answers, header)
+    elif "pending" in dialog.data:
+        text, markup = _read_back(form, dialog, header)
+    else:
+        text, markup = _question(context, flow, form, dialog, answers, header, reply_to is not None)
+    if intro:
+        text = f"{intro}\n\n{text}"
+    message = await send(context, dialog.chat_id, text, markup, reply_to=reply_to)
+    dialog.prompt_message_id = message.message_id
+    await dialogs.save(context.db, dialog, context.now_iso())
+
+
+def _question(context, flow: Flow, form: Form, dialog: Dialog, answers: AnswerSet, header: str, replying: bool):
+    q = form.question(dialog.position)
+    k, n = form.progress(q.key, answers.values)
+    where = f"{esc(q.section)} · " if q.section else ""
+    lines = [header, f"<i>{where}question {k}/{n} · {round(100 * (k - 1) / n)} %</i>", "", q.prompt]
+    if flow.question_note:
+        note = flow.question_note(context, q)
+        if note:
+            lines.append(note)
+    if q.note:
+        lines.append(f"💬 <i>{q.note}</i>")
+    if q.hint:
+        lines.append(f"<i>{esc(q.hint)}</i>")
+    if q.key in answers.values:
+        lines.append(f"Réponse actuelle : <b>{esc(display(q, answers.values[q.key]))}</b>")
+    idx = form.index(q.key)
+    cb = f"f:{dialog.id}:{idx}:"
+    rows: list[list[tuple[str, str]]] = []
+    if q.kind is Kind.CHOICE:
+        options = [(o.label, f"{cb}o{i}") for i, o in enumerate(q.options)]
+        rows += [options[i:i + 2] for i in range(0, len(options), 2)]
+    elif q.kind is Kind.MULTI:
+        chosen = set(dialog.data.get("multi", {}).get(q.key, answers.values.get(q.key) or []))
+        options = [(("✅ " if o.key in chosen else "▫️ ") + o.label, f"{cb}m{i}") for i, o in enumerate(q.options)]
+        rows += [options[i:i + 2] for i in range(0, len(options), 2)]
+        rows.append([("✔️ Valider", f"{cb}md")])
+    elif q.kind is Kind.YESNO:
+        rows.append([("Oui", f"{cb}b1"), ("Non", f"{cb}b0")])
+    if q.quick:
+        rows.append([(o.label, f"{cb}k{i}") for i, o in enumerate(q.quick)])
+    nav = []
+    if form.previous_before(q.key, answers.values) is not None:
+        nav.append(("⬅️ Retour", f"{cb}back"))
+    if q.optional or flow.skip_any:
+        nav.append((flow.skip_label, f"{cb}skip"))
+    if q.key in answers.values:
+        nav.append(("✔️ Garder", f"{cb}keep"))
+    if flow.can_pause:
+        nav.append(("⏸ Pause", f"{cb}pause"))
+    if not flow.summary:
+        nav.append(("✖️ Annuler", f"{cb}x"))
+    rows.append(nav)
+    markup = keyboard(rows)
+    if q.expects_text and _is_group(dialog):
+        if markup is None and replying:
+            # nothing to press: a selective ForceReply opens the reply box for the one who is typing
+            markup = ForceReply(selective=True, input_field_placeholder=q.label)
+        else:
+            lines.append(texts.REPLY_HINT)
+    return "\n".join(lines), markup
+
+
+def _read_back(form: Form, dialog: Dialog, header: str):
+    q = form.question(dialog.position)
+    value = dialog.data["pending"]
+    idx = form.index(q.key)
+    text = f"{header}\n\n{esc(q.label)} : <b>{esc(display(q, value))}</b>\nC'est bien cela ?"
+    markup = keyboard([[("✅ Oui", f"f:{dialog.id}:{idx}:y"), ("✏️ Non, corriger", f"f:{dialog.id}:{idx}:n")]])
+    return text, markup
+
+
+def _summary(flow: Flow, form: Form, dialog: Dialog, answers: AnswerSet, header: str):
+    lines = [header, "", "📋 <b>Récapitulatif</b> — vérifiez, corrigez si besoin, puis confirmez."]
+    section = None
+    buttons = []
+    for q in form.applicable(answers.values):
+        if q.section and q.section != section:
+            section = q.section
+            lines += ["", f"<b>{esc(section)}</b>"]
+        if q.key in answers.values:
+            shown = esc(display(q, answers.values[q.key]))
+        else:
+            shown = "<i>passée</i>" if q.key in answers.skipped else "<i>sans réponse</i>"
+        lines.append(f"• {esc(q.label)} : {shown}")
+        buttons.append((f"✏️ {q.label}"[:40], f"f:{dialog.id}:s:e{form.index(q.key)}"))
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    last = [("✅ Confirmer", f"f:{dialog.id}:s:ok")]
+    last.append(("⏸ Pause", f"f:{dialog.id}:s:pause") if flow.can_pause else ("✖️ Annuler", f"f:{dialog.id}:s:x"))
+    rows.append(last)
+    return "\n".join(lines), keyboard(rows)
+
+
+# --- moving on ------------------------------------------------------------------------------------------
+
+async def _advance(update: Update, context: BotContext, dialog: Dialog, after: str, reply_to: int | None) -> None:
+    """Go to the next unanswered question after ``after`` (or back to the summary), or complete."""
+    flow = FLOWS[dialog.form]
+    form = flow.form(dialog)
+    answers = await load_answers(context, dialog)
+    if dialog.data.pop("back_to_summary", False):
+        dialog.position = ""
+    else:
+        later = [q for q in form.applicable(answers.values) if q.key not in answers.done]
+        keys = [q.key for q in form.questions]
+        after_index = keys.index(after) if after in keys else -1
+        following = [q for q in later if keys.index(q.key) > after_index]
+        nxt = following[0] if following else (later[0] if later else None)
+        dialog.position = nxt.key if nxt else ""
+    if dialog.position == "" and not flow.summary:
+        await _complete(update, context, dialog, answers)
+        return
+    await ask(context, dialog, reply_to=reply_to)
+
+
+async def _accept(update: Update, context: BotContext, dialog: Dialog, q: Question, value: Any,
+                  reply_to: int | None) -> None:
+    dialog.data.pop("pending", None)
+    dialog.data.get("multi", {}).pop(q.key, None)
+    await _save_answer(context, dialog, q, value, context.actor.user_id)
+    await _advance(update, context, dialog, q.key, reply_to)
+
+
+async def _complete(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
+    flow = FLOWS[dialog.form]
+    await flow.complete(update, context, dialog, answers)
+    await dialogs.finish(context.db, dialog.id)
+
+
+async def _pause(context: BotContext, dialog: Dialog) -> None:
+    flow = FLOWS[dialog.form]
+    await dialogs.finish(context.db, dialog.id)
+    text = await flow.on_pause(context, dialog) if flow.on_pause else "⏸ En pause."
+    await send(context, dialog.chat_id, text)
+
+
+async def _back(context: BotContext, dialog: Dialog, form: Form, answers: AnswerSet) -> None:
+    previous = form.previous_before(dialog.position or None, answers.values)
+    if previous is not None:
+        dialog.position = previous.key
+    dialog.data.pop("pending", None)
+    await ask(context, dialog)
+
+
+async def cancel(context: BotContext, dialog: Dialog) -> str:
+    """Stop a dialog at the user's request; a shared one (the interview) is paused, its answers kept."""
+    flow = FLOWS[dialog.form]
+    if flow.can_pause:
+        await dialogs.finish(context.db, dialog.id)
+        return await flow.on_pause(context, dialog) if flow.on_pause else "⏸ En pause."
+    await dialogs.finish(context.db, dialog.id)
+    return "✖️ Saisie annulée : rien n'a été enregistré."
+
+
+# --- handlers -------------------------------------------------------------------------------------------
+
+async def on_text(update: Update, context: BotContext) -> None:
+    """A typed answer to the dialog in progress in this chat."""
+    message = update.message
+    replied = message.reply_to_message
+    reply_to = replied.message_id if replied and replied.from_user and replied.from_user.id == context.bot.id else None
+    dialog = await dialogs.find_for_message(context.db, message.chat_id, context.actor.user_id, reply_to)
+    if dialog is None or dialog.form not in FLOWS:
+        if message.chat.type == ChatType.PRIVATE:
+            await reply(update, context, texts.NOT_WAITING)
+        return
+    flow = FLOWS[dialog.form]
+    form = flow.form(dialog)
+    answers = await load_answers(context, dialog)
+    typed = normalise(message.text)
+    if dialog.position == "":
+        await ask(context, dialog, intro="Utilisez les boutons du récapitulatif : ✏️ pour corriger, ✅ pour confirmer.",
+                  reply_to=message.message_id)
+        return
+    q = form.question(dialog.position)
+    if typed == "retour":
+        await _back(context, dialog, form, answers)
+        return
+    if typed == "passer" and (q.optional or flow.skip_any):
+        await _accept(update, context, dialog, q, None, message.message_id)
+        return
+    if typed == "pause" and flow.can_pause:
+        await _pause(context, dialog)
+        return
+    if "pending" in dialog.data and typed in ("oui", "o", "ok", "non", "n"):
+        if typed.startswith("o"):
+            await _accept(update, context, dialog, q, dialog.data["pending"], message.message_id)
+        else:
+            dialog.data.pop("pending")
+            await ask(context, dialog, reply_to=message.message_id)
+        return
+    try:
+        value = read_answer(q, message.text, context.now())
+    except InvalidAnswer as err:
+        await ask(context, dialog, intro=f"❗ {esc(err)}", reply_to=message.message_id)
+        return
+    if q.confirm:
+        dialog.data["pending"] = value
+        await ask(context, dialog, reply_to=message.message_id)
+        return
+    await _accept(update, context, dialog, q, value, message.message_id)
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """A button of a dialog's question, read-back or summary, checked against the dialog's state."""
+    query = update.callback_query
+    dialog, form, q, action = await _resolve(update, context)
+    if dialog is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    flow = FLOWS[dialog.form]
+    answers = await load_answers(context, dialog)
+    who = context.actor.name
+    if q is None:  # the summary
+        if action == "ok":
+            await query.answer("Confirmé")
+            await _drop_buttons(query, "✅ Confirmé par " + who)
+            await _complete(update, context, dialog, answers)
+        elif action == "x":
+            await query.answer("Annulé")
+            await _drop_buttons(query, "✖️ Annulé par " + who)
+            await send(context, dialog.chat_id, await cancel(context, dialog))
+        elif action == "pause" and flow.can_pause:
+            await query.answer("En pause")
+            await _drop_buttons(query, None)
+            await _pause(context, dialog)
+        elif action.startswith("e") and action[1:].isdigit() and int(action[1:]) < len(form.questions):
+            target = form.questions[int(action[1:])]
+            if target not in form.applicable(answers.values):
+                await query.answer(texts.STALE_BUTTON, show_alert=True)
+                return
+            await query.answer()
+            await _drop_buttons(query, None)
+            dialog.position = target.key
+            dialog.data["back_to_summary"] = True
+            await ask(context, dialog)
+        else:
+            await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+
+    value: Any = None
+    if action == "back":
+        await query.answer()
+        await _drop_buttons(query, None)
+        await _back(context, dialog, form, answers)
+        return
+    if action == "pause" and flow.can_pause:
+        await query.answer("En pause")
+        await _drop_buttons(query, None)
+        await _pause(context, dialog)
+        return
+    if action == "x" and not flow.summary:
+        await query.answer("Annulé")
+        await _drop_buttons(query, "✖️ Annulé par " + who)
+        await send(context, dialog.chat_id, await cancel(context, dialog))
+        return
+    if action == "skip" and (q.optional or flow.skip_any):
+        await query.answer()
+        await _drop_buttons(query, f"➡️ {flow.skip_label.split(' ', 1)[-1]} ({who})")
+        await _accept(update, context, dialog, q, None, None)
+        return
+    if action == "keep" and q.key in answers.values:
+        await query.answer()
+        await _drop_buttons(query, None)
+        dialog.data.get("multi", {}).pop(q.key, None)
+        await _advance(update, context, dialog, q.key, None)
+        return
+    if action in ("y", "n") and "pending" in dialog.data:
+        if action == "y":
+            value = dialog.data["pending"]
+            await query.answer()
+            await _drop_buttons(query, f"✅ ({who})")
+            await _accept(update, context, dialog, q, value, None)
+        else:
+            await query.answer()
+            await _drop_buttons(query, None)
+            dialog.data.pop("pending")
+            await ask(context, dialog)
+        return
+    if "pending" in dialog.data:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    index = int(action[1:]) if len(action) > 1 and action[1:].isdigit() else -1
+    if action.startswith("o") and q.kind is Kind.CHOICE and 0 <= index < len(q.options):
+        value = q.options[index].key
+    elif action in ("b0", "b1") and q.kind is Kind.YESNO:
+        value = action == "b1"
+    elif action.startswith("k") and 0 <= index < len(q.quick):
+        try:
+            value = read_answer(q, q.quick[index].key, context.now())
+        except InvalidAnswer as err:
+            await query.answer(str(err)[:190], show_alert=True)
+            return
+    elif action.startswith("m") and q.kind is Kind.MULTI and 0 <= index < len(q.options):
+        chosen = dialog.data.setdefault("multi", {}).setdefault(q.key, list(answers.values.get(q.key) or []))
+        key = q.options[index].key
+        chosen.remove(key) if key in chosen else chosen.append(key)
+        await query.answer()
+        await dialogs.save(context.db, dialog, context.now_iso())
+        _, markup = _question(context, flow, form, dialog, answers, "", False)
+        try:
+            await query.edit_message_reply_markup(markup)
+        except BadRequest:
+            pass
+        return
+    elif action == "md" and q.kind is Kind.MULTI:
+        value = list(dialog.data.get("multi", {}).get(q.key, answers.values.get(q.key) or []))
+        if not value:
+            await query.answer("Cochez au moins une réponse, ou passez la question.", show_alert=True)
+            return
+    else:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    await _drop_buttons(query, f"➡️ <b>{esc(display(q, value))}</b> ({esc(who)})")
+    if q.confirm:
+        dialog.data["pending"] = value
+        await ask(context, dialog)
+        return
+    await _accept(update, context, dialog, q, value, None)
+
+
+async def _resolve(update: Update, context: BotContext):
+    """The dialog, form, question (None for the summary) and action a button names, if it is still valid."""
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    nothing = (None, None, None, None)
+    if len(parts) != 4 or parts[0] != "f" or not parts[1].isdigit():
+        return nothing
+    dialog = await dialogs.get(context.db, int(parts[1]))
+    if dialog is None or dialog.form not in FLOWS or query.message is None or dialog.chat_id != query.message.chat_id:
+        return nothing
+    if dialog.user_id is not None and dialog.user_id != context.actor.user_id:
+        return nothing
+    form = FLOWS[dialog.form].form(dialog)
+    if parts[2] == "s":
+        return (dialog, form, None, parts[3]) if dialog.position == "" else nothing
+    if not parts[2].isdigit() or int(parts[2]) >= len(form.questions):
+        return nothing
+    q = form.questions[int(parts[2])]
+    if dialog.position != q.key or query.message.message_id != dialog.prompt_message_id:
+        return nothing
+    return dialog, form, q, parts[3]
+
+
+async def _drop_buttons(query, note: str | None) -> None:
+    """Remove the pressed message's buttons so they cannot be pressed again; note what was chosen."""
+    try:
+        if note and query.message.text_html and len(query.message.text_html) + len(note) < 4000:
+            await query.edit_message_text(f"{query.message.text_html}\n\n{note}")
+        else:
+            await query.edit_message_reply_markup(None)
+    except BadRequest:
+        pass  # already edited, or too old to edit: nothing to undo
+
+
+async def cancel_command(update: Update, context: BotContext) -> None:
+    """Stop the guided exchange in progress in this chat (/annuler)."""
+    dialog = await dialogs.find_for_message(context.db, update.effective_chat.id, context.actor.user_id, None)
+    if dialog is None:
+        await reply(update, context, "Aucune saisie en cours ici.")
+        return
+    await reply(update, context, await cancel(context, dialog))

@@ -1,0 +1,1 @@
+"""SQLite storage: the schema, its migrations and every query. Nothing outside this package writes SQL."""
