@@ -64,7 +64,7 @@ NEW_CANDIDATE = Form(
         ),
         Question(
             "interview_at", "Entretien", "<b>Rendez-vous d'entretien</b> proposé : tapez la date et l'heure.",
-            Kind.MOMENT, optional=True, future=True, confirm=True,
+            Kind.MOMENT, optional=True, future=True, confirm=True, skip_label="⏭ Pas encore de date",
             hint="Par exemple « jeudi 14h », « le 3 décembre à 10h30 » ou « demain matin ».",
         ),
     ),

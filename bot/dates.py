@@ -87,6 +87,7 @@ def normalise(text: str) -> str:
     text = re.sub(r"apres[- ]midi|aprem\b|aprem's", "apres-midi", text)
     text = re.sub(r"aujourd'? ?hui", "aujourd'hui", text)
     text = re.sub(r"apres[- ]demain", "apres-demain", text)
+    text = re.sub(r"avant[- ]hier", "avant-hier", text)
     text = re.sub(r"[,;!?]", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
@@ -174,6 +175,10 @@ def _read_named_days(r: _Reading, now: datetime) -> None:
     today = now.date()
     if r.take(r"\bapres-demain\b"):
         r.day = today + timedelta(days=2)
+    elif r.take(r"\bavant-hier\b"):
+        r.day = today - timedelta(days=2)
+    elif r.take(r"\bhier\b"):
+        r.day = today - timedelta(days=1)
     elif r.take(r"\bdemain\b"):
         r.day = today + timedelta(days=1)
     elif r.take(r"\baujourd'hui\b"):
@@ -261,6 +266,8 @@ def parse_moment(text: str, now: datetime, *, prefer: str = "future") -> Moment:
 
     leftover = [w for w in re.split(r"[ .']+", r.rest) if w and w not in _FILLERS]
     if leftover:
+        if r.day is None and r.at is None and r.weekday is None and r.exact is None:
+            raise DateParseError(f"Je n'ai pas reconnu de date dans « {text.strip()} ».")
         raise DateParseError(f"Je n'ai pas compris « {' '.join(leftover)} » dans « {text.strip()} ».")
 
     if r.exact is not None:
@@ -298,13 +305,7 @@ def parse_moment(text: str, now: datetime, *, prefer: str = "future") -> Moment:
 
 def parse_day(text: str, now: datetime, *, prefer: str = "past") -> date:
     """A calendar date ("aujourd'hui", "hier", "12/11", "lundi dernier"...) for dates of record."""
-    norm = normalise(text)
-    today = now.astimezone(PARIS).date()
-    if re.fullmatch(r"(?:le )?hier", norm):
-        return today - timedelta(days=1)
-    if re.fullmatch(r"(?:l')?avant-hier", norm):
-        return today - timedelta(days=2)
-    norm = re.sub(r"\b(dernier|derniere)\b", "", norm)
+    norm = re.sub(r"\b(dernier|derniere)\b", "", normalise(text))
     moment = parse_moment(norm, now, prefer=prefer)
     if moment.has_time:
         raise DateParseError("Indiquez seulement un jour, sans heure (par exemple « 12/11 » ou « hier »).")

@@ -55,6 +55,7 @@ class Question:
     minimum: int | None = None
     maximum: int | None = None
     note: str = ""  # a prompt from the protocol, shown with the question
+    skip_label: str = ""  # instead of the flow's "Passer", e.g. "Pas encore de date"
 
     @property
     def expects_text(self) -> bool:

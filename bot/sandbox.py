@@ -92,6 +92,11 @@ class Sandbox:
     async def __aexit__(self, *exc) -> None:
         await self.stop()
 
+    @property
+    def db(self):
+        """The bot's open database (for tests to check what was stored)."""
+        return self.app.bot_data["services"].db
+
     # --- people and chats ----------------------------------------------------------------------------------
 
     def person(self, name: str) -> Person:

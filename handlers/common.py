@@ -171,7 +171,10 @@ async def on_error(update: object, context: BotContext) -> None:
     """Log the failure with its context and tell the user in French, never with a traceback."""
     log.error("update failed", exc_info=context.error,
               extra={"update_id": getattr(update, "update_id", None)})
-    if isinstance(update, Update) and update.effective_chat and context.actor is not None:
+    if not isinstance(update, Update) or update.effective_chat is None or update.effective_user is None:
+        return
+    # the error handler gets a context of its own: the gate's check is made again before answering
+    if context.services.team.get(update.effective_user.id) is not None and is_team_chat(update, context):
         try:
             if update.callback_query:
                 await update.callback_query.answer(texts.ERROR[:190], show_alert=True)

@@ -153,6 +153,8 @@ def _question(context, flow: Flow, form: Form, dialog: Dialog, answers: AnswerSe
     k, n = form.progress(q.key, answers.values)
     where = f"{esc(q.section)} · " if q.section else ""
     lines = [header, f"<i>{where}question {k}/{n} · {round(100 * (k - 1) / n)} %</i>", "", q.prompt]
+    if n == 1:
+        del lines[1:3]
     if flow.question_note:
         note = flow.question_note(context, q)
         if note:
@@ -182,7 +184,7 @@ def _question(context, flow: Flow, form: Form, dialog: Dialog, answers: AnswerSe
     if form.previous_before(q.key, answers.values) is not None:
         nav.append(("⬅️ Retour", f"{cb}back"))
     if q.optional or flow.skip_any:
-        nav.append((flow.skip_label, f"{cb}skip"))
+        nav.append((q.skip_label or flow.skip_label, f"{cb}skip"))
     if q.key in answers.values:
         nav.append(("✔️ Garder", f"{cb}keep"))
     if flow.can_pause:
@@ -395,7 +397,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     if action == "skip" and (q.optional or flow.skip_any):
         await query.answer()
-        await _drop_buttons(query, f"➡️ {flow.skip_label.split(' ', 1)[-1]} ({who})")
+        await _drop_buttons(query, f"➡️ {(q.skip_label or flow.skip_label).split(' ', 1)[-1]} ({esc(who)})")
         await _accept(update, context, dialog, q, None, None)
         return
     if action == "keep" and q.key in answers.values:

@@ -1,0 +1,47 @@
+"""`python -m bot` runs the bot (long polling); `python -m bot console` opens the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from telegram import Update
+
+from bot import console
+from bot.app import build_application
+from bot.config import load_settings
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs every request URL at INFO, and the URL contains the bot's token
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Bot d'accompagnement à l'installation")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="lancer le bot (par défaut)")
+    sandbox = sub.add_parser("console", help="bac à sable dans le terminal, sans jeton ni réseau")
+    sandbox.add_argument("--db", type=Path, default=None, help="fichier SQLite (défaut : DATABASE_PATH ou data/bac-a-sable.sqlite3)")
+    sandbox.add_argument("--debut", default=None, help="heure de départ de l'horloge, ex. 2026-11-23T09:00")
+    args = parser.parse_args(argv)
+
+    if args.command == "console":
+        setup_logging(os.environ.get("LOG_LEVEL", "ERROR"))
+        db = args.db or Path(os.environ.get("DATABASE_PATH", "data/bac-a-sable.sqlite3"))
+        return asyncio.run(console.run(db, console.parse_start(args.debut)))
+
+    settings = load_settings()
+    setup_logging(settings.log_level)
+    app = build_application(settings)
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""The console sandbox: talk to the real bot in a terminal, with no token and no network.
+
+Lines starting with ':' are directives, anything else is a message from the current person in the current chat:
+  :as NOM          speak as NOM (cls, cpts1, cpts2, admin, or any other name: someone outside the team)
+  :in equipe|prive the team group, or NOM's private chat with the bot
+  :press TEXTE     press the button whose label contains TEXTE on the latest message with buttons
+  :advance DURÉE   move the clock ("2 jours", "3 mois", "1h30") and let what falls due happen
+  :quit            leave
+When standard input is not a terminal, the lines are read as a script and the transcript is printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from dateutil.relativedelta import relativedelta
+
+from bot.dates import PARIS, format_datetime, normalise
+from bot.fakeapi import Sent
+from bot.sandbox import FULL_NAMES, TEAM, Sandbox
+
+DIRECTIVES = ":as NOM · :in equipe|prive · :press TEXTE · :advance DURÉE · :quit"
+_UNITS = {"min": "minutes", "minute": "minutes", "minutes": "minutes", "h": "hours", "heure": "hours",
+          "heures": "hours", "j": "days", "jour": "days", "jours": "days", "sem": "weeks", "semaine": "weeks",
+          "semaines": "weeks", "mois": "months", "an": "years", "ans": "years"}
+
+
+def parse_duration(text: str, now: datetime) -> timedelta:
+    """'2 jours', '3 mois', '1h30', '1 semaine 2 jours' as a duration from ``now``."""
+    text = normalise(text)
+    parts = re.findall(r"(\d+)\s*(minutes?|min|heures?|h|jours?|j|semaines?|sem|mois|ans?)\s*(\d{2})?", text)
+    if not parts or re.sub(r"(\d+)\s*(minutes?|min|heures?|h|jours?|j|semaines?|sem|mois|ans?)\s*(\d{2})?|\s", "", text):
+        raise ValueError(text)
+    delta = relativedelta()
+    for number, unit, extra_minutes in parts:
+        delta += relativedelta(**{_UNITS[unit]: int(number)})
+        if extra_minutes:
+            delta += relativedelta(minutes=int(extra_minutes))
+    return (now + delta) - now
+
+
+class Console:
+    def __init__(self, sandbox: Sandbox, out: TextIO):
+        self.sb = sandbox
+        self.out = out
+        self.who = "cls"
+        self.where = "equipe"
+        self._texts: dict[tuple[int, int], str] = {}
+
+    def chat_label(self, chat_id: int) -> str:
+        if chat_id == self.sb.settings.team_chat_id:
+            return "équipe"
+        for person in self.sb.people.values():
+            if person.user_id == chat_id:
+                return f"privé {person.key}"
+        return str(chat_id)
+
+    def prompt(self) -> str:
+        return f"{self.who}@{'équipe' if self.where == 'equipe' else 'privé'}> "
+
+    def print(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def show(self, sent: list[Sent]) -> None:
+        for s in sent:
+            where = f"[{self.chat_label(s.chat_id)}]"
+            if s.kind == "toast":
+                self.print(f"  🔔 {'⚠️ ' if s.alert else ''}{s.text}")
+                continue
+            if s.kind == "delete":
+                self.print(f"{where} (message supprimé)")
+                continue
+            if s.kind in ("document", "photo"):
+                self.print(f"{where} 📎 {s.file_name} ({len(s.file_data or b'')} octets)" + (f" — {s.text}" if s.text else ""))
+                continue
+            key = (s.chat_id, s.message_id)
+            previous = self._texts.get(key)
+            self._texts[key] = s.text
+            if s.kind == "edit":
+                if previous == s.text:
+                    self.print(f"{where} ✏️ (boutons mis à jour)" if s.buttons else f"{where} ✏️ (boutons retirés)")
+                    self._buttons(s)
+                    continue
+                if previous and s.text.startswith(previous):
+                    self.print(f"{where} ✏️ {s.text[len(previous):].strip()}")
+                    self._buttons(s)
+                    continue
+                self.print(f"{where} ✏️ message modifié :")
+            else:
+                self.print(f"{where} 🤖")
+            for line in s.text.split("\n"):
+                self.print(f"  {line}" if line else "")
+            self._buttons(s)
+            if s.force_reply:
+                self.print("  (↩️ réponse attendue)")
+
+    def _buttons(self, s: Sent) -> None:
+        for row in s.buttons:
+            self.print("  " + " ".join(f"[ {b['text']} ]" for b in row))
+
+    async def handle(self, line: str) -> bool:
+        """Run one line; False when the session should end."""
+        line = line.strip()
+        if not line:
+            return True
+        if not line.startswith(":"):
+            self.show(await self.sb.say(self.who, line, self.where))
+            return True
+        directive, _, arg = line.partition(" ")
+        arg = arg.strip()
+        if directive == ":quit":
+            return False
+        if directive == ":as" and arg:
+            self.who = arg
+            person = self.sb.person(arg)
+            self.print(f"(vous parlez en tant que {FULL_NAMES.get(person.key, person.first_name)}"
+                       f"{'' if person.role else ', hors équipe'})")
+        elif directive == ":in" and arg in ("equipe", "équipe", "prive", "privé"):
+            self.where = "equipe" if arg.startswith("e") or arg.startswith("é") else "prive"
+        elif directive == ":press" and arg:
+            try:
+                self.show(await self.sb.press(self.who, arg, self.where))
+            except LookupError:
+                self.print(f"(aucun bouton « {arg} » sur le dernier message à boutons de cette discussion)")
+        elif directive == ":advance" and arg:
+            try:
+                delta = parse_duration(arg, self.sb.clock.now())
+            except ValueError:
+                self.print("(durée non comprise : par exemple « 2 jours », « 3 mois », « 1h30 »)")
+                return True
+            self.show(await self.sb.advance(delta))
+            self.print(f"(il est maintenant {format_datetime(self.sb.clock.now())})")
+        else:
+            self.print(f"(directive inconnue — {DIRECTIVES})")
+        return True
+
+
+async def run(db_path: Path, start: datetime | None, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    interactive = stdin.isatty()
+    async with Sandbox(db_path, start=start) as sandbox:
+        console = Console(sandbox, out)
+        if interactive:
+            team = ", ".join(f"{key} ({FULL_NAMES[key]})" for key in TEAM)
+            console.print(f"Bac à sable — aucun jeton, aucun réseau. Base : {db_path}")
+            console.print(f"Équipe : {team}. Il est {format_datetime(sandbox.clock.now())}.")
+            console.print(f"Directives : {DIRECTIVES}. Commencez par /aide.")
+        while True:
+            if interactive:
+                try:
+                    line = await asyncio.to_thread(input, console.prompt())
+                except EOFError:
+                    break
+            else:
+                line = stdin.readline()
+                if not line:
+                    break
+                if line.strip() and not line.lstrip().startswith("#"):
+                    console.print(f"{console.prompt()}{line.rstrip()}")
+                elif line.lstrip().startswith("#"):
+                    continue
+            if not await console.handle(line):
+                break
+    return 0
+
+
+def parse_start(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text).replace(tzinfo=PARIS)

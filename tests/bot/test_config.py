@@ -1,0 +1,50 @@
+"""Configuration: a missing or malformed key stops the bot with a French message naming it (exit code 2)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import load_settings
+
+GOOD = {"BOT_TOKEN": "123456789:AAEabcdefghijkl", "TEAM_CHAT_ID": "-1001234", "TEAM_MEMBERS": "111:cls:Claire Martin;222:cpts:Paul Roche",
+        "ADMIN_IDS": "111"}
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no .env file around
+    for key, value in GOOD.items():
+        monkeypatch.setenv(key, value)
+    return monkeypatch
+
+
+def test_reads_the_environment(env):
+    settings = load_settings()
+    assert settings.team_chat_id == -1001234
+    members = {m.user_id: m for m in settings.members()}
+    assert members[111].role == "cls" and members[111].is_admin and members[111].name == "Claire Martin"
+    assert members[222].role == "cpts" and not members[222].is_admin
+    assert settings.timezone == "Europe/Paris" and str(settings.database_path).endswith("installation.sqlite3")
+
+
+@pytest.mark.parametrize("key,value,expected", [
+    ("TEAM_MEMBERS", "111:chef:Claire", "TEAM_MEMBERS"),
+    ("TEAM_CHAT_ID", "le groupe", "TEAM_CHAT_ID"),
+    ("TIMEZONE", "Europe/Lons", "TIMEZONE"),
+])
+def test_malformed_key_is_named(env, capsys, key, value, expected):
+    env.setenv(key, value)
+    with pytest.raises(SystemExit) as stop:
+        load_settings()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"- {expected} :" in err and "Attendu" in err
+
+
+def test_missing_token_stops_the_real_entry_point(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "TEAM_CHAT_ID": "-100", "TEAM_MEMBERS": "1:cls:A"}
+    result = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env={**env, "PYTHONPATH": ":".join(sys.path)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "BOT_TOKEN : manquant" in result.stderr and "@BotFather" in result.stderr

@@ -1,0 +1,51 @@
+"""The console sandbox replays a script and prints the transcript."""
+
+import io
+
+from bot import console
+from tests.conftest import MONDAY
+
+SCRIPT = """\
+# a team member registers a candidate, a stranger is turned away
+/nouveau
+Marie
+Dupont
+:press généraliste
+:press Passer
+:press Passer
+:press ARS
+:press Aujourd'hui
+:press Oui
+jeudi 14h
+:press Oui
+:press Confirmer
+:as inconnu
+:in prive
+/dossiers
+:advance 2 jours
+:press rien
+:bizarre
+:quit
+/aide
+"""
+
+
+async def test_script_replay(tmp_path):
+    out = io.StringIO()
+    code = await console.run(tmp_path / "c.sqlite3", MONDAY,
+                             io.StringIO(SCRIPT), out)
+    transcript = out.getvalue()
+    assert code == 0
+    assert "cls@équipe> /nouveau" in transcript
+    assert "[équipe] 🤖" in transcript and "[ Médecin généraliste ]" in transcript
+    assert "Dossier n° 1 créé" in transcript
+    assert "[privé inconnu] 🤖\n  Bonjour. Ce bot est réservé à l'équipe" in transcript
+    assert "(il est maintenant mercredi 25 novembre 2026 à 9 h 00)" in transcript
+    assert "(aucun bouton « rien »" in transcript and "(directive inconnue" in transcript
+    assert "/aide" not in transcript.split(":quit")[-1]  # nothing runs after :quit
+
+
+def test_durations():
+    assert console.parse_duration("1h30", MONDAY).total_seconds() == 5400
+    assert console.parse_duration("2 jours", MONDAY).days == 2
+    assert console.parse_duration("3 mois", MONDAY).days == 92  # 23 Nov -> 23 Feb: 7 + 31 + 31 + 23
