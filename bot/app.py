@@ -25,7 +25,7 @@ from telegram.request import BaseRequest
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotContext, Services, Team
-from handlers import candidates, common, dialog, team
+from handlers import candidates, common, dialog, interview, team
 from storage import members
 from storage.db import Database
 
@@ -36,6 +36,7 @@ COMMANDS = [
     BotCommand("nouveau", "Enregistrer un candidat"),
     BotCommand("dossiers", "Liste des candidats"),
     BotCommand("dossier", "Fiche d'un candidat : /dossier N"),
+    BotCommand("entretien", "Mener l'entretien : /entretien N"),
     BotCommand("annuler", "Abandonner la saisie en cours"),
     BotCommand("membres", "L'équipe"),
     BotCommand("aide", "Les commandes, étape par étape"),
@@ -88,6 +89,8 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("dossiers", candidates.list_candidates))
     app.add_handler(CommandHandler("dossier", candidates.show_card))
     app.add_handler(CallbackQueryHandler(candidates.on_card_button, pattern=r"^c:"))
+    # step B: the interview
+    app.add_handler(CommandHandler("entretien", interview.start_interview))
     # guided exchanges (new candidate, corrections, interview)
     app.add_handler(CommandHandler("annuler", dialog.cancel_command))
     app.add_handler(CallbackQueryHandler(dialog.on_button, pattern=r"^f:"))

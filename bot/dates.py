@@ -338,3 +338,129 @@ def format_short(moment: datetime | date) -> str:
         local = moment.astimezone(PARIS)
         return local.strftime("%d/%m/%Y %H:%M")
     return moment.strftime("%d/%m/%Y")
+
+
+# --- a project's horizon and visit availabilities (the interview) ------------------------------------------
+
+_SEASONS = {"printemps": (3, 21), "ete": (6, 21), "rentree": (9, 1), "automne": (9, 23), "hiver": (12, 21),
+            "fin d'annee": (12, 31), "fin de l'annee": (12, 31)}
+
+
+def parse_target(text: str, now: datetime) -> date:
+    """A project's target date: "septembre 2027", "d'ici l'été", "à la rentrée 2027", "début 2028", "15 mars"."""
+    norm = normalise(text)
+    norm = re.sub(r"\b(?:d'ici|avant|pour|vers|a|au|a la|en|l'|le|la|courant|dans)\b", " ", norm)
+    norm = re.sub(r"\s+", " ", norm.replace("l'", " ")).strip()
+    today = now.astimezone(PARIS).date()
+    m = re.fullmatch(r"(?:(debut|fin|mi)[- ])?(\d{4})", norm)
+    if m:
+        year = int(m.group(2))
+        return {"debut": date(year, 1, 1), "mi": date(year, 6, 30), "fin": date(year, 12, 31)}.get(m.group(1) or "debut")
+    for words, (month, day) in _SEASONS.items():
+        m = re.fullmatch(rf"{re.escape(words)}(?: (\d{{4}}))?", norm)
+        if m:
+            year = int(m.group(1)) if m.group(1) else today.year
+            target = date(year, month, day)
+            return target if m.group(1) or target >= today else target.replace(year=year + 1)
+    moment = parse_moment(norm, now)
+    return moment.day
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Days a candidate can visit, with the part of the day when one was said ("matin", "après-midi")."""
+
+    days: tuple[tuple[date, str | None], ...]
+
+    def describe(self, limit: int = 8) -> str:
+        if not self.days:
+            return "aucune date précise"
+        shown = [format_date(d) + (f" ({part})" if part else "") for d, part in self.days[:limit]]
+        more = len(self.days) - limit
+        return ", ".join(shown) + (f" et {more} autre(s)" if more > 0 else "")
+
+
+def _working_days(start: date, end: date) -> list[date]:
+    import holidays  # imported here: only availabilities need it, and it is slow to load
+
+    closed = holidays.France(years=range(start.year, end.year + 1))
+    days, day = [], start
+    while day <= end:
+        if day.weekday() < 5 and day not in closed:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _month_of(token: str, year_text: str | None, today: date) -> tuple[int, int]:
+    month = _MONTH_TOKENS[token]
+    if year_text:
+        return int(year_text), month
+    year = today.year if month >= today.month else today.year + 1
+    return year, month
+
+
+def parse_availability(text: str, now: datetime) -> Availability:
+    """Visit availabilities in French, as days to come: "les mardis de janvier", "semaine du 12 janvier",
+    "15 et 16 janvier", "du 12 au 16 janvier", "tous les jeudis après-midi", "en janvier", "le 3 décembre matin".
+    Pieces that name no date are ignored; past days are dropped."""
+    today = now.astimezone(PARIS).date()
+    found: dict[date, str | None] = {}
+    pieces = [normalise(p) for p in re.split(r"[,;\n]", text)]
+    chunks = [c.strip() for p in pieces for c in re.split(r"\bou\b|\bet\b|\bpuis\b|\bainsi que\b", p) if c.strip()]
+    # "15 et 16 janvier": a bare day number takes its month from the next piece that has one
+    for i, chunk in enumerate(chunks):
+        if re.fullmatch(r"(?:le )?\d{1,2}(?:er)?", chunk):
+            for later in chunks[i + 1:]:
+                m = re.search(rf"\b({_MONTH_RE})\b\.?(?: \d{{4}})?", later)
+                if m:
+                    chunks[i] = f"{chunk} {m.group(0)}"
+                    break
+    for chunk in chunks:
+        part = "après-midi" if "apres-midi" in chunk else "matin" if re.search(r"\bmatin", chunk) else None
+        chunk = re.sub(r"\b(?:apres-midi|matin(?:ee)?s?)\b", " ", chunk).strip()
+        days: list[date] = []
+        m = re.search(rf"\b(?:les |tous les )?({_WEEKDAY_RE})s?\b(?: (?:de|d'|en|du mois de) ?({_MONTH_RE})\b\.?(?: (\d{{4}}))?)?", chunk)
+        range_m = re.search(rf"\bdu (\d{{1,2}})(?:er)?(?: ({_MONTH_RE}))? au (\d{{1,2}}) ({_MONTH_RE})\b\.?(?: (\d{{4}}))?", chunk)
+        week_m = re.search(r"\bsemaine du (.+)$", chunk)
+        month_m = re.fullmatch(rf"(?:en |courant |tout |tout le mois de |le mois de )?({_MONTH_RE})\.?(?: (\d{{4}}))?", chunk)
+        if week_m:
+            try:
+                start = parse_moment(week_m.group(1), now).day
+            except DateParseError:
+                continue
+            monday = start - timedelta(days=start.weekday())
+            days = _working_days(monday, monday + timedelta(days=4))
+        elif range_m:
+            year, month2 = _month_of(range_m.group(4), range_m.group(5), today)
+            month1 = _MONTH_TOKENS[range_m.group(2)] if range_m.group(2) else month2
+            year1 = year if month1 <= month2 else year - 1
+            try:
+                days = _working_days(date(year1, month1, int(range_m.group(1))), date(year, month2, int(range_m.group(3))))
+            except ValueError:
+                continue
+        elif m and not re.search(r"\d", chunk):
+            weekday = _WEEKDAY_TOKENS[m.group(1)]
+            if m.group(2):
+                year, month = _month_of(m.group(2), m.group(3), today)
+                first = date(year, month, 1)
+                span = [first + timedelta(days=i) for i in range(31) if (first + timedelta(days=i)).month == month]
+            else:
+                span = [today + timedelta(days=i) for i in range(1, 29)]  # the next four weeks
+            days = [d for d in span if d.weekday() == weekday]
+        elif month_m:
+            year, month = _month_of(month_m.group(1), month_m.group(2), today)
+            first = date(year, month, 1)
+            days = _working_days(first, (first + relativedelta(months=1)) - timedelta(days=1))
+        else:
+            try:
+                moment = parse_moment(chunk, now)
+            except DateParseError:
+                continue
+            days = [moment.day]
+            if moment.has_time and part is None:
+                part = "matin" if moment.when.hour < 12 else "après-midi"
+        for day in days:
+            if day > today:
+                found[day] = part if found.get(day, part) == part else None
+    return Availability(tuple(sorted(found.items())))

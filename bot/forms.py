@@ -13,7 +13,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.dates import DateParseError, format_date, format_datetime, normalise, parse_day, parse_moment
+from bot.dates import (
+    Availability,
+    DateParseError,
+    format_date,
+    format_datetime,
+    normalise,
+    parse_availability,
+    parse_day,
+    parse_moment,
+    parse_target,
+)
 
 Answers = Mapping[str, Any]
 
@@ -28,6 +38,8 @@ class Kind(StrEnum):
     PHONE = "phone"
     EMAIL = "email"
     NUMBER = "number"
+    TARGET = "target"  # a project's horizon: "septembre 2027", "d'ici l'été"
+    AVAILABILITY = "availability"  # visit availabilities: "les mardis de janvier"
 
 
 @dataclass(frozen=True)
@@ -235,7 +247,24 @@ def read_answer(question: Question, text: str, now: datetime) -> Any:
         if question.maximum is not None and value > question.maximum:
             raise InvalidAnswer(f"Le nombre doit être au plus {question.maximum}.")
         return value
+    if kind is Kind.TARGET:
+        try:
+            target = parse_target(text, now)
+        except DateParseError as err:
+            raise InvalidAnswer(
+                f"Je n'ai pas reconnu d'échéance dans « {text} ». Par exemple « septembre 2027 », « d'ici l'été », "
+                "« début 2028 » — ou passez la question."
+            ) from err
+        return {"text": text, "date": target.isoformat()}
+    if kind is Kind.AVAILABILITY:
+        # kept as said even when no date is recognised: the words still matter to the team
+        found = parse_availability(text, now)
+        return {"text": text, "days": [[d.isoformat(), part] for d, part in found.days]}
     raise AssertionError(f"unknown kind {kind}")
+
+
+def availability_of(value: Any) -> Availability:
+    return Availability(tuple((date.fromisoformat(d), part) for d, part in (value or {}).get("days", [])))
 
 
 def display(question: Question, value: Any) -> str:
@@ -253,4 +282,10 @@ def display(question: Question, value: Any) -> str:
         return format_datetime(datetime.fromisoformat(value))
     if kind is Kind.DAY:
         return format_date(date.fromisoformat(value))
+    if kind is Kind.TARGET:
+        return f"{value['text']} (vers le {format_date(date.fromisoformat(value['date']))})"
+    if kind is Kind.AVAILABILITY:
+        found = availability_of(value)
+        understood = found.describe() if found.days else "aucune date précise reconnue"
+        return f"{value['text']} → {understood}"
     return str(value)

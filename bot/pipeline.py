@@ -46,7 +46,8 @@ FINAL = frozenset({Status.INSTALLE, Status.ABANDON})
 # Forward along the protocol, plus the moves real life needs: an interview moved back to planning, a
 # candidate who pauses (en réflexion) and comes back, an abandon at any point.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.NOUVEAU: frozenset({Status.ENTRETIEN_PLANIFIE, Status.ABANDON}),
+    # an interview may be held without its appointment having been recorded first
+    Status.NOUVEAU: frozenset({Status.ENTRETIEN_PLANIFIE, Status.ENTRETIEN_FAIT, Status.ABANDON}),
     Status.ENTRETIEN_PLANIFIE: frozenset({Status.NOUVEAU, Status.ENTRETIEN_FAIT, Status.ABANDON}),
     Status.ENTRETIEN_FAIT: frozenset({Status.CROISEMENT, Status.EN_REFLEXION, Status.ABANDON}),
     Status.CROISEMENT: frozenset({Status.VISITES_PLANIFIEES, Status.SUIVI, Status.EN_REFLEXION, Status.ABANDON}),

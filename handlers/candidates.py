@@ -179,7 +179,7 @@ async def send_card(context: BotContext, chat_id: int, candidate_id: int, *, int
         await send(context, chat_id, f"{intro}\n\n{text}" if intro else text, markup)
 
 
-def _candidate_number(args: list[str]) -> int | None:
+def candidate_number(args: list[str]) -> int | None:
     if len(args) != 1:
         return None
     digits = args[0].lstrip("nN°º.").strip()
@@ -188,7 +188,7 @@ def _candidate_number(args: list[str]) -> int | None:
 
 async def show_card(update: Update, context: BotContext) -> None:
     """Show one candidate's card: fields, status, next step, timeline and actions."""
-    number = _candidate_number(context.args or [])
+    number = candidate_number(context.args or [])
     if number is None:
         await reply(update, context, "Indiquez le numéro du dossier, par exemple : /dossier 12 (voir /dossiers).")
         return

@@ -57,7 +57,7 @@ class Flow:
     skip_any: bool = False  # every question may be skipped, not only the optional ones
     can_pause: bool = False
     skip_label: str = "⏭ Passer"
-    question_note: Callable[[BotContext, Question], str] | None = None
+    question_note: Callable[[BotContext, Dialog, Question], str] | None = None
     on_pause: Callable[[BotContext, Dialog], Awaitable[str]] | None = None
 
 
@@ -156,7 +156,7 @@ def _question(context, flow: Flow, form: Form, dialog: Dialog, answers: AnswerSe
     if n == 1:
         del lines[1:3]
     if flow.question_note:
-        note = flow.question_note(context, q)
+        note = flow.question_note(context, dialog, q)
         if note:
             lines.append(note)
     if q.note:

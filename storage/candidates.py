@@ -10,7 +10,7 @@ from storage.db import Database
 # Columns a user may change; the only column names ever put into SQL text.
 EDITABLE = (
     "first_name", "last_name", "profession", "specialty", "phone", "email", "source", "source_detail",
-    "first_contact", "consent", "consent_date", "interview_at", "interview_done_at",
+    "first_contact", "consent", "consent_date", "interview_at", "interview_done_at", "croisement_due",
 )
 
 
@@ -35,6 +35,7 @@ class Candidate:
     created_by: int | None
     created_at: str
     updated_at: str
+    croisement_due: str | None = None
 
     @property
     def full_name(self) -> str:

@@ -1,0 +1,154 @@
+"""Step B: the interview, led together by the CLS and CPTS interviewers, question by question.
+
+The dialog is shared by the whole team in its chat, so both interviewers can answer in the group; each
+answer is written to interview_answers with who gave it. Pausing closes the dialog only: /entretien N,
+from any team member's chat, starts again at the first unanswered question.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.dates import format_date
+from bot.forms import Question
+from bot.interview import INTERVIEW
+from bot.pipeline import Status, check_transition, croisement_deadline
+from handlers import candidates as step_a
+from handlers.common import esc, reply, send
+from handlers.dialog import AnswerSet, Flow, ask, begin, register
+from storage import candidates, dialogs, interviews
+from storage.dialogs import Dialog
+
+ROLE_NAMES = {"cls": "CLS", "cpts": "CPTS"}
+OPEN_STATUSES = (Status.NOUVEAU, Status.ENTRETIEN_PLANIFIE)
+REVIEWABLE = (*OPEN_STATUSES, Status.ENTRETIEN_FAIT)
+
+
+async def _load(context: BotContext, dialog: Dialog) -> AnswerSet:
+    found = AnswerSet()
+    for a in await interviews.answers(context.db, dialog.subject_id):
+        if a.skipped:
+            found.skipped.add(a.question)
+        else:
+            found.values[a.question] = a.value
+        found.by[a.question] = a.answered_by
+        found.at[a.question] = a.answered_at
+    return found
+
+
+async def _save(context: BotContext, dialog: Dialog, question: Question, value, by: int) -> None:
+    role = context.actor.role
+    await interviews.save_answer(context.db, dialog.subject_id, question.key, value, by=by, role=role,
+                                 at=context.now_iso())
+    dialog.data.setdefault("interviewers", {}).setdefault(role, by)
+
+
+async def _header(context: BotContext, dialog: Dialog) -> str:
+    candidate = await candidates.get(context.db, dialog.subject_id)
+    return f"🗣 <b>Entretien — {esc(candidate.full_name)} (n° {candidate.id})</b>"
+
+
+def _owner_note(context: BotContext, dialog: Dialog, question: Question) -> str:
+    """Name the interviewer who leads this question: the one of that role in this interview, if known."""
+    if question.owner is None:
+        return ""
+    team = context.services.team
+    chosen = dialog.data.get("interviewers", {}).get(question.owner)
+    names = [team.name(chosen)] if team.get(chosen) else [m.name for m in team.with_role(question.owner)]
+    return f"👤 Côté {ROLE_NAMES[question.owner]} : {esc(' ou '.join(names))}" if names else ""
+
+
+async def _on_pause(context: BotContext, dialog: Dialog) -> str:
+    candidate = await candidates.get(context.db, dialog.subject_id)
+    answers = await _load(context, dialog)
+    total = len(INTERVIEW.applicable(answers.values))
+    answered = len([q for q in INTERVIEW.applicable(answers.values) if q.key in answers.done])
+    return (f"⏸ Entretien de {esc(candidate.full_name)} (n° {candidate.id}) en pause : {answered} question(s) sur "
+            f"{total} traitée(s), tout est enregistré. Reprenez avec /entretien {candidate.id}, ici ou ailleurs.")
+
+
+async def _complete(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
+    candidate = await candidates.get(context.db, dialog.subject_id)
+    status = Status(candidate.status)
+    now_iso = context.now_iso()
+    if status in OPEN_STATUSES:
+        check_transition(status, Status.ENTRETIEN_FAIT)
+        today = context.now().date()
+        due = croisement_deadline(today)
+        interview = await interviews.get(context.db, candidate.id)
+        team = context.services.team
+        who = [team.name(i) for i in (interview.cls_id, interview.cpts_id) if i and team.get(i)]
+        detail = "Entretien fait" + (f" avec {' et '.join(who)}" if who else "")
+        detail += f" ; croisement à faire avant le {format_date(due)}"
+        await candidates.update(
+            context.db, candidate.id, {"interview_done_at": today.isoformat(), "croisement_due": due.isoformat()},
+            by=context.actor.user_id, at=now_iso, kind="entretien", detail=detail, status=Status.ENTRETIEN_FAIT,
+        )
+        await interviews.confirm(context.db, candidate.id, at=now_iso)
+        intro = (f"✅ Entretien enregistré. <b>Croisement des données à faire avant le {format_date(due)}</b> "
+                 f"(10 jours).")
+    else:
+        await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=now_iso,
+                                kind="entretien", detail="Réponses de l'entretien revues")
+        intro = "✅ Réponses de l'entretien mises à jour."
+    await step_a.send_card(context, dialog.chat_id, candidate.id, intro=intro)
+
+
+INTERVIEW_FLOW = register(Flow(
+    name="entretien", form=lambda d: INTERVIEW, complete=_complete, header=_header, load=_load, save=_save,
+    shared=True, skip_any=True, can_pause=True, question_note=_owner_note, on_pause=_on_pause,
+))
+
+
+async def open_interview(update: Update, context: BotContext, candidate) -> None:
+    """Start, resume here, or move here the interview of a candidate."""
+    chat_id = update.effective_chat.id
+    if Status(candidate.status) not in REVIEWABLE:
+        await send(context, chat_id, f"L'entretien de {esc(candidate.full_name)} est confirmé et le dossier est "
+                                     f"passé à l'étape suivante : ses réponses se consultent dans l'export.")
+        return
+    existing = await dialogs.find_for_subject(context.db, "entretien", candidate.id)
+    if existing is not None and existing.chat_id == chat_id:
+        await ask(context, existing, intro="L'entretien est déjà en cours ici ; voici où vous en êtes.")
+        return
+    if existing is not None:
+        await send(context, existing.chat_id, f"↪️ L'entretien de {esc(candidate.full_name)} (n° {candidate.id}) "
+                                              f"continue dans une autre discussion, avec {esc(context.actor.name)}.")
+    already = await interviews.get(context.db, candidate.id)
+    interview = await interviews.open_interview(context.db, candidate.id, by=context.actor.user_id,
+                                                role=context.actor.role, at=context.now_iso())
+    done = len(await interviews.answers(context.db, candidate.id))
+    if already is None:
+        await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=context.now_iso(),
+                                kind="entretien", detail="Entretien commencé")
+        intro = ("🗣 Début de l'entretien. Les deux intervieweurs peuvent répondre (en répondant aux questions du "
+                 "bot) ; chaque réponse est enregistrée aussitôt. ⏭ Passer, ⬅️ Retour et ⏸ Pause à tout moment.")
+    elif Status(candidate.status) not in OPEN_STATUSES:
+        intro = "L'entretien a déjà été confirmé : voici ses réponses, que vous pouvez corriger."
+    else:
+        intro = f"▶️ Reprise de l'entretien : {done} réponse(s) déjà enregistrée(s)."
+    data = {"interviewers": {r: i for r, i in (("cls", interview.cls_id), ("cpts", interview.cpts_id)) if i}}
+    await begin(update, context, "entretien", subject_id=candidate.id, data=data, intro=intro)
+
+
+async def start_interview(update: Update, context: BotContext) -> None:
+    """/entretien N: lead the interview of candidate N, or resume it at the first unanswered question."""
+    number = step_a.candidate_number(context.args or [])
+    if number is None:
+        await reply(update, context, "Indiquez le numéro du dossier, par exemple : /entretien 12 (voir /dossiers).")
+        return
+    candidate = await candidates.get(context.db, number)
+    if candidate is None:
+        await reply(update, context, f"Aucun dossier n° {number}. Tapez /dossiers pour la liste.")
+        return
+    await open_interview(update, context, candidate)
+
+
+async def _card_action(update: Update, context: BotContext, candidate) -> None:
+    await update.callback_query.answer()
+    await open_interview(update, context, candidate)
+
+
+step_a.CARD_EXTRA_BUTTONS.append(("🗣 Entretien", "ent", lambda c: Status(c.status) in REVIEWABLE))
+step_a.CARD_ACTIONS["ent"] = _card_action
