@@ -32,13 +32,16 @@ async def start(
     db: Database, *, chat_id: int, user_id: int | None, form: str, subject_id: int | None, position: str,
     data: dict[str, Any], at: str,
 ) -> Dialog:
-    """Open a dialog; an older one of the same form and owner in this chat, or on the same subject, is replaced."""
+    """Open a dialog. One about a subject (a candidate's interview) replaces the one on the same subject,
+    wherever it was; otherwise it replaces the same owner's dialog of the same form in this chat."""
     async with db.transaction() as conn:
         if subject_id is not None:
             await conn.execute("DELETE FROM dialogs WHERE form = ? AND subject_id = ?", (form, subject_id))
-        await conn.execute(
-            "DELETE FROM dialogs WHERE chat_id = ? AND user_id IS ? AND form = ?", (chat_id, user_id, form)
-        )
+        else:
+            await conn.execute(
+                "DELETE FROM dialogs WHERE chat_id = ? AND user_id IS ? AND form = ? AND subject_id IS NULL",
+                (chat_id, user_id, form),
+            )
         cur = await conn.execute(
             "INSERT INTO dialogs (chat_id, user_id, form, subject_id, position, data, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

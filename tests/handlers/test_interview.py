@@ -1,0 +1,238 @@
+"""Step B end to end: the interview shared by two interviewers, through the real Application."""
+
+from datetime import date
+
+from bot.forms import Kind
+from bot.interview import DYNAMIQUE_PROMPT, HESITANT_PROMPT, INTERVIEW
+from storage import candidates, dialogs, interviews
+from tests.support import register_candidate, texts_of
+
+CANNED = {Kind.NUMBER: "2", Kind.TARGET: "septembre 2027",
+          Kind.AVAILABILITY: "les mardis de janvier"}
+
+
+async def current_dialog(sb, chat="equipe", who="cls"):
+    chat_id = sb.chat_id(who, chat)
+    found = [d for d in await dialogs.in_chat(sb.db, chat_id) if d.form == "entretien"]
+    return found[0] if found else None
+
+
+async def answer_current(sb, who: str, chat="equipe"):
+    """Answer the question on screen the way an interviewer would, by its kind."""
+    dialog = await current_dialog(sb, chat, who)
+    q = INTERVIEW.question(dialog.position)
+    if q.kind is Kind.YESNO:
+        return await sb.press(who, "Oui", chat)
+    if q.kind is Kind.CHOICE:
+        return await sb.press(who, q.options[0].label, chat)
+    if q.kind is Kind.MULTI:
+        await sb.press(who, q.options[0].label, chat)
+        return await sb.press(who, "Valider", chat)
+    out = await sb.say(who, CANNED[q.kind] if q.kind in CANNED else f"{q.label} selon {who}", chat)
+    if q.confirm:
+        out = await sb.press(who, "Oui", chat)
+    return out
+
+
+async def test_whole_interview_by_two_interviewers_in_the_group(sb):
+    await register_candidate(sb)
+    out = texts_of(await sb.say("cls", "/entretien 1"))
+    assert "Début de l'entretien" in out and "Présentation · question 1/" in out
+    turn = 0
+    while (await current_dialog(sb)).position != "":
+        await answer_current(sb, ("cls", "cpts1")[turn % 2])
+        turn += 1
+    summary = sb.last_text()
+    assert "📋 Récapitulatif" in summary
+    assert "Projet professionnel (CPTS)" in summary and "Environnement professionnel et familial (CLS)" in summary
+    assert "• Motivations : Motivations selon cpts1" in summary
+    assert "• Nombre d'enfants : 2" in summary and "Âges des enfants" in summary
+    out = texts_of(await sb.press("cpts1", "Confirmer"))
+    assert "Entretien enregistré" in out and "avant le jeudi 3 décembre 2026" in out
+    stored = await candidates.get(sb.db, 1)
+    assert stored.status == "entretien_fait"
+    assert stored.interview_done_at == "2026-11-23" and stored.croisement_due == "2026-12-03"
+    answers = {a.question: a for a in await interviews.answers(sb.db, 1)}
+    assert {a.answered_by for a in answers.values()} == {1001, 1002}  # each answer records who gave it
+    assert answers["motivations"].answered_by == 1002 and answers["deroule"].answered_by == 1001
+    assert answers["echeance"].value == {"text": "septembre 2027", "date": "2027-09-01"}
+    assert answers["disponibilites"].value["days"][0] == ["2027-01-05", None]
+    assert answers["enfants"].value == 2 and answers["modes"].value == ["liberal"]
+    events, _ = await candidates.timeline(sb.db, 1)
+    assert "Entretien fait avec Claire Martin et Paul Roche" in events[-1].detail
+    assert await current_dialog(sb) is None
+
+
+async def test_questions_name_the_interviewer_of_their_side(sb):
+    await register_candidate(sb)
+    await sb.say("cpts2", "/entretien 1")
+    while (await current_dialog(sb)).position != "exercice":
+        await answer_current(sb, "cls")
+    assert "👤 Côté CPTS : Anne Vidal" in sb.last_text()  # the CPTS member who started it
+    while (await current_dialog(sb)).position != "locaux":
+        await answer_current(sb, "cpts2")
+    assert "👤 Côté CLS : Claire Martin" in sb.last_text()
+    interview = await interviews.get(sb.db, 1)
+    assert (interview.cls_id, interview.cpts_id) == (1001, 1003)
+
+
+async def test_skip_back_and_the_protocol_prompts(sb):
+    await register_candidate(sb)
+    await sb.say("cls", "/entretien 1")
+    await sb.press("cls", "Passer")  # déroulé
+    out = texts_of(await sb.press("cls", "Retour"))
+    assert "étapes de l'accompagnement" in out
+    await sb.press("cls", "Non")
+    await sb.say("cls", "Se rapprocher de sa famille")
+    while (await current_dialog(sb)).position != "criteres":
+        await answer_current(sb, "cpts1")
+    out = texts_of(await sb.press("cpts1", "bien définis"))
+    assert DYNAMIQUE_PROMPT in out
+    await sb.press("cpts1", "Oui")
+    while (await current_dialog(sb)).position != "besoins":
+        await answer_current(sb, "cls")
+    assert HESITANT_PROMPT in sb.last_text()
+    answers = {a.question: a for a in await interviews.answers(sb.db, 1)}
+    assert answers["deroule"].value is False and not answers["deroule"].skipped
+    assert answers["belle_dynamique"].value is True
+
+
+async def test_pause_and_resume_elsewhere_at_the_first_unanswered_question(sb):
+    await register_candidate(sb)
+    await sb.say("cls", "/entretien 1")
+    await sb.press("cls", "Oui")
+    await sb.say("cpts1", "Motivé par le projet de santé")
+    out = texts_of(await sb.press("cpts1", "Pause"))
+    assert "en pause : 2 question(s)" in out and "/entretien 1" in out
+    assert await current_dialog(sb) is None
+    out = texts_of(await sb.say("cpts2", "/entretien 1", "prive"))
+    assert "Reprise de l'entretien : 2 réponse(s)" in out and "Calendrier du projet" in out
+    # typing "pause" works too, and /annuler pauses rather than erases
+    out = texts_of(await sb.say("cpts2", "/annuler", "prive"))
+    assert "en pause" in out
+    assert len(await interviews.answers(sb.db, 1)) == 2
+
+
+async def test_resuming_in_another_chat_moves_the_interview(sb):
+    await register_candidate(sb)
+    await sb.say("cls", "/entretien 1")
+    await sb.press("cls", "Oui")
+    out = await sb.say("cls", "/entretien 1", "prive")
+    assert any("continue dans une autre discussion" in s.text and s.chat_id == sb.settings.team_chat_id for s in out)
+    # the group's old question is no longer answerable
+    group_question = sb.api.last_with_buttons(sb.settings.team_chat_id)["message_id"]
+    out = await sb.press_data("cls", f"f:{(await current_dialog(sb, 'prive', 'cls')).id}:1:skip",
+                              message_id=group_question)
+    assert out[-1].text == "Ce bouton n'est plus valable."
+
+
+async def test_correction_from_the_summary(sb):
+    await register_candidate(sb)
+    await sb.say("cls", "/entretien 1")
+    while (await current_dialog(sb)).position != "":
+        await answer_current(sb, "cls")
+    await sb.press("cls", "✏️ Loisirs")
+    out = texts_of(await sb.say("cls", "Randonnée et escalade"))
+    assert "📋 Récapitulatif" in out and "• Loisirs : Randonnée et escalade" in out
+    await sb.press("cls", "✏️ Nombre d'enfants")
+    out = texts_of(await sb.say("cls", "0"))
+    assert "Âges des enfants" not in out  # questions that no longer apply leave the summary
+    await sb.press("cls", "Confirmer")
+    answers = {a.question: a for a in await interviews.answers(sb.db, 1)}
+    assert answers["loisirs"].value == "Randonnée et escalade" and answers["enfants"].value == 0
+
+
+async def test_two_interviews_at_once_in_two_chats(sb):
+    await register_candidate(sb)
+    await register_candidate(sb, first="Luc", last="Bernard", profession="Infirmier")
+    await sb.say("cls", "/entretien 1")
+    await sb.say("cpts1", "/entretien 2", "prive")
+    await sb.press("cls", "Oui")
+    await sb.press("cpts1", "Non", "prive")
+    await sb.say("cls", "Pour Marie")
+    await sb.say("cpts1", "Pour Luc", "prive")
+    first = {a.question: a.value for a in await interviews.answers(sb.db, 1)}
+    second = {a.question: a.value for a in await interviews.answers(sb.db, 2)}
+    assert first == {"deroule": True, "motivations": "Pour Marie"}
+    assert second == {"deroule": False, "motivations": "Pour Luc"}
+
+
+async def test_two_interviews_in_the_group_follow_the_question_replied_to(sb):
+    await register_candidate(sb)
+    await register_candidate(sb, first="Luc", last="Bernard", profession="Infirmier")
+    await sb.say("cls", "/entretien 1")
+    marie_question = sb.api.visible(sb.settings.team_chat_id)[-1]["message_id"]
+    await sb.say("cpts1", "/entretien 2")
+    await sb.press("cpts1", "Oui")  # Luc's first question
+    await sb.say("cls", "Oui", reply_to=marie_question)
+    assert {a.question for a in await interviews.answers(sb.db, 1)} == {"deroule"}
+    assert {a.question for a in await interviews.answers(sb.db, 2)} == {"deroule"}
+
+
+async def test_restart_mid_interview_loses_nothing(sb):
+    await register_candidate(sb)
+    await sb.say("cls", "/entretien 1")
+    await sb.press("cls", "Oui")
+    await sb.say("cpts1", "Changer de cadre de vie")
+    await sb.press("cpts1", "Court")
+    await sb.restart()
+    out = texts_of(await sb.say("cpts1", "d'ici l'été"))
+    assert "Échéance visée : d'ici l'été (vers le lundi 21 juin 2027)" in out
+    await sb.restart()
+    await sb.press("cpts1", "Oui")
+    answers = {a.question: a.value for a in await interviews.answers(sb.db, 1)}
+    assert answers["calendrier"] == "court" and answers["echeance"]["date"] == "2027-06-21"
+    assert (await current_dialog(sb)).position == "disponibilites"
+
+
+async def test_bad_answers_get_a_clear_reply_and_change_nothing(sb):
+    await register_candidate(sb)
+    await sb.say("cls", "/entretien 1")
+    await sb.press("cls", "Oui")
+    await sb.say("cls", "Motivations")
+    out = texts_of(await sb.say("cls", "dans un futur proche"))
+    assert "Choisissez l'une des réponses proposées" in out
+    await sb.say("cls", "moyen terme")  # a choice typed by its label
+    out = texts_of(await sb.say("cls", "je ne sais pas"))
+    assert "Je n'ai pas reconnu d'échéance" in out and "Une date visée ?" in out
+    await sb.press("cls", "Passer")
+    while (await current_dialog(sb)).position != "enfants":
+        await answer_current(sb, "cls")
+    out = texts_of(await sb.say("cls", "quelques-uns"))
+    assert "n'est pas un nombre" in out
+    out = texts_of(await sb.say("cls", "deux"))
+    assert "Âges des enfants" in out
+    answers = {a.question: a for a in await interviews.answers(sb.db, 1)}
+    assert answers["calendrier"].value == "moyen" and answers["echeance"].skipped
+    assert answers["enfants"].value == 2
+
+
+async def test_a_stranger_in_the_group_changes_nothing(sb):
+    await register_candidate(sb)
+    await sb.say("cls", "/entretien 1")
+    question = sb.api.visible(sb.settings.team_chat_id)[-1]["message_id"]
+    assert await sb.say("intrus", "Non", reply_to=question) == []
+    assert await sb.say("intrus", "/entretien 1") == []
+    out = await sb.press("intrus", "Non")
+    assert [s.text for s in out] == ["Ce bouton est réservé à l'équipe."]
+    assert await interviews.answers(sb.db, 1) == []
+    assert (await current_dialog(sb)).position == "deroule"
+
+
+async def test_interview_from_the_card_and_bad_numbers(sb):
+    await register_candidate(sb)
+    await sb.say("cls", "/dossier 1")
+    out = texts_of(await sb.press("cls", "Entretien"))
+    assert "Début de l'entretien" in out
+    assert "Indiquez le numéro" in texts_of(await sb.say("cls", "/entretien"))
+    assert "Aucun dossier n° 7" in texts_of(await sb.say("cls", "/entretien 7"))
+
+
+async def test_interview_without_a_recorded_appointment(sb):
+    await register_candidate(sb, interview=None)
+    await sb.say("cls", "/entretien 1")
+    while (await current_dialog(sb)).position != "":
+        await answer_current(sb, "cls")
+    await sb.press("cls", "Confirmer")
+    stored = await candidates.get(sb.db, 1)
+    assert stored.status == "entretien_fait" and date.fromisoformat(stored.croisement_due) == date(2026, 12, 3)
