@@ -122,6 +122,12 @@ def list_line(candidate: Any, today: date) -> str:
     )
 
 
+def _interview_line(c: Any) -> str:
+    if c.interview_done_at:
+        return f"fait le {format_date(date.fromisoformat(c.interview_done_at[:10]))}"
+    return format_datetime(datetime.fromisoformat(c.interview_at)) if c.interview_at else "pas encore fixé"
+
+
 def card(candidate: Any, events: list, events_total: int, names: Mapping[int, str], today: date) -> str:
     """The candidate's card: fields, status, next step and the dated timeline."""
     c = candidate
@@ -136,7 +142,7 @@ def card(candidate: Any, events: list, events_total: int, names: Mapping[int, st
         + (f" ({escape(c.source_detail)})" if c.source_detail else ""),
         f"Premier contact : {format_date(date.fromisoformat(c.first_contact))}",
         f"Consentement au suivi : {consent if c.consent else 'non'}",
-        "Entretien : " + (format_datetime(datetime.fromisoformat(c.interview_at)) if c.interview_at else "pas encore fixé"),
+        "Entretien : " + _interview_line(c),
         f"Statut : <b>{Status(c.status).label}</b>",
         f"Prochaine étape : {escape(step.text)}" + (" ⚠️" if step.late else ""),
         "",

@@ -150,5 +150,6 @@ async def _card_action(update: Update, context: BotContext, candidate) -> None:
     await open_interview(update, context, candidate)
 
 
-step_a.CARD_EXTRA_BUTTONS.append(("🗣 Entretien", "ent", lambda c: Status(c.status) in REVIEWABLE))
+step_a.CARD_EXTRA_BUTTONS.append(("🗣 Entretien", "ent", lambda c: Status(c.status) in OPEN_STATUSES))
+step_a.CARD_EXTRA_BUTTONS.append(("🗣 Revoir l'entretien", "ent", lambda c: Status(c.status) is Status.ENTRETIEN_FAIT))
 step_a.CARD_ACTIONS["ent"] = _card_action
