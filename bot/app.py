@@ -25,7 +25,7 @@ from telegram.request import BaseRequest
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotContext, Services, Team
-from handlers import candidates, common, dialog, interview, team
+from handlers import candidates, common, croisement, dialog, followups, interview, reminders, team, visits
 from storage import members
 from storage.db import Database
 
@@ -37,6 +37,10 @@ COMMANDS = [
     BotCommand("dossiers", "Liste des candidats"),
     BotCommand("dossier", "Fiche d'un candidat : /dossier N"),
     BotCommand("entretien", "Mener l'entretien : /entretien N"),
+    BotCommand("visites", "Planifier les visites : /visites N date : lieux"),
+    BotCommand("debrief", "Débriefing des visites : /debrief N"),
+    BotCommand("rappel", "Nouveau rappel : /rappel texte + date"),
+    BotCommand("rappels", "Rappels en attente"),
     BotCommand("annuler", "Abandonner la saisie en cours"),
     BotCommand("membres", "L'équipe"),
     BotCommand("aide", "Les commandes, étape par étape"),
@@ -44,7 +48,8 @@ COMMANDS = [
 
 
 def build_application(
-    settings: Settings, *, request: BaseRequest | None = None, clock: Clock | None = None, rate_limiter: bool = True
+    settings: Settings, *, request: BaseRequest | None = None, clock: Clock | None = None, rate_limiter: bool = True,
+    autoschedule: bool = True,
 ) -> Application:
     """The bot, ready to initialise; ``request`` replaces the network (the in-process fake Bot API)."""
     builder = (
@@ -69,6 +74,7 @@ def build_application(
     app = builder.build()
     app.bot_data["settings"] = settings
     app.bot_data["clock"] = clock or Clock()
+    app.bot_data["autoschedule"] = autoschedule
     register_handlers(app)
     return app
 
@@ -91,6 +97,14 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(candidates.on_card_button, pattern=r"^c:"))
     # step B: the interview
     app.add_handler(CommandHandler("entretien", interview.start_interview))
+    # step D: visits and debriefs
+    app.add_handler(CommandHandler("visites", visits.plan_visits))
+    app.add_handler(CommandHandler("debrief", visits.debrief_command))
+    # reminders (the protocol's and free ones), with steps C and E acting from their buttons
+    app.add_handler(CommandHandler("rappel", reminders.new_reminder))
+    app.add_handler(CommandHandler("rappels", reminders.list_reminders))
+    app.add_handler(CallbackQueryHandler(reminders.on_button, pattern=r"^r:"))
+    app.add_handler(CallbackQueryHandler(reminders.on_list_button, pattern=r"^rl:"))
     # guided exchanges (new candidate, corrections, interview)
     app.add_handler(CommandHandler("annuler", dialog.cancel_command))
     app.add_handler(CallbackQueryHandler(dialog.on_button, pattern=r"^f:"))
@@ -110,13 +124,15 @@ def register_handlers(app: Application) -> None:
 
 
 async def startup(app: Application) -> None:
-    """Open the database (migrating it), load the team, set the command menu."""
+    """Open the database (migrating it), load the team, send what fell due while down, set the command menu."""
     settings: Settings = app.bot_data["settings"]
     clock: Clock = app.bot_data["clock"]
     db = await Database.open(settings.database_path)
     await members.seed(db, settings.members())
-    app.bot_data["services"] = Services(settings, db, clock, Team(), datetime.now(clock.now().tzinfo))
+    app.bot_data["services"] = Services(settings, db, clock, Team(), datetime.now(clock.now().tzinfo),
+                                        autoschedule=app.bot_data.get("autoschedule", True))
     await team.refresh_team(app)
+    await reminders.start_engine(app)
     try:
         await app.bot.set_my_commands(COMMANDS)
     except TelegramError:

@@ -24,5 +24,8 @@ class FakeClock(Clock):
     def now(self) -> datetime:
         return self._now
 
+    def set(self, moment: datetime) -> None:
+        self._now = moment.astimezone(PARIS)
+
     def advance(self, delta: timedelta) -> None:
         self._now = (self._now.astimezone(timezone.utc) + delta).astimezone(PARIS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import time
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.schedule import WorkingHours
 from storage.members import Member
 
 ROLES = ("cls", "cpts", "admin")
@@ -26,6 +28,9 @@ HOW_TO_FIX = {
     "DATABASE_PATH": "un chemin de fichier, par exemple data/installation.sqlite3",
     "BOT_API_BASE_URL": "l'adresse du serveur Bot API, par exemple https://api.telegram.org",
     "LOG_LEVEL": "DEBUG, INFO, WARNING ou ERROR",
+    "REMINDER_MORNING": "une heure comme 09:00",
+    "WORKDAY_START": "une heure comme 08:00",
+    "WORKDAY_END": "une heure comme 19:00",
 }
 
 
@@ -40,6 +45,9 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Paris"
     bot_api_base_url: str = "https://api.telegram.org"
     log_level: str = "INFO"
+    reminder_morning: time = time(9, 0)
+    workday_start: time = time(8, 0)
+    workday_end: time = time(19, 0)
 
     @field_validator("team_members", mode="before")
     @classmethod
@@ -77,6 +85,10 @@ class Settings(BaseSettings):
         if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("niveau inconnu")
         return value.upper()
+
+    @property
+    def hours(self) -> WorkingHours:
+        return WorkingHours(self.reminder_morning, self.workday_start, self.workday_end)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +41,9 @@ class Services:
     clock: Clock
     team: Team
     started_at: datetime
+    # the JobQueue wakes the bot for reminders; the sandbox drives them with its own clock instead
+    autoschedule: bool = True
+    dispatch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):

@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
 from bot.dates import (
+    PARIS,
     Availability,
+    Moment,
     DateParseError,
     format_date,
     format_datetime,
@@ -68,6 +70,8 @@ class Question:
     maximum: int | None = None
     note: str = ""  # a prompt from the protocol, shown with the question
     skip_label: str = ""  # instead of the flow's "Passer", e.g. "Pas encore de date"
+    default_time: time | None = None  # MOMENT: the time taken when only a day is typed (else the time is asked)
+    prefer: str = "past"  # DAY: which way an ambiguous date goes; "future" also allows dates to come
 
     @property
     def expects_text(self) -> bool:
@@ -211,9 +215,9 @@ def read_answer(question: Question, text: str, now: datetime) -> Any:
         except DateParseError as err:
             raise InvalidAnswer(f"{err} {question.hint}".strip()) from err
         if not moment.has_time:
-            raise InvalidAnswer(
-                f"Il manque l'heure : par exemple « {text} à 14h » ou « {text} matin »."
-            )
+            if question.default_time is None:
+                raise InvalidAnswer(f"Il manque l'heure : par exemple « {text} à 14h » ou « {text} matin ».")
+            moment = Moment(datetime.combine(moment.day, question.default_time).replace(tzinfo=PARIS), True)
         if question.future and moment.when <= now:
             raise InvalidAnswer(
                 f"Le {format_datetime(moment.when)} est déjà passé. Indiquez une date à venir."
@@ -221,10 +225,10 @@ def read_answer(question: Question, text: str, now: datetime) -> Any:
         return moment.when.isoformat()
     if kind is Kind.DAY:
         try:
-            day = parse_day(text, now)
+            day = parse_day(text, now, prefer=question.prefer)
         except DateParseError as err:
             raise InvalidAnswer(f"{err} {question.hint}".strip()) from err
-        if day > now.date():
+        if question.prefer == "past" and day > now.date():
             raise InvalidAnswer(f"Le {format_date(day)} n'est pas encore arrivé : indiquez une date passée ou aujourd'hui.")
         return day.isoformat()
     if kind is Kind.PHONE:

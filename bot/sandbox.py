@@ -18,6 +18,8 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.dates import PARIS, normalise
 from bot.fakeapi import FakeBotAPI, Sent
+from handlers.reminders import dispatch_due
+from storage import reminders
 
 TEAM_CHAT_ID = -1001000000001
 
@@ -67,8 +69,9 @@ class Sandbox:
     # --- life cycle --------------------------------------------------------------------------------------
 
     async def start(self) -> "Sandbox":
+        # the sandbox drives reminders with its own clock (advance), not with the JobQueue's real time
         self.app = build_application(self.settings, request=self.api.request(), clock=self.clock,
-                                     rate_limiter=self.rate_limiter)
+                                     rate_limiter=self.rate_limiter, autoschedule=False)
         await self.app.initialize()
         await startup(self.app)
         await self.app.start()
@@ -158,8 +161,16 @@ class Sandbox:
         return await self._process()
 
     async def advance(self, delta: timedelta) -> list[Sent]:
-        """Move the clock and let whatever falls due happen."""
-        self.clock.advance(delta)
+        """Move the clock and let whatever falls due happen, each thing at its own time (never late)."""
+        target = self.clock.now() + delta
+        for _ in range(100_000):
+            due = await reminders.next_due_at(self.db)
+            if due is None or datetime.fromisoformat(due) > target:
+                break
+            self.clock.set(max(self.clock.now(), datetime.fromisoformat(due)))
+            await dispatch_due(self.app)
+        self.clock.set(target)
+        await dispatch_due(self.app)
         return self.new_output()
 
     # --- reading ----------------------------------------------------------------------------------------

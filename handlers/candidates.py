@@ -26,6 +26,7 @@ from bot.context import BotContext
 from bot.dates import normalise
 from bot.forms import Form
 from bot.pipeline import Status, TransitionError, allowed_moves, check_transition
+from handlers import reminders as reminders_engine
 from handlers.common import esc, keyboard, reply, send
 from handlers.dialog import AnswerSet, Flow, ask, begin, register
 from storage import candidates, dialogs
@@ -50,6 +51,7 @@ async def _create(update: Update, context: BotContext, dialog: Dialog, answers: 
     candidate_id = await candidates.create(
         context.db, values, status=status, by=context.actor.user_id, at=context.now_iso(), detail=detail
     )
+    await reminders_engine.after_change(context, candidate_id)
     await send_card(context, dialog.chat_id, candidate_id, intro=f"✅ Dossier n° {candidate_id} créé.")
 
 
@@ -100,6 +102,7 @@ async def _apply_correction(update: Update, context: BotContext, dialog: Dialog,
     new = column_value_for_display(key, changes[key])
     await candidates.update(context.db, candidate_id, changes, by=context.actor.user_id, at=context.now_iso(),
                             kind="correction", detail=f"{label} : {old} → {new}", status=status)
+    await reminders_engine.after_change(context, candidate_id)
     await send_card(context, dialog.chat_id, candidate_id,
                     intro=f"✅ {esc(label)} du dossier n° {candidate_id} : <b>{esc(new)}</b>.")
 
@@ -244,6 +247,7 @@ async def on_card_button(update: Update, context: BotContext) -> None:
             return
         await candidates.update(context.db, cid, {}, by=context.actor.user_id, at=context.now_iso(),
                                 kind="statut", detail=f"Statut : {current.label} → {target.label}", status=target)
+        await reminders_engine.after_change(context, cid)
         await query.answer(f"Statut : {target.label}")
         text, markup = await render_card(context, cid)
         await _edit(query, text, markup)

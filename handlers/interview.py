@@ -15,6 +15,7 @@ from bot.forms import Question
 from bot.interview import INTERVIEW
 from bot.pipeline import Status, check_transition, croisement_deadline
 from handlers import candidates as step_a
+from handlers import reminders as engine
 from handlers.common import esc, reply, send
 from handlers.dialog import AnswerSet, Flow, ask, begin, register
 from storage import candidates, dialogs, interviews
@@ -86,6 +87,7 @@ async def _complete(update: Update, context: BotContext, dialog: Dialog, answers
             by=context.actor.user_id, at=now_iso, kind="entretien", detail=detail, status=Status.ENTRETIEN_FAIT,
         )
         await interviews.confirm(context.db, candidate.id, at=now_iso)
+        await engine.after_change(context, candidate.id)
         intro = (f"✅ Entretien enregistré. <b>Croisement des données à faire avant le {format_date(due)}</b> "
                  f"(10 jours).")
     else:

@@ -11,6 +11,7 @@ from storage.db import Database
 EDITABLE = (
     "first_name", "last_name", "profession", "specialty", "phone", "email", "source", "source_detail",
     "first_contact", "consent", "consent_date", "interview_at", "interview_done_at", "croisement_due",
+    "remote_debrief_at", "installed_place", "installed_commune", "installed_on",
 )
 
 
@@ -36,6 +37,10 @@ class Candidate:
     created_at: str
     updated_at: str
     croisement_due: str | None = None
+    remote_debrief_at: str | None = None
+    installed_place: str | None = None
+    installed_commune: str | None = None
+    installed_on: str | None = None
 
     @property
     def full_name(self) -> str:

@@ -1,0 +1,142 @@
+"""Reminders: every scheduled push is a row; a row is marked sent only once Telegram accepted the message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.db import Database
+
+OPEN = ("pending", "awaiting")
+
+
+@dataclass(frozen=True)
+class Reminder:
+    id: int
+    kind: str
+    key: str | None
+    candidate_id: int | None
+    chat_id: int
+    text: str
+    due_at: str
+    original_due_at: str
+    exact: bool
+    state: str
+    attempts: int
+    reposts: int
+    last_error: str | None
+    sent_at: str | None
+    message_id: int | None
+    assigned_to: int | None
+    created_by: int | None
+    created_at: str
+    closed_at: str | None
+    closed_by: int | None
+
+
+def _reminder(row) -> Reminder:
+    values = dict(row)
+    values["exact"] = bool(values["exact"])
+    return Reminder(**values)
+
+
+async def create(db: Database, *, kind: str, chat_id: int, due_at: str, at: str, key: str | None = None,
+                 candidate_id: int | None = None, text: str = "", exact: bool = False,
+                 created_by: int | None = None) -> int:
+    return await db.execute(
+        "INSERT INTO reminders (kind, key, candidate_id, chat_id, text, due_at, original_due_at, exact, created_by, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (kind, key, candidate_id, chat_id, text, due_at, due_at, int(exact), created_by, at),
+    )
+
+
+async def get(db: Database, reminder_id: int) -> Reminder | None:
+    row = await db.fetchone("SELECT * FROM reminders WHERE id = ?", (reminder_id,))
+    return _reminder(row) if row else None
+
+
+async def by_key(db: Database, key: str) -> Reminder | None:
+    row = await db.fetchone("SELECT * FROM reminders WHERE key = ?", (key,))
+    return _reminder(row) if row else None
+
+
+async def for_candidate(db: Database, candidate_id: int) -> list[Reminder]:
+    rows = await db.fetchall("SELECT * FROM reminders WHERE candidate_id = ? ORDER BY due_at", (candidate_id,))
+    return [_reminder(r) for r in rows]
+
+
+async def due(db: Database, now: str, limit: int = 100) -> list[Reminder]:
+    """Open reminders whose time has come: first sends, retries and reposts, oldest first."""
+    rows = await db.fetchall(
+        "SELECT * FROM reminders WHERE state IN ('pending', 'awaiting') AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+        (now, limit),
+    )
+    return [_reminder(r) for r in rows]
+
+
+async def next_due_at(db: Database) -> str | None:
+    row = await db.fetchone("SELECT MIN(due_at) FROM reminders WHERE state IN ('pending', 'awaiting')")
+    return row[0] if row else None
+
+
+async def open_ones(db: Database, *, user_id: int | None = None, limit: int = 50) -> tuple[list[Reminder], int]:
+    """Open reminders, soonest first; with ``user_id``, only those they created or took on."""
+    where = "state IN ('pending', 'awaiting')"
+    params: list = []
+    if user_id is not None:
+        where += " AND (created_by = ? OR assigned_to = ?)"
+        params += [user_id, user_id]
+    total = (await db.fetchone(f"SELECT COUNT(*) FROM reminders WHERE {where}", params))[0]
+    rows = await db.fetchall(f"SELECT * FROM reminders WHERE {where} ORDER BY due_at LIMIT ?", [*params, limit])
+    return [_reminder(r) for r in rows], total
+
+
+async def failed(db: Database, limit: int = 20) -> list[Reminder]:
+    rows = await db.fetchall("SELECT * FROM reminders WHERE state = 'failed' ORDER BY closed_at DESC LIMIT ?", (limit,))
+    return [_reminder(r) for r in rows]
+
+
+async def mark_sent(db: Database, reminder_id: int, *, at: str, message_id: int, next_due: str | None) -> None:
+    """Telegram accepted it: done if nothing is expected back, else awaiting an answer until ``next_due``."""
+    if next_due is None:
+        await db.execute(
+            "UPDATE reminders SET state = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1, "
+            "last_error = NULL, closed_at = ? WHERE id = ?", (at, message_id, at, reminder_id))
+    else:
+        await db.execute(
+            "UPDATE reminders SET state = 'awaiting', sent_at = ?, message_id = ?, attempts = attempts + 1, "
+            "last_error = NULL, due_at = ?, reposts = reposts + (state = 'awaiting') WHERE id = ?",
+            (at, message_id, next_due, reminder_id))
+
+
+async def retry_later(db: Database, reminder_id: int, *, due_at: str, error: str) -> None:
+    await db.execute("UPDATE reminders SET due_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+                     (due_at, error[:500], reminder_id))
+
+
+async def mark_failed(db: Database, reminder_id: int, *, at: str, error: str) -> None:
+    await db.execute("UPDATE reminders SET state = 'failed', last_error = ?, closed_at = ?, attempts = attempts + 1 "
+                     "WHERE id = ?", (error[:500], at, reminder_id))
+
+
+async def close(db: Database, reminder_id: int, *, state: str, at: str, by: int | None) -> bool:
+    """Close an open reminder (done or cancelled); False if it was no longer open."""
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "UPDATE reminders SET state = ?, closed_at = ?, closed_by = ? WHERE id = ? AND state IN ('pending', 'awaiting')",
+            (state, at, by, reminder_id))
+        return cur.rowcount > 0
+
+
+async def reschedule(db: Database, reminder_id: int, *, due_at: str, exact: bool) -> None:
+    """Move a reminder to a new time; it is pending again and counts as on time then."""
+    await db.execute(
+        "UPDATE reminders SET due_at = ?, original_due_at = ?, exact = ?, state = 'pending', reposts = 0, "
+        "closed_at = NULL, closed_by = NULL WHERE id = ?", (due_at, due_at, int(exact), reminder_id))
+
+
+async def set_due(db: Database, reminder_id: int, due_at: str) -> None:
+    await db.execute("UPDATE reminders SET due_at = ? WHERE id = ?", (due_at, reminder_id))
+
+
+async def assign(db: Database, reminder_id: int, user_id: int) -> None:
+    await db.execute("UPDATE reminders SET assigned_to = ? WHERE id = ?", (user_id, reminder_id))
