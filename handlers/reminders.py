@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
@@ -260,7 +260,7 @@ async def render(services: Services, r: Reminder, now: datetime):
     if kind == "libre":
         creator = services.team.name(r.created_by)
         text = f"🔔 <b>Rappel</b> : {esc(r.text)}" + (f"\n<i>Noté par {esc(creator)}</i>" if r.created_by else "")
-        buttons = [[("✅ Fait", f"{cb}done"), ("⏰ Reporter", f"{cb}snooze")]]
+        buttons = [[("✅ Fait", f"{cb}done"), ("⏰ Reporter", f"{cb}snooze"), ("🙋 Je m'en charge", f"{cb}mine")]]
     elif kind in ("entretien_veille", "entretien_1h"):
         at = _parse(candidate.interview_at)
         when = format_datetime(at) if kind == "entretien_veille" else f"à {format_time(at)}"
@@ -428,7 +428,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     if action == "mine":
         await reminders.assign(context.db, reminder.id, who.user_id)
         await query.answer("C'est noté, il est pour vous.")
-        await _note_on(query, f"🙋 Pris en charge par {esc(who.name)}.")
+        rows = [[b for b in row if b.callback_data != f"{cb}mine"] for row in query.message.reply_markup.inline_keyboard]
+        await _note_on(query, f"🙋 Pris en charge par {esc(who.name)}.", InlineKeyboardMarkup([r for r in rows if r]))
         # taking it on is an answer: no repost to the group
         await _quiet(context, reminder)
     elif action == "snooze":
@@ -476,9 +477,9 @@ async def _snooze(context: BotContext, reminder: Reminder, when: datetime) -> No
     schedule_wake(context.application, await reminders.next_due_at(context.db))
 
 
-async def _note_on(query, note: str) -> None:
+async def _note_on(query, note: str, markup=None) -> None:
     try:
-        await query.edit_message_text(f"{query.message.text_html}\n\n{note}", reply_markup=None)
+        await query.edit_message_text(f"{query.message.text_html}\n\n{note}", reply_markup=markup)
     except BadRequest:
         pass
 

@@ -27,3 +27,32 @@ async def register_candidate(sb: Sandbox, *, first="Marie", last="Dupont", profe
     else:
         await sb.press(who, "Pas encore de date", chat)
     return await sb.press(who, "Confirmer", chat)
+
+
+async def skip_interview(sb: Sandbox, number: int = 1, who: str = "cls") -> list[Sent]:
+    """Run /entretien N skipping every question, and confirm."""
+    await sb.say(who, f"/entretien {number}")
+    for _ in range(60):
+        out = await sb.press(who, "Passer")
+        if "Récapitulatif" in sb.last_text():
+            break
+    return await sb.press(who, "Confirmer")
+
+
+async def to_follow_up(sb: Sandbox, visit_day: str = "jeudi 3 décembre") -> None:
+    """Candidate n° 1 from registration to the follow-up stage, through the chat."""
+    await register_candidate(sb, interview=None)
+    await skip_interview(sb)
+    await sb.say("cls", "/dossier 1")
+    await sb.press("cls", "Changer le statut")
+    await sb.press("cls", "croisement")
+    await sb.say("cls", f"/visites 1 {visit_day} : MSP de Conliège, Cabinet de Perrigny")
+    await sb.say("cls", "/debrief 1")
+    for answer in ("Accueil chaleureux", "Locaux trop petits", "Travailler en équipe", "Un logement"):
+        await sb.say("cls", answer)
+    await sb.press("cls", "Passer")  # no remote debrief appointment yet
+    await sb.press("cls", "Confirmer")
+    await sb.say("cls", "/debrief 1")
+    for _ in range(4):
+        await sb.press("cls", "Passer")
+    await sb.press("cls", "Confirmer")
