@@ -10,6 +10,21 @@ HELP = """<b>Accompagnement à l'installation — CLS du Pays Lédonien &amp; CP
 <b>B. Entretien</b>
 /entretien N — mener l'entretien du candidat n° N à deux, étape par étape (pause et reprise possibles)
 
+<b>C. Croisement des données</b>
+Dans les 10 jours après l'entretien : le bot prévient à J+7 et à J+10 ; bouton « ✅ Croisement fait » sur le rappel
+(ou « 🔄 Changer le statut » sur la fiche)
+
+<b>D. Visites</b>
+/visites N date : lieu, lieu… — planifier le jour des visites (rappel la veille, débriefing du soir à 18 h)
+/debrief N — ouvrir le débriefing du soir (temps 2), puis celui à distance (temps 3)
+
+<b>E. Suivi</b>
+Appels à 3, 6 et 12 mois : le bot les rappelle au groupe avec ✅ Fait · ⏰ Reporter · 🙋 Je m'en charge
+
+<b>Rappels</b>
+/rappel texte + date — par exemple /rappel appeler la mairie de Conliège mardi 10h
+/rappels — ce qui est en attente (les vôtres ou ceux de l'équipe) ; un point de la semaine arrive chaque lundi à 9 h
+
 <b>Pendant une saisie</b>
 Répondez aux questions en <i>répondant</i> au message du bot dans le groupe (ou simplement en écrivant, en privé).
 /annuler — abandonner la saisie en cours
