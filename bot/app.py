@@ -25,7 +25,19 @@ from telegram.request import BaseRequest
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotContext, Services, Team
-from handlers import candidates, common, croisement, dialog, followups, interview, reminders, team, visits
+from handlers import (
+    candidates,
+    common,
+    croisement,
+    dialog,
+    followups,
+    interview,
+    reminders,
+    sites,
+    team,
+    territory,
+    visits,
+)
 from storage import members
 from storage.db import Database
 
@@ -37,6 +49,11 @@ COMMANDS = [
     BotCommand("dossiers", "Liste des candidats"),
     BotCommand("dossier", "Fiche d'un candidat : /dossier N"),
     BotCommand("entretien", "Mener l'entretien : /entretien N"),
+    BotCommand("croisement", "Croisement des données : /croisement N"),
+    BotCommand("lieux", "Lieux d'exercice"),
+    BotCommand("lieu", "Fiche d'un lieu : /lieu N"),
+    BotCommand("lieu_nouveau", "Ajouter un lieu d'exercice"),
+    BotCommand("elus", "Élus du territoire"),
     BotCommand("visites", "Planifier les visites : /visites N date : lieux"),
     BotCommand("debrief", "Débriefing des visites : /debrief N"),
     BotCommand("rappel", "Nouveau rappel : /rappel texte + date"),
@@ -97,6 +114,23 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(candidates.on_card_button, pattern=r"^c:"))
     # step B: the interview
     app.add_handler(CommandHandler("entretien", interview.start_interview))
+    # step C: practice sites, territory, élus, the croisement
+    app.add_handler(CommandHandler("croisement", croisement.croisement_command))
+    app.add_handler(CallbackQueryHandler(croisement.on_notice_button, pattern=r"^e:"))
+    app.add_handler(CommandHandler("lieux", sites.list_sites))
+    app.add_handler(CommandHandler("lieu", sites.show_site))
+    app.add_handler(CommandHandler("lieu_nouveau", sites.new_site))
+    app.add_handler(CommandHandler("inviter_lieu", sites.invite_site))
+    app.add_handler(CommandHandler("lieux_export", sites.export_sites))
+    app.add_handler(CommandHandler("lieux_import", sites.import_sites_command))
+    app.add_handler(CallbackQueryHandler(sites.on_site_button, pattern=r"^s:"))
+    app.add_handler(CommandHandler("communes", territory.list_communes))
+    app.add_handler(CommandHandler("commune_ajouter", territory.add_commune))
+    app.add_handler(CommandHandler("communes_import", territory.import_communes_command))
+    app.add_handler(CommandHandler("elus", territory.list_elus))
+    app.add_handler(CommandHandler("elu_ajouter", territory.new_elu))
+    app.add_handler(CommandHandler("inviter_elu", territory.invite_elu))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, sites.on_document))
     # step D: visits and debriefs
     app.add_handler(CommandHandler("visites", visits.plan_visits))
     app.add_handler(CommandHandler("debrief", visits.debrief_command))
@@ -132,6 +166,7 @@ async def startup(app: Application) -> None:
     app.bot_data["services"] = Services(settings, db, clock, Team(), datetime.now(clock.now().tzinfo),
                                         autoschedule=app.bot_data.get("autoschedule", True))
     await team.refresh_team(app)
+    await territory.seed_communes(db)
     await reminders.start_engine(app)
     try:
         await app.bot.set_my_commands(COMMANDS)

@@ -50,6 +50,7 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
     """The callback context, with the bot's services and the team member behind the update."""
 
     actor: Member | None = None
+    outsider: list | None = None  # a practice site's contact or an élu (storage.sites.Outsider rows)
 
     @property
     def services(self) -> Services:

@@ -124,6 +124,7 @@ class FakeBotAPI:
         self.faults: list[Fault] = []
         self.commands: list[dict] = []
         self.left_chats: set[int] = set()
+        self.files: dict[str, bytes] = {}
 
     # --- the world --------------------------------------------------------------------------------------
 
@@ -180,6 +181,27 @@ class FakeBotAPI:
             or (replied is not None and replied["from"]["id"] == BOT_USER["id"])
             or f"@{BOT_USER['username']}" in message["text"]
         )
+
+    def user_document(self, user_id: int, chat_id: int, file_name: str, data: bytes, *, caption: str | None = None,
+                      reply_to: int | None = None) -> dict | None:
+        """A user sends a file (a spreadsheet); the bot fetches it with getFile and a download."""
+        chat = self.chats[chat_id]
+        file_id = f"file{len(self.files) + 1}"
+        self.files[file_id] = data
+        message_id = next(self._message_ids[chat_id])
+        message: dict[str, Any] = {
+            "message_id": message_id, "date": int(self.now()), "chat": chat, "from": self.users[user_id],
+            "document": {"file_id": file_id, "file_unique_id": file_id, "file_name": file_name, "file_size": len(data)},
+        }
+        if caption:
+            message["caption"] = caption
+        if reply_to is not None and (chat_id, reply_to) in self.messages:
+            message["reply_to_message"] = self.messages[(chat_id, reply_to)]
+        self.messages[(chat_id, message_id)] = message
+        if chat["type"] != "private" and self.privacy_mode and not (
+                (caption or "").startswith("/") or (reply_to is not None and "reply_to_message" in message)):
+            return None
+        return self._queue({"update_id": next(self._update_ids), "message": message})
 
     def user_press(self, user_id: int, chat_id: int, message_id: int, data: str) -> dict:
         """A user presses an inline button (any data: a forged one included)."""
@@ -304,6 +326,17 @@ class FakeBotAPI:
         self.messages[(chat["id"], message["message_id"])] = message
         return message
 
+    def _api_getFile(self, params, files):
+        file_id = params["file_id"]
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(self.files[file_id]),
+                "file_path": f"documents/{file_id}"}
+
+    def download(self, file_path: str) -> tuple[int, bytes]:
+        file_id = file_path.rsplit("/", 1)[-1]
+        return (200, self.files[file_id]) if file_id in self.files else (404, b"Not Found")
+
     def _api_getMe(self, params, files):
         return BOT_USER
 
@@ -426,6 +459,8 @@ class FakeRequest(BaseRequest):
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None, read_timeout=None,
                          write_timeout=None, connect_timeout=None, pool_timeout=None) -> tuple[int, bytes]:
+        if "/file/bot" in url:
+            return self.api.download(url)
         api_method = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data else {}
         files = request_data.multipart_data if request_data and request_data.contains_files else {}

@@ -149,7 +149,7 @@ _YES = {"oui", "o", "ouais", "yes", "y", "ok", "d'accord", "daccord", "bien sur"
 _NO = {"non", "n", "no", "pas du tout", "nan"}
 _NUMBER_WORDS = {"zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
                  "sept": 7, "huit": 8, "neuf": 9, "dix": 10}
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+EMAIL_PATTERN = _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
 
 def match_option(question: Question, text: str) -> str | None:

@@ -138,6 +138,16 @@ class Sandbox:
         self.api.user_message(person.user_id, chat_id, text, reply_to=reply_to)
         return await self._process()
 
+    async def send_file(self, who: str, file_name: str, data: bytes, chat: str | int = "equipe", *,
+                        caption: str | None = None, reply_to: int | None | str = "auto") -> list[Sent]:
+        """``who`` sends a file, with a caption or as a reply to the bot's latest message."""
+        chat_id = self.chat_id(who, chat)
+        if reply_to == "auto":
+            bots = self.api.visible(chat_id)
+            reply_to = bots[-1]["message_id"] if bots and not caption else None
+        self.api.user_document(self.person(who).user_id, chat_id, file_name, data, caption=caption, reply_to=reply_to)
+        return await self._process()
+
     async def press(self, who: str, label: str, chat: str | int = "equipe") -> list[Sent]:
         """``who`` presses the button whose label contains ``label`` on the latest message that has buttons."""
         chat_id = self.chat_id(who, chat)

@@ -60,3 +60,17 @@ PRIVATE_UNREACHABLE = (
     "⚠️ Je n'ai pas pu écrire en privé à {name} : cette personne doit d'abord ouvrir une discussion avec moi "
     "(bouton « Démarrer » ou /start)."
 )
+
+OUTSIDER_HELP = (
+    "Bonjour 👋 Je suis le bot d'accompagnement à l'installation des professionnels de santé du CLS du Pays "
+    "Lédonien et de la CPTS du Grand Lons.\n\nVous recevrez ici les messages qui vous concernent : pour un lieu "
+    "d'exercice, les demandes de disponibilité pour des visites (répondez avec les boutons ✅ Oui · 🟡 Si besoin · "
+    "❌ Non) ; pour un élu, l'annonce des visites prévues dans votre commune.\n/moi — votre identifiant Telegram"
+)
+OUTSIDER_REFUSED = (
+    "Cette commande est réservée à l'équipe d'accompagnement. Vous recevrez ici les messages qui concernent "
+    "votre lieu d'exercice ou votre commune. Tapez /aide pour en savoir plus."
+)
+INVITATION_UNKNOWN = "Ce lien d'invitation n'est pas valable. Demandez-en un nouveau à l'équipe (CLS ou CPTS)."
+INVITATION_USED = "Ce lien d'invitation a déjà été utilisé. Demandez-en un nouveau à l'équipe si besoin."
+INVITATION_EXPIRED = "Ce lien d'invitation a expiré (14 jours). Demandez-en un nouveau à l'équipe."

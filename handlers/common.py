@@ -22,7 +22,12 @@ ReplyMarkup = InlineKeyboardMarkup | ForceReply
 
 from bot import texts
 from bot.context import BotContext
+from storage import sites as outsiders
 from storage import updates as processed
+
+# what a practice site's contact or an élu may use
+OUTSIDER_COMMANDS = frozenset({"/start", "/aide", "/help", "/moi"})
+OUTSIDER_BUTTONS = ("p:",)  # availability polls
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +122,22 @@ async def gate(update: Update, context: BotContext) -> None:
     if member is not None and chat is not None and is_team_chat(update, context):
         context.actor = member
         return
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    if private and command == "/start" and len(message.text.split()) > 1:
+        return  # an invitation link: checked by the start handler
+    roles = await outsiders.outsider_roles(context.db, user.id) if user and private else []
+    if roles:
+        # a practice site's contact or an élu: their own notices and polls, nothing of the team's
+        context.outsider = roles
+        data = update.callback_query.data if update.callback_query else ""
+        if command in OUTSIDER_COMMANDS or (data and data.startswith(OUTSIDER_BUTTONS)):
+            return
+        if update.callback_query:
+            await update.callback_query.answer(texts.STRANGER_BUTTON, show_alert=True)
+        elif message is not None:
+            await message.reply_text(texts.OUTSIDER_REFUSED)
+        log.info("outsider refused", extra={"user_id": user.id})
+        raise ApplicationHandlerStop
     if update.callback_query:
         await update.callback_query.answer(texts.STRANGER_BUTTON, show_alert=True)
     elif chat is not None and chat.type == ChatType.PRIVATE and message is not None:
@@ -143,13 +164,41 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """Greet a team member in private with the list of commands."""
-    await reply(update, context, texts.WELCOME.format(name=esc(context.actor.name)) + texts.HELP)
+    """Greet a team member, or a site contact or élu; with a payload, use an invitation link."""
+    if context.args:
+        await use_invitation(update, context, context.args[0])
+        return
+    if context.actor is not None:
+        await reply(update, context, texts.WELCOME.format(name=esc(context.actor.name)) + texts.HELP)
+    else:
+        await reply(update, context, texts.OUTSIDER_HELP)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """List the commands by protocol step."""
-    await reply(update, context, texts.HELP)
+    """List the commands by protocol step (a site contact or élu gets what concerns them)."""
+    await reply(update, context, texts.HELP if context.actor is not None else texts.OUTSIDER_HELP)
+
+
+async def use_invitation(update: Update, context: BotContext, token: str) -> None:
+    """Bind whoever opened an invitation link to the practice site or élu record it was made for."""
+    user = update.effective_user
+    name = " ".join(filter(None, (user.first_name, user.last_name))) or str(user.id)
+    if not token.replace("-", "").replace("_", "").isalnum() or len(token) > 64:
+        await reply(update, context, texts.INVITATION_UNKNOWN)
+        return
+    outcome, target = await outsiders.use_invitation(context.db, token, user_id=user.id, name=name,
+                                                     at=context.now_iso())
+    if outcome != "ok":
+        await reply(update, context, {"used": texts.INVITATION_USED, "expired": texts.INVITATION_EXPIRED}.get(
+            outcome, texts.INVITATION_UNKNOWN))
+        return
+    kind, target_id = target
+    for callback in INVITATION_WELCOMES.get(kind, []):
+        await callback(update, context, target_id, name)
+
+
+# kind -> what to say and do once someone joined through an invitation (registered by the steps)
+INVITATION_WELCOMES: dict = {}
 
 
 async def whoami(update: Update, context: BotContext) -> None:

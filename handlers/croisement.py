@@ -1,43 +1,288 @@
-"""Step C: recording that the croisement des données was done (the matching itself comes with the sites)."""
+"""Step C: the croisement des données — ranked sites for a candidate, the team's choice of sites to contact,
+and the notice to the élus of the communes concerned (sent only once a team member approves it).
+
+Notice buttons: ``e:<notice id>:send|drop``.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, timedelta, timezone
 
 from telegram import Update
+from telegram.error import BadRequest
 
+from bot.candidates import profession_label
 from bot.context import BotContext
-from bot.dates import format_date
-from bot.pipeline import Status, TransitionError, check_transition
+from bot.dates import MONTHS, format_date, normalise
+from bot.forms import Form, Kind, Option, Question, availability_of
+from bot.interview import open_to_dynamics
+from bot.matching import SITE_TYPES, Crossing, Match, Wishes, cross
+from bot.pipeline import Status, check_transition
+from bot.sites import facts
+from bot.territory import EPCI_LABELS, name_key
 from handlers import candidates as step_a
 from handlers import reminders as engine
-from storage import candidates
+from handlers.common import esc, keyboard, reply, send, send_private
+from handlers.dialog import AnswerSet, Flow, begin, register
+from storage import candidates, interviews, sites, territory
+from storage.dialogs import Dialog
+
+CROSSABLE = (Status.ENTRETIEN_FAIT, Status.CROISEMENT, Status.EN_REFLEXION)
 
 
-async def record(update: Update, context: BotContext, candidate) -> None:
-    """Mark the croisement done (on time or late against its 10-day deadline)."""
-    query = update.callback_query
-    try:
-        check_transition(Status(candidate.status), Status.CROISEMENT)
-    except TransitionError as err:
-        await query.answer(str(err)[:190], show_alert=True)
-        return
+async def wishes_of(context: BotContext, candidate) -> Wishes:
+    answers = {a.question: a.value for a in await interviews.answers(context.db, candidate.id) if not a.skipped}
+    communes = re.split(r"\s*(?:,|;|\bet\b)\s*", answers.get("communes") or "")
+    needs = normalise(f"{answers.get('besoins') or ''} {answers.get('locaux') or ''}")
+    return Wishes(
+        profession=candidate.profession, profession_label=profession_label(candidate),
+        modes=frozenset(answers.get("modes") or []), territories=frozenset(answers.get("territoires") or []),
+        communes=frozenset(name_key(c) for c in communes if c.strip()), practice=answers.get("exercice"),
+        pluripro=answers.get("equipe_pluripro"), needs_premises=bool(answers.get("locaux")),
+        needs_secretariat="secretariat" in needs, open_to_dynamics=open_to_dynamics(answers),
+    )
+
+
+async def crossing_for(context: BotContext, candidate) -> tuple[Wishes, Crossing]:
+    since = (context.now() - timedelta(days=365)).astimezone(timezone.utc).isoformat(timespec="seconds")
+    exposure = await sites.exposure(context.db, since)
+    wishes = await wishes_of(context, candidate)
+    return wishes, cross(wishes, [facts(s) for s in await sites.all_sites(context.db)], exposure, seed=candidate.id)
+
+
+def _entry(number: int, m: Match) -> list[str]:
+    s = m.site
+    lines = [f"{number}. <b>{esc(s.name)}</b> — {SITE_TYPES.get(s.type, s.type)}, {esc(s.commune)} "
+             f"({EPCI_LABELS.get(s.epci, s.epci)}) · score {m.score}"]
+    if m.matched:
+        lines.append(f"   ✅ {esc(' ; '.join(m.matched))}")
+    missed = m.hard_missed + m.missed
+    if missed:
+        lines.append(f"   ❌ {esc(' ; '.join(missed))}")
+    if s.dynamique and m.hard_missed:
+        lines.append(f"   ✨ {esc(s.dynamique)}")
+    lines.append(f"   📊 proposé {m.proposed} fois, contacté {m.contacted} fois en 12 mois")
+    return lines
+
+
+def render_crossing(candidate, wishes: Wishes, crossing: Crossing, today: date) -> tuple[str, list[Match]]:
+    """The ranked list as the team reads it, and the matches in the order they are numbered."""
+    asked = [wishes.profession_label.lower()]
+    if wishes.modes:
+        asked.append(", ".join(sorted(wishes.modes)).replace("remplacant", "remplaçant"))
+    territories = wishes.territories - {"tout"}
+    asked.append(", ".join(EPCI_LABELS.get(t, t) for t in sorted(territories)) if territories else "tout le territoire")
+    if wishes.practice in ("isole", "regroupe"):
+        asked.append("exercice " + ("isolé" if wishes.practice == "isole" else "regroupé"))
+    if wishes.pluripro == "oui":
+        asked.append("équipe pluriprofessionnelle")
+    lines = [f"🔎 <b>Croisement des données — {esc(candidate.full_name)} (n° {candidate.id})</b>", esc(" · ".join(asked))]
+    if candidate.croisement_due:
+        due = date.fromisoformat(candidate.croisement_due)
+        lines.append(f"Délai : avant le {format_date(due)}" + (" ⚠️ dépassé" if due < today else ""))
+    numbered: list[Match] = []
+    lines += ["", f"<b>Lieux qui cochent les critères</b> ({len(crossing.ranked)})"]
+    if not crossing.ranked:
+        lines.append("Aucun lieu ne recherche ce profil avec ces modes d'exercice.")
+    for m in crossing.ranked:
+        numbered.append(m)
+        lines += _entry(len(numbered), m)
+    if crossing.dynamics:
+        lines += ["", "<b>Ne cochent pas tous les critères mais portent une belle dynamique</b>"]
+        for m in crossing.dynamics:
+            numbered.append(m)
+            lines += _entry(len(numbered), m)
+    if crossing.left_out:
+        lines += ["", f"<i>{crossing.left_out} autre(s) lieu(x) écarté(s) : profession non recherchée ou mode non proposé.</i>"]
+    lines += ["", "Cochez les lieux à contacter, puis ✔️ Valider." if numbered else "Passez pour enregistrer le croisement."]
+    return "\n".join(lines), numbered
+
+
+def _form(dialog: Dialog) -> Form:
+    options = tuple(Option(str(site_id), label) for site_id, label in dialog.data["options"])
+    return Form("croisement", "Croisement", (
+        Question("sites", "Lieux à contacter", dialog.data["text"], Kind.MULTI, options, optional=True),
+    ))
+
+
+async def _header(context: BotContext, dialog: Dialog) -> str:
+    return ""
+
+
+async def _done(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
+    candidate = await candidates.get(context.db, dialog.subject_id)
+    chosen = {int(k) for k in answers.values.get("sites") or []}
     today = context.now().date()
     due = date.fromisoformat(candidate.croisement_due) if candidate.croisement_due else None
-    timing = "" if due is None else (" (dans les délais)" if today <= due else f" (en retard, dû le {format_date(due)})")
+    on_time = due is None or today <= due
+    proposed = [(site_id, rank, score, section) for rank, (site_id, score, section)
+                in enumerate(dialog.data["proposed"], start=1)]
+    await sites.record_croisement(context.db, candidate.id, proposed=proposed, chosen=chosen, on_time=on_time,
+                                  by=context.actor.user_id, at=context.now_iso())
+    names = [label.split(". ", 1)[1] for site_id, label in dialog.data["options"] if int(site_id) in chosen]
+    timing = "dans les délais" if on_time else f"en retard, dû le {format_date(due)}"
+    status = Status(candidate.status)
+    target = Status.CROISEMENT if status is not Status.CROISEMENT else None
+    if target:
+        check_transition(status, target)
     await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=context.now_iso(),
-                            kind="croisement", detail=f"Croisement des données fait{timing}", status=Status.CROISEMENT)
+                            kind="croisement", status=target,
+                            detail=f"Croisement des données fait ({timing}) : {len(chosen)} lieu(x) à contacter"
+                                   + (f" — {', '.join(names)}" if names else ""))
     await engine.after_change(context, candidate.id)
-    await query.answer("Croisement enregistré")
-    await step_a.send_card(context, update.effective_chat.id, candidate.id,
-                           intro=f"✅ Croisement des données enregistré{timing}. Étape suivante : les visites "
-                                 f"(/visites {candidate.id} date : lieux).")
+    await step_a.send_card(context, dialog.chat_id, candidate.id,
+                           intro=f"✅ Croisement enregistré ({timing}). Lieux à contacter : "
+                                 f"{esc(', '.join(names)) if names else 'aucun'}.")
+    if chosen:
+        await _draft_notice(context, dialog.chat_id, candidate, chosen)
+
+
+register(Flow(name="croisement", form=_form, complete=_done, header=_header, summary=False))
+
+
+async def open_croisement(update: Update, context: BotContext, candidate) -> None:
+    """Show the ranked sites for a candidate whose interview is done, and let the team pick."""
+    chat_id = update.effective_chat.id
+    if Status(candidate.status) not in CROSSABLE:
+        await send(context, chat_id, f"Le croisement se fait après l'entretien : le dossier n° {candidate.id} est à "
+                                     f"l'étape « {Status(candidate.status).label} ».")
+        return
+    wishes, crossing = await crossing_for(context, candidate)
+    text, numbered = render_crossing(candidate, wishes, crossing, context.now().date())
+    section = {id(m): "criteres" for m in crossing.ranked} | {id(m): "dynamique" for m in crossing.dynamics}
+    data = {
+        "text": text,
+        "options": [[m.site.id, f"{i}. {m.site.name}"[:40]] for i, m in enumerate(numbered, start=1)],
+        "proposed": [[m.site.id, m.score, section[id(m)]] for m in numbered],
+    }
+    await begin(update, context, "croisement", subject_id=candidate.id, data=data)
+
+
+async def croisement_command(update: Update, context: BotContext) -> None:
+    """/croisement N: cross the candidate's wishes with the practice sites."""
+    number = step_a.candidate_number(context.args or [])
+    candidate = await candidates.get(context.db, number) if number is not None else None
+    if candidate is None:
+        await reply(update, context, "Indiquez le numéro d'un dossier, par exemple : /croisement 12 (voir /dossiers).")
+        return
+    await open_croisement(update, context, candidate)
+
+
+# --- the élus' notice ---------------------------------------------------------------------------------
+
+def visit_period(days: list[date], today: date) -> str:
+    """When visits may happen, from the availabilities given at the interview, without any other detail."""
+    days = sorted(d for d in days if d >= today)
+    if not days:
+        return "dans les prochaines semaines"
+    first, last = days[0], days[-1]
+    if (first.year, first.month) == (last.year, last.month):
+        return f"en {MONTHS[first.month - 1]} {first.year}"
+    return f"entre {MONTHS[first.month - 1]} {first.year} et {MONTHS[last.month - 1]} {last.year}"
+
+
+def notice_text(candidate, site_names: list[str], period: str) -> str:
+    """What an élu is told: first name only with the candidate's consent, the profession, the period, the sites."""
+    profession = profession_label(candidate).lower()
+    who = f"{candidate.first_name}, {profession}," if candidate.consent else f"un·e professionnel·le de santé ({profession})"
+    return (f"Bonjour,\nLe CLS du Pays Lédonien et la CPTS du Grand Lons accompagnent {who} qui envisage de "
+            f"s'installer sur notre territoire. Des visites sont prévues {period} : {', '.join(site_names)}.\n"
+            f"Nous vous tiendrons informé·e de la suite. Ce que la commune peut proposer (locaux, logement, emploi du "
+            f"conjoint, accueil des enfants) nous intéresse.\nL'équipe du CLS du Pays Lédonien et de la CPTS du Grand Lons")
+
+
+async def _period(context: BotContext, candidate) -> str:
+    answers = {a.question: a.value for a in await interviews.answers(context.db, candidate.id) if not a.skipped}
+    days = [d for d, _ in availability_of(answers.get("disponibilites")).days]
+    return visit_period(days, context.now().date())
+
+
+async def _recipients(context: BotContext, chosen: set[int]):
+    """Each élu of the chosen sites' communes or EPCI, with the sites that concern them."""
+    chosen_sites = [s for s in await sites.all_sites(context.db) if s.id in chosen]
+    elus = await territory.elus_for(context.db, sorted({s.commune_id for s in chosen_sites}),
+                                    sorted({s.epci for s in chosen_sites}))
+    out = []
+    for elu in elus:
+        theirs = [s for s in chosen_sites if s.commune_id == elu.commune_id or (elu.epci and s.epci == elu.epci)]
+        out.append((elu, [f"{s.name} ({s.commune})" for s in theirs]))
+    return out
+
+
+async def _draft_notice(context: BotContext, chat_id: int, candidate, chosen: set[int]) -> None:
+    recipients = await _recipients(context, chosen)
+    if not recipients:
+        await send(context, chat_id, "🏛 Aucun élu enregistré pour les communes de ces lieux : ajoutez-les avec "
+                                     "/elu_ajouter pour pouvoir les informer des visites.")
+        return
+    period = await _period(context, candidate)
+    all_sites = sorted({name for _, names in recipients for name in names})
+    text = notice_text(candidate, all_sites, period)
+    notice_id = await sites.create_notice(context.db, candidate.id, text, by=context.actor.user_id, at=context.now_iso())
+    on_telegram, by_hand = [], []
+    for elu, _ in recipients:
+        (on_telegram if await sites.contacts_of(context.db, "elu", elu.id) else by_hand).append(elu)
+    lines = ["🏛 <b>Information des élus</b> — projet de message (chaque élu ne reçoit que les lieux de sa commune "
+             "ou de son EPCI) :", "", f"<i>{esc(text)}</i>", ""]
+    if on_telegram:
+        lines.append("Sur Telegram : " + esc(", ".join(f"{e.name} ({e.mandate})" for e in on_telegram)))
+    if by_hand:
+        lines.append("À prévenir par e-mail ou SMS :")
+        lines += [f"• {esc(e.name)} ({esc(e.mandate)}) — {esc(' · '.join(filter(None, (e.phone, e.email))) or 'aucun contact')}"
+                  for e in by_hand]
+    buttons = [[("✅ Envoyer aux élus sur Telegram", f"e:{notice_id}:send")]] if on_telegram else []
+    buttons.append([("✖️ Ne pas envoyer", f"e:{notice_id}:drop")])
+    await send(context, chat_id, "\n".join(lines), keyboard(buttons))
+
+
+async def on_notice_button(update: Update, context: BotContext) -> None:
+    """A team member approves (or drops) the élus' notice."""
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    row = await sites.notice(context.db, int(parts[1])) if len(parts) == 3 and parts[1].isdigit() else None
+    if row is None or row["sent_at"] is not None or parts[2] not in ("send", "drop"):
+        await query.answer("Ce message a déjà été traité.", show_alert=True)
+        return
+    if not await sites.approve_notice(context.db, row["id"], by=context.actor.user_id, at=context.now_iso()):
+        await query.answer("Ce message a déjà été traité.", show_alert=True)
+        return
+    if parts[2] == "drop":
+        await query.answer("Non envoyé")
+        await _note(query, f"✖️ Non envoyé ({esc(context.actor.name)}).")
+        return
+    await query.answer("Envoi en cours")
+    candidate = await candidates.get(context.db, row["candidate_id"])
+    chosen = set(await sites.chosen_sites(context.db, candidate.id))
+    period = await _period(context, candidate)
+    sent = []
+    for elu, names in await _recipients(context, chosen):
+        for contact in await sites.contacts_of(context.db, "elu", elu.id):
+            if await send_private(context, contact.user_id, contact.name, esc(notice_text(candidate, names, period))):
+                sent.append(elu.name)
+    await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=context.now_iso(), kind="elus",
+                            detail=f"Élus informés sur Telegram : {', '.join(sent) or 'aucun'}")
+    await _note(query, f"✉️ Envoyé par {esc(context.actor.name)} à : {esc(', '.join(sent) or 'personne')}.")
+
+
+async def _note(query, note: str) -> None:
+    try:
+        await query.edit_message_text(f"{query.message.text_html}\n\n{note}", reply_markup=None)
+    except BadRequest:
+        pass
 
 
 async def _from_reminder(update: Update, context: BotContext, reminder) -> None:
-    candidate = await candidates.get(context.db, reminder.candidate_id)
-    await record(update, context, candidate)
+    await update.callback_query.answer()
+    await open_croisement(update, context, await candidates.get(context.db, reminder.candidate_id))
+
+
+async def _from_card(update: Update, context: BotContext, candidate) -> None:
+    await update.callback_query.answer()
+    await open_croisement(update, context, candidate)
 
 
 engine.ACTIONS["croisement"] = _from_reminder
-engine.ACTION_LABELS["croisement"] = "✅ Croisement fait"
+engine.ACTION_LABELS["croisement"] = "🔎 Faire le croisement"
+step_a.CARD_EXTRA_BUTTONS.append(("🔎 Croisement", "cro", lambda c: Status(c.status) in CROSSABLE))
+step_a.CARD_ACTIONS["cro"] = _from_card

@@ -59,6 +59,8 @@ class Flow:
     skip_label: str = "⏭ Passer"
     question_note: Callable[[BotContext, Dialog, Question], str] | None = None
     on_pause: Callable[[BotContext, Dialog], Awaitable[str]] | None = None
+    # checks needing the database (a commune that must exist...): returns the value to keep or raises InvalidAnswer
+    check: Callable[[BotContext, Dialog, Question, Any], Awaitable[Any]] | None = None
 
 
 FLOWS: dict[str, Flow] = {}
@@ -155,6 +157,8 @@ def _question(context, flow: Flow, form: Form, dialog: Dialog, answers: AnswerSe
     lines = [header, f"<i>{where}question {k}/{n} · {round(100 * (k - 1) / n)} %</i>", "", q.prompt]
     if n == 1:
         del lines[1:3]
+    if not header:
+        lines = lines[1:]
     if flow.question_note:
         note = flow.question_note(context, dialog, q)
         if note:
@@ -332,6 +336,8 @@ async def on_text(update: Update, context: BotContext) -> None:
         return
     try:
         value = read_answer(q, message.text, context.now())
+        if flow.check is not None:
+            value = await flow.check(context, dialog, q, value)
     except InvalidAnswer as err:
         await ask(context, dialog, intro=f"❗ {esc(err)}", reply_to=message.message_id)
         return

@@ -58,8 +58,10 @@ async def test_croisement_warning_at_day_7_alert_at_day_10_until_recorded(sb):
     assert "avant le jeudi 3 décembre 2026" in croisement[0]
     out = group_texts(await sb.advance(timedelta(days=3)))  # Thursday 3 December
     assert any("délai de 10 jours atteint" in t for t in out)
-    out = texts_of(await sb.press("cpts1", "Croisement fait"))
-    assert "Croisement des données enregistré (dans les délais)" in out
+    out = texts_of(await sb.press("cpts1", "Faire le croisement"))
+    assert "Aucun lieu ne recherche ce profil" in out
+    out = texts_of(await sb.press("cpts1", "Passer"))
+    assert "Croisement enregistré (dans les délais)" in out
     assert (await candidates.get(sb.db, 1)).status == "croisement"
     assert all(r.state != "awaiting" and r.state != "pending"
                for r in await reminders.for_candidate(sb.db, 1) if r.kind.startswith("croisement"))
