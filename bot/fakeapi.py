@@ -427,7 +427,7 @@ class FakeBotAPI:
     def _api_sendDocument(self, params, files):
         name, data = self._file(params, files, "document")
         caption, entities = self._text(params, "caption")
-        message = self._new_message(params, document={"file_id": f"doc{len(self.log)}", "file_name": name,
+        message = self._new_message(params, document={"file_id": f"doc{len(self.log)}", "file_unique_id": f"d{len(self.log)}", "file_name": name,
                                                       "file_size": len(data)}, caption=caption)
         self._record("document", message, file_name=name, file_data=data)
         return message

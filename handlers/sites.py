@@ -50,7 +50,7 @@ async def check_site_answer(context: BotContext, dialog: Dialog, question, value
     if question.key == "commune":
         return (await find_commune(context, value)).name
     if question.key == "contact_telegram":
-        handle = value.strip().removeprefix("https://t.me/").lstrip("@")
+        handle = re.sub(r"^(?:https?://)?t\.me/", "", value.strip()).lstrip("@")
         if not re.fullmatch(r"[A-Za-z0-9_]{4,32}", handle):
             raise InvalidAnswer("Un identifiant Telegram s'écrit @ suivi de 4 à 32 lettres, chiffres ou _.")
         return f"@{handle}"
@@ -67,8 +67,12 @@ async def _columns(context: BotContext, values: dict) -> dict:
     out = {k: v for k, v in values.items() if k != "commune"}
     if "commune" in values:
         out["commune_id"] = (await find_commune(context, values["commune"])).id
-    for key in ("professions_present",):
-        out.setdefault(key, [])
+    for key in ("professions_present", "professions_sought", "modes"):
+        if key in out or key == "professions_present":
+            out[key] = out.get(key) or []  # a skipped list is an empty one
+    for key in ("pluripro", "premises_available"):
+        if key in out:
+            out[key] = bool(out[key])
     return out
 
 
@@ -100,10 +104,6 @@ async def _correction_header(context: BotContext, dialog: Dialog) -> str:
 async def _apply(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
     key, site_id = dialog.data["field"], dialog.data["site"]
     value = answers.values.get(key)
-    if key in ("professions_present", "professions_sought", "modes") and value is None:
-        value = []
-    if key in ("pluripro", "premises_available") and value is None:
-        value = False
     if key == "commune" and value is None:
         await send(context, dialog.chat_id, "La commune est obligatoire : rien n'a été changé.")
         return
