@@ -10,9 +10,14 @@ HELP = """<b>Accompagnement à l'installation — CLS du Pays Lédonien &amp; CP
 <b>B. Entretien</b>
 /entretien N — mener l'entretien du candidat n° N à deux, étape par étape (pause et reprise possibles)
 
-<b>C. Croisement des données</b>
-Dans les 10 jours après l'entretien : le bot prévient à J+7 et à J+10 ; bouton « ✅ Croisement fait » sur le rappel
-(ou « 🔄 Changer le statut » sur la fiche)
+<b>C. Croisement des données</b> (dans les 10 jours : le bot prévient à J+7 et à J+10)
+/croisement N — les lieux d'exercice classés pour ce candidat, avec leurs raisons ; cochez ceux à contacter,
+puis validez le message d'information des élus
+/lieux — les lieux (filtres : /lieux MSP ECLA infirmier) · /lieu N — une fiche · /lieu_nouveau — en ajouter un
+/inviter_lieu N — un lien pour que le contact du lieu rejoigne le bot
+/lieux_import · /lieux_export — le tableau des lieux (Excel ou CSV)
+/communes · /commune_ajouter · /communes_import — les communes des 4 EPCI
+/elus · /elu_ajouter · /inviter_elu N — les élus à informer des visites
 
 <b>D. Visites</b>
 /visites N date : lieu, lieu… — planifier le jour des visites (rappel la veille, débriefing du soir à 18 h)
