@@ -32,6 +32,7 @@ from handlers import (
     dialog,
     followups,
     interview,
+    polls,
     reminders,
     sites,
     team,
@@ -54,7 +55,8 @@ COMMANDS = [
     BotCommand("lieu", "Fiche d'un lieu : /lieu N"),
     BotCommand("lieu_nouveau", "Ajouter un lieu d'exercice"),
     BotCommand("elus", "Élus du territoire"),
-    BotCommand("visites", "Planifier les visites : /visites N date : lieux"),
+    BotCommand("sondage", "Sondage de disponibilité des lieux : /sondage N"),
+    BotCommand("visites", "Planifier les visites à la main : /visites N date : lieux"),
     BotCommand("debrief", "Débriefing des visites : /debrief N"),
     BotCommand("rappel", "Nouveau rappel : /rappel texte + date"),
     BotCommand("rappels", "Rappels en attente"),
@@ -131,6 +133,11 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("elu_ajouter", territory.new_elu))
     app.add_handler(CommandHandler("inviter_elu", territory.invite_elu))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, sites.on_document))
+    # availability polls (instead of framadate) and the visit day
+    app.add_handler(CommandHandler("sondage", polls.start_poll))
+    app.add_handler(CommandHandler("sondage_cloner", polls.clone_poll))
+    app.add_handler(CallbackQueryHandler(polls.on_team_button, pattern=r"^q:"))
+    app.add_handler(CallbackQueryHandler(polls.on_site_button, pattern=r"^p:"))
     # step D: visits and debriefs
     app.add_handler(CommandHandler("visites", visits.plan_visits))
     app.add_handler(CommandHandler("debrief", visits.debrief_command))

@@ -33,8 +33,15 @@ KINDS: dict[str, tuple[str, bool]] = {
     "suivi_12": ("Suivi à 12 mois", True),
     "libre": ("Rappel", True),
     "digest": ("Point de la semaine", False),
+    "sondage_mi": ("Sondage : relance à mi-parcours", False),
+    "sondage_veille": ("Sondage : relance la veille de l'échéance", False),
+    "visite_lieu": ("Visite : rappel au lieu d'exercice", False),
 }
-PROTOCOL_KINDS = frozenset(k for k in KINDS if k not in ("libre", "digest"))
+# the reminders derived from a candidate's state by plan(); the others are created by users or by polls
+PROTOCOL_KINDS = frozenset({
+    "entretien_veille", "entretien_1h", "croisement_j7", "croisement_j10", "visites_veille", "debrief_soir",
+    "debrief_distance_veille", "debrief_distance_1h", "debrief_distance", "suivi_3", "suivi_6", "suivi_12",
+})
 REPOST_AFTER_WORKING_DAYS = 2
 MAX_REPOSTS = 3  # then it stays open, listed as late in the weekly digest and /rappels, without more noise
 

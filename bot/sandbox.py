@@ -18,8 +18,7 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.dates import PARIS, normalise
 from bot.fakeapi import FakeBotAPI, Sent
-from handlers.reminders import dispatch_due
-from storage import reminders
+from handlers.reminders import dispatch_due, next_wake
 
 TEAM_CHAT_ID = -1001000000001
 
@@ -174,7 +173,7 @@ class Sandbox:
         """Move the clock and let whatever falls due happen, each thing at its own time (never late)."""
         target = self.clock.now() + delta
         for _ in range(100_000):
-            due = await reminders.next_due_at(self.db)
+            due = await next_wake(self.app.bot_data["services"])
             if due is None or datetime.fromisoformat(due) > target:
                 break
             self.clock.set(max(self.clock.now(), datetime.fromisoformat(due)))

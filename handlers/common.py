@@ -116,22 +116,25 @@ async def gate(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     member = context.services.team.get(user.id if user else None)
     message = update.effective_message
-    command = message.text.split()[0].split("@")[0] if message and message.text and message.text.startswith("/") else ""
+    typed_text = update.message.text if update.message and update.message.text else ""
+    command = typed_text.split()[0].split("@")[0] if typed_text.startswith("/") else ""
     if command == "/moi":
         return  # anyone may learn their own id, to be added to the team
     if member is not None and chat is not None and is_team_chat(update, context):
         context.actor = member
         return
     private = chat is not None and chat.type == ChatType.PRIVATE
-    if private and command == "/start" and len(message.text.split()) > 1:
+    if private and command == "/start" and len(typed_text.split()) > 1:
         return  # an invitation link: checked by the start handler
     roles = await outsiders.outsider_roles(context.db, user.id) if user and private else []
     if roles:
         # a practice site's contact or an élu: their own notices and polls, nothing of the team's
         context.outsider = roles
         data = update.callback_query.data if update.callback_query else ""
-        if command in OUTSIDER_COMMANDS or (data and data.startswith(OUTSIDER_BUTTONS)):
-            return
+        # only a message they typed themselves (never the bot's message a button sits on)
+        typed = update.message is not None and bool(update.message.text) and not command
+        if command in OUTSIDER_COMMANDS or typed or (data and data.startswith(OUTSIDER_BUTTONS)):
+            return  # typed text: only a poll comment is taken (handlers.polls)
         if update.callback_query:
             await update.callback_query.answer(texts.STRANGER_BUTTON, show_alert=True)
         elif message is not None:

@@ -6,6 +6,7 @@ Notice buttons: ``e:<notice id>:send|drop``.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta, timezone
 
@@ -135,7 +136,7 @@ async def _done(update: Update, context: BotContext, dialog: Dialog, answers: An
                            intro=f"✅ Croisement enregistré ({timing}). Lieux à contacter : "
                                  f"{esc(', '.join(names)) if names else 'aucun'}.")
     if chosen:
-        await _draft_notice(context, dialog.chat_id, candidate, chosen)
+        await draft_notice(context, dialog.chat_id, candidate, chosen)
 
 
 register(Flow(name="croisement", form=_form, complete=_done, header=_header, summary=False))
@@ -210,16 +211,18 @@ async def _recipients(context: BotContext, chosen: set[int]):
     return out
 
 
-async def _draft_notice(context: BotContext, chat_id: int, candidate, chosen: set[int]) -> None:
+async def draft_notice(context: BotContext, chat_id: int, candidate, chosen: set[int], *, period: str | None = None) -> None:
+    """Draft the élus' notice for the chosen sites, and ask a team member to approve it."""
     recipients = await _recipients(context, chosen)
     if not recipients:
         await send(context, chat_id, "🏛 Aucun élu enregistré pour les communes de ces lieux : ajoutez-les avec "
                                      "/elu_ajouter pour pouvoir les informer des visites.")
         return
-    period = await _period(context, candidate)
+    period = period or await _period(context, candidate)
     all_sites = sorted({name for _, names in recipients for name in names})
     text = notice_text(candidate, all_sites, period)
-    notice_id = await sites.create_notice(context.db, candidate.id, text, by=context.actor.user_id, at=context.now_iso())
+    notice_id = await sites.create_notice(context.db, candidate.id, text, by=context.actor.user_id, at=context.now_iso(),
+                                          period=period, site_ids=sorted(chosen))
     on_telegram, by_hand = [], []
     for elu, _ in recipients:
         (on_telegram if await sites.contacts_of(context.db, "elu", elu.id) else by_hand).append(elu)
@@ -253,8 +256,8 @@ async def on_notice_button(update: Update, context: BotContext) -> None:
         return
     await query.answer("Envoi en cours")
     candidate = await candidates.get(context.db, row["candidate_id"])
-    chosen = set(await sites.chosen_sites(context.db, candidate.id))
-    period = await _period(context, candidate)
+    chosen = set(json.loads(row["site_ids"]))
+    period = row["period"]
     sent = []
     for elu, names in await _recipients(context, chosen):
         for contact in await sites.contacts_of(context.db, "elu", elu.id):

@@ -299,8 +299,16 @@ async def cancel(context: BotContext, dialog: Dialog) -> str:
 
 # --- handlers -------------------------------------------------------------------------------------------
 
+# what to do with a typed message from someone outside the team (a site contact's poll comment)
+OUTSIDER_TEXT: list = []
+
+
 async def on_text(update: Update, context: BotContext) -> None:
     """A typed answer to the dialog in progress in this chat."""
+    if context.actor is None:
+        for handler in OUTSIDER_TEXT:
+            await handler(update, context)
+        return
     message = update.message
     replied = message.reply_to_message
     reply_to = replied.message_id if replied and replied.from_user and replied.from_user.id == context.bot.id else None

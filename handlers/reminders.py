@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from telegram import InlineKeyboardMarkup, Update
@@ -49,6 +49,20 @@ WAKE_JOB = "rappels"
 LATE_AFTER = timedelta(minutes=15)
 QUIET = timedelta(days=3650)  # an open reminder nobody will be nagged about again (digest and /rappels still list it)
 BACKOFF_MAX = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Hook:
+    """Other timed work the engine wakes up for (a poll's deadline, a coalesced edit): its next due time, and
+    what to run when it has come."""
+
+    next_due: Callable[[Services], Awaitable[str | None]]
+    run: Callable[[Application, datetime], Awaitable[None]]
+
+
+HOOKS: list[Hook] = []
+# kind -> how a reminder of a kind owned by another step reads: (text, markup), or None when it no longer applies
+RENDERERS: dict[str, Callable[[Services, Reminder, datetime], Awaitable[tuple | None]]] = {}
 # What "✅" does for a kind of reminder, registered by the step that owns it (debriefs, follow-ups...)
 ACTIONS: dict[str, Callable[[Update, BotContext, Reminder], Awaitable[None]]] = {}
 ACTION_LABELS: dict[str, str] = {}
@@ -107,7 +121,7 @@ async def sync(app: Application, candidate_id: int) -> None:
         # the follow-ups' own rows, for the outcomes and the indicators
         state = await candidate_state(services, candidate)
         await visits.ensure_follow_ups(db, candidate_id, {m: d.isoformat() for m, d in follow_up_plan(state).items()})
-    schedule_wake(app, await reminders.next_due_at(db))
+    schedule_wake(app, await next_wake(services))
 
 
 async def after_change(context: BotContext, candidate_id: int) -> None:
@@ -119,6 +133,17 @@ async def after_change(context: BotContext, candidate_id: int) -> None:
 
 async def _wake(context: ContextTypes.DEFAULT_TYPE) -> None:
     await dispatch_due(context.application)
+
+
+async def next_wake(services: Services) -> str | None:
+    """The earliest time anything timed is due: a reminder, or a hook's work."""
+    times = [await reminders.next_due_at(services.db)] + [await hook.next_due(services) for hook in HOOKS]
+    times = [t for t in times if t]
+    return min(times, key=lambda t: datetime.fromisoformat(t)) if times else None
+
+
+async def reschedule(app: Application) -> None:
+    schedule_wake(app, await next_wake(services_of(app)))
 
 
 def schedule_wake(app: Application, due_at: str | None) -> None:
@@ -157,6 +182,10 @@ async def dispatch_due(app: Application) -> int:
     services = services_of(app)
     sent = 0
     async with services.dispatch_lock:
+        for hook in HOOKS:
+            due = await hook.next_due(services)
+            if due and datetime.fromisoformat(due) <= services.clock.now():
+                await hook.run(app, services.clock.now())
         while True:
             now = services.clock.now()
             batch = await reminders.due(services.db, _utc(now))
@@ -169,7 +198,7 @@ async def dispatch_due(app: Application) -> int:
                 progressed |= outcome != "later"
             if not progressed:
                 break  # everything left waits for a retry time
-        schedule_wake(app, await reminders.next_due_at(services.db))
+        schedule_wake(app, await next_wake(services))
     return sent
 
 
@@ -255,6 +284,8 @@ async def render(services: Services, r: Reminder, now: datetime):
     cb = f"r:{r.id}:"
     buttons: list[list[tuple[str, str]]] = []
     kind = r.kind
+    if kind in RENDERERS:
+        return await RENDERERS[kind](services, r, now)
     if kind == "digest":
         return await _digest(services, now), None
     if kind == "libre":
@@ -360,7 +391,7 @@ async def new_reminder(update: Update, context: BotContext) -> None:
     await reminders.create(context.db, kind="libre", chat_id=update.effective_chat.id, text=what,
                            due_at=_utc(when), exact=moment.has_time, created_by=context.actor.user_id,
                            at=context.now_iso())
-    schedule_wake(context.application, await reminders.next_due_at(context.db))
+    await reschedule(context.application)
     moved = "" if moment.has_time or when.date() == moment.day else " (jour ouvré suivant)"
     await reply(update, context, f"⏰ C'est noté : « {esc(what)} » le <b>{format_datetime(when)}</b>{moved}.")
 
@@ -474,7 +505,7 @@ async def _snooze(context: BotContext, reminder: Reminder, when: datetime) -> No
         await candidates.update(context.db, reminder.candidate_id, {}, by=context.actor.user_id,
                                 at=context.now_iso(), kind="rappel",
                                 detail=f"{label(reminder.kind)} : reporté au {format_datetime(when)}")
-    schedule_wake(context.application, await reminders.next_due_at(context.db))
+    await reschedule(context.application)
 
 
 async def _note_on(query, note: str, markup=None) -> None:

@@ -161,9 +161,12 @@ async def chosen_sites(db: Database, candidate_id: int) -> list[int]:
     return [r["site_id"] for r in rows]
 
 
-async def create_notice(db: Database, candidate_id: int, text: str, *, by: int, at: str) -> int:
-    return await db.execute("INSERT INTO elu_notices (candidate_id, text, created_by, created_at) VALUES (?, ?, ?, ?)",
-                            (candidate_id, text, by, at))
+async def create_notice(db: Database, candidate_id: int, text: str, *, by: int, at: str, period: str,
+                        site_ids: list[int]) -> int:
+    """A draft notice to the élus: the sites and period it is about, sent only once approved."""
+    return await db.execute(
+        "INSERT INTO elu_notices (candidate_id, text, period, site_ids, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (candidate_id, text, period, json.dumps(site_ids), by, at))
 
 
 async def notice(db: Database, notice_id: int):

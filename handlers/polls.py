@@ -1,0 +1,744 @@
+"""Availability polls instead of framadate, and the visit day they lead to (steps C–D).
+
+The team prepares a poll from the croisement (slots from the interview's availabilities, the sites chosen, a
+deadline), sends it; each site contact answers in private, one line per slot. One tally message in the team group
+is edited in place, at most every few seconds however many answers arrive. Sites that have not answered are
+reminded halfway and the day before the deadline; at the deadline the poll closes by itself and silent sites
+become calls for the team. The best slot gives a draft itinerary; once the team confirms, sites get their time,
+the team the day's plan and an .ics file, the élus a draft notice, and the candidate is "visites planifiées".
+
+Callback data, never trusted:
+  ``q:<poll>:<action>[:<n>]``             the team's buttons (draft, tally, results)
+  ``p:<poll>:<site>:<slot>:<o|s|n>``      an answer for a site (its contact, or a team member entering it)
+  ``p:<poll>:<site>:c`` / ``p:<poll>:<site>:x``   a comment; the site can no longer host the visit
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from telegram import InputFile, Update
+from telegram.error import BadRequest
+
+from bot.candidates import profession_label
+from bot.context import BotContext, Services
+from bot.dates import PARIS, format_date, format_datetime, format_time, parse_availability
+from bot.forms import Form, InvalidAnswer, Kind, Question, availability_of
+from bot.interview import INTERVIEW
+from bot.pipeline import Status, check_transition
+from bot.polls import (
+    ANSWERS,
+    ICONS,
+    Slot,
+    StopSite,
+    best_slot,
+    default_deadline,
+    ics,
+    itinerary,
+    next_working_days,
+    part_of,
+    slot_label,
+    slots_from,
+    tally,
+)
+from handlers import candidates as step_a
+from handlers import croisement as step_c
+from handlers import reminders as engine
+from handlers.common import esc, keyboard, reply, send, send_private
+from handlers import dialog as dialog_engine
+from handlers.dialog import AnswerSet, Flow, begin, register
+from storage import candidates, dialogs, interviews, polls, reminders, sites, visits
+from storage.dialogs import Dialog
+from storage.polls import Poll
+
+TALLY_EVERY = timedelta(seconds=3)  # coalesce bursts of answers into one edit of the tally
+ANSWER_CODES = {"o": "oui", "s": "si_besoin", "n": "non"}
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _local(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(PARIS)
+
+
+async def _answers_of(context: BotContext, candidate_id: int) -> dict:  # the interview's answers
+    return {a.question: a.value for a in await interviews.answers(context.db, candidate_id) if not a.skipped}
+
+
+async def what_is_asked(db, candidate) -> str:
+    """The poll's description for sites: profession, kind of project, period; nothing personal."""
+    answers = {a.question: a.value for a in await interviews.answers(db, candidate.id) if not a.skipped}
+    bits = []
+    if answers.get("exercice") in ("isole", "regroupe"):
+        bits.append("exercice " + ("isolé" if answers["exercice"] == "isole" else "regroupé"))
+    if answers.get("modes"):
+        modes = INTERVIEW.question("modes")
+        bits.append(", ".join(modes.option_label(m).lower() for m in answers["modes"]))
+    if answers.get("calendrier"):
+        bits.append("installation à " + INTERVIEW.question("calendrier").option_label(answers["calendrier"]).split(" (")[0].lower())
+    details = f" ({', '.join(bits)})" if bits else ""
+    return f"Un·e {profession_label(candidate).lower()}{details} souhaite visiter votre lieu d'exercice."
+
+
+# --- texts and keyboards ----------------------------------------------------------------------------------
+
+async def _state(db, poll: Poll):
+    slot_rows = await polls.slots(db, poll.id)
+    slot_objs = [Slot(s.id, s.day, s.part) for s in slot_rows]
+    poll_sites = await polls.sites(db, poll.id)
+    site_rows = {s.id: s for s in await sites.all_sites(db)}
+    invited = {ps.site_id: site_rows[ps.site_id].name for ps in poll_sites if ps.invited and ps.site_id in site_rows}
+    answers = await polls.answers(db, poll.id)
+    return slot_objs, poll_sites, site_rows, invited, answers
+
+
+async def draft_text(services: Services, poll: Poll) -> tuple[str, object]:
+    db = services.db
+    candidate = await candidates.get(db, poll.candidate_id)
+    slot_objs, poll_sites, site_rows, _, _ = await _state(db, poll)
+    lines = [f"📅 <b>Sondage de disponibilité — {esc(candidate.full_name)} (n° {candidate.id})</b> · brouillon", "",
+             f"Ce que liront les lieux : <i>{esc(await what_is_asked(db, candidate))}</i>", "",
+             f"<b>Créneaux</b> ({len(slot_objs)})"]
+    lines += [f"{i}. {s.label}" for i, s in enumerate(slot_objs, start=1)] or ["Aucun : ajoutez-en."]
+    lines += ["", "<b>Lieux interrogés</b>"]
+    for ps in poll_sites:
+        site = site_rows[ps.site_id]
+        reach = "sur Telegram" if await sites.contacts_of(db, "lieu", site.id) else "pas sur Telegram : réponse à saisir par l'équipe"
+        lines.append(f"{'✅' if ps.invited else '▫️'} {esc(site.name)} ({reach})")
+    lines += ["", f"Réponse attendue avant le <b>{format_datetime(_local(poll.deadline))}</b>"]
+    cb = f"q:{poll.id}:"
+    markup = keyboard([[("➕ Ajouter un créneau", f"{cb}add"), ("➖ Retirer un créneau", f"{cb}rm")],
+                       [("🏥 Lieux", f"{cb}sites"), ("⏳ Échéance", f"{cb}dl")],
+                       [("📤 Envoyer le sondage", f"{cb}send"), ("✖️ Abandonner", f"{cb}drop")]])
+    return "\n".join(lines), markup
+
+
+async def tally_text(services: Services, poll: Poll) -> tuple[str, object]:
+    db = services.db
+    candidate = await candidates.get(db, poll.candidate_id)
+    slot_objs, poll_sites, site_rows, invited, answers = await _state(db, poll)
+    plain = {k: v.answer for k, v in answers.items()}
+    state = ("ouvert jusqu'au " + format_datetime(_local(poll.deadline))) if poll.state == "open" else "clos"
+    lines = [f"📊 <b>Sondage — {esc(candidate.full_name)} (n° {candidate.id})</b> · {state}", ""]
+    for t in tally(slot_objs, invited, plain):
+        line = f"<b>{t.slot.label}</b> : ✅ {len(t.yes)} · 🟡 {len(t.maybe)} · ❌ {len(t.no)}"
+        if t.silent:
+            line += f" — sans réponse : {esc(', '.join(t.silent))}"
+        lines.append(line)
+    lines += ["", "<b>Réponses</b>"]
+    team = services.team
+    for site_id, name in invited.items():
+        theirs = [a for (slot, site), a in answers.items() if site == site_id]
+        if not theirs:
+            lines.append(f"• {esc(name)} : pas encore")
+            continue
+        last = max(theirs, key=lambda a: a.at)
+        who = (f"saisi par {team.name(last.by_user)} (téléphone ou e-mail)" if last.by_team
+               else await _contact_name(db, site_id, last.by_user))
+        lines.append(f"• {esc(name)} : {esc(who)}, le {_local(last.at).strftime('%d/%m %H:%M')}")
+    for ps in poll_sites:
+        if ps.comment and ps.site_id in invited:
+            lines.append(f"💬 {esc(invited[ps.site_id])} : « {esc(ps.comment)} »")
+    cb = f"q:{poll.id}:"
+    if poll.state == "open":
+        markup = keyboard([[("🔒 Clore maintenant", f"{cb}close"), ("⏳ Prolonger", f"{cb}dl")],
+                           [("➕ Ajouter un créneau", f"{cb}add"), ("✍️ Saisir une réponse", f"{cb}enter")]])
+    else:
+        markup = None
+    return "\n".join(lines), markup
+
+
+async def _contact_name(db, site_id: int, user_id: int) -> str:
+    for contact in await sites.contacts_of(db, "lieu", site_id):
+        if contact.user_id == user_id:
+            return contact.name
+    return "un contact du lieu"
+
+
+async def site_poll_text(services: Services, poll: Poll, site_id: int, *, for_team: bool = False) -> tuple[str, object]:
+    """The poll as a site (or a team member entering its answer) sees it: one line per slot, current answers."""
+    db = services.db
+    candidate = await candidates.get(db, poll.candidate_id)
+    site = await sites.get(db, site_id)
+    slot_objs = [Slot(s.id, s.day, s.part) for s in await polls.slots(db, poll.id)]
+    answers = await polls.answers(db, poll.id)
+    head = (f"✍️ <b>Réponse de « {esc(site.name)} » saisie par l'équipe</b> (prise par téléphone ou e-mail)"
+            if for_team else f"📅 <b>Demande de disponibilité — {esc(site.name)}</b>")
+    lines = [head, "", esc(await what_is_asked(db, candidate)),
+             "La CPTS du Grand Lons et le CLS du Pays Lédonien organisent les visites. Quels créneaux vous conviennent ?",
+             f"Réponse attendue avant le <b>{format_datetime(_local(poll.deadline))}</b> ; vous pouvez changer vos "
+             f"réponses jusque-là.", ""]
+    rows = []
+    for slot in slot_objs:
+        current = answers.get((slot.id, site_id))
+        lines.append(f"{slot.label} : {ANSWERS[current.answer] if current else '—'}")
+        cb = f"p:{poll.id}:{site_id}:{slot.id}:"
+        mark = lambda code: "● " if current and current.answer == ANSWER_CODES[code] else ""  # noqa: E731
+        short = f"{slot.day.day}/{slot.day.month:02d}"
+        rows.append([(f"{mark('o')}✅ {short}", f"{cb}o"), (f"{mark('s')}🟡 {short}", f"{cb}s"),
+                     (f"{mark('n')}❌ {short}", f"{cb}n")])
+    if not for_team:
+        rows.append([("💬 Ajouter un commentaire", f"p:{poll.id}:{site_id}:c")])
+    if poll.state != "open":
+        lines += ["", "🔒 Ce sondage est clos. Merci !"]
+        rows = []
+    return "\n".join(lines), keyboard(rows)
+
+
+# --- the team: /sondage N and the draft --------------------------------------------------------------------
+
+async def start_poll(update: Update, context: BotContext) -> None:
+    """/sondage N: prepare the availability poll of the sites chosen at the croisement."""
+    number = step_a.candidate_number(context.args or [])
+    candidate = await candidates.get(context.db, number) if number is not None else None
+    if candidate is None:
+        await reply(update, context, "Indiquez le numéro d'un dossier, par exemple : /sondage 12 (voir /dossiers).")
+        return
+    await open_poll(update, context, candidate)
+
+
+async def open_poll(update: Update, context: BotContext, candidate, *, cloned_from: Poll | None = None) -> None:
+    chat_id = update.effective_chat.id
+    status = Status(candidate.status)
+    if status not in (Status.CROISEMENT, Status.VISITES_PLANIFIEES):
+        await send(context, chat_id, f"Le sondage se prépare après le croisement des données : le dossier n° "
+                                     f"{candidate.id} est à l'étape « {status.label} ».")
+        return
+    current = await polls.current_for(context.db, candidate.id)
+    if current is not None and cloned_from is None:
+        text, markup = await (draft_text if current.state == "draft" else tally_text)(context.services, current)
+        await send(context, chat_id, "Un sondage est déjà en cours pour ce candidat :\n\n" + text, markup)
+        return
+    site_ids = ([ps.site_id for ps in await polls.sites(context.db, cloned_from.id) if ps.invited] if cloned_from
+                else await sites.chosen_sites(context.db, candidate.id))
+    if not site_ids:
+        await send(context, chat_id, f"Aucun lieu n'a été retenu au croisement : faites d'abord /croisement {candidate.id}.")
+        return
+    today = context.now().date()
+    availability = availability_of((await _answers_of(context, candidate.id)).get("disponibilites"))
+    slots = slots_from(availability, today) or next_working_days(today)
+    deadline = default_deadline(context.now(), context.services.settings.hours)
+    poll_id = await polls.create(context.db, candidate_id=candidate.id, deadline=_utc(deadline), chat_id=chat_id,
+                                 by=context.actor.user_id, at=context.now_iso(), slots=slots, site_ids=site_ids,
+                                 cloned_from=cloned_from.id if cloned_from else None)
+    await post_draft(context, await polls.get(context.db, poll_id))
+
+
+async def post_draft(context: BotContext, poll: Poll, intro: str | None = None) -> None:
+    text, markup = await draft_text(context.services, poll)
+    message = await send(context, poll.chat_id, f"{intro}\n\n{text}" if intro else text, markup)
+    await polls.update(context.db, poll.id, draft_message_id=message.message_id)
+
+
+async def _refresh(context: BotContext, poll: Poll, intro: str | None = None) -> None:
+    """Show the poll again where the team follows it, after a change."""
+    poll = await polls.get(context.db, poll.id)
+    if poll.state == "draft":
+        await post_draft(context, poll, intro)
+    else:
+        if intro:
+            await send(context, poll.chat_id, intro)
+        await post_tally(context.application, poll)
+
+
+async def on_team_button(update: Update, context: BotContext) -> None:
+    """The team's buttons on a poll's draft, tally or results."""
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    poll = await polls.get(context.db, int(parts[1])) if len(parts) in (3, 4) and parts[1].isdigit() else None
+    arg = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
+    if poll is None or (len(parts) == 4 and arg is None) or query.message.chat_id != poll.chat_id:
+        await query.answer("Ce bouton n'est plus valable.", show_alert=True)
+        return
+    action, cb = parts[2], f"q:{poll.id}:"
+    draft, open_ = poll.state == "draft", poll.state == "open"
+    if action == "add" and (draft or open_):
+        await query.answer()
+        await begin(update, context, "creneau", data={"poll": poll.id})
+    elif action == "rm" and draft and arg is None:
+        await query.answer()
+        rows = [[(slot_label(s.day, s.part), f"{cb}rm:{s.id}")] for s in await polls.slots(context.db, poll.id)]
+        await _edit_markup(query, keyboard(rows + [[("⬅️ Retour", f"{cb}back")]]))
+    elif action == "rm" and draft and arg is not None:
+        removed = await polls.remove_slot(context.db, poll.id, arg)
+        await query.answer("Créneau retiré" if removed else "Ce créneau n'existe plus.", show_alert=not removed)
+        await _edit_draft(query, context, poll)
+    elif action == "sites" and draft and arg is None:
+        await query.answer()
+        rows = []
+        for ps in await polls.sites(context.db, poll.id):
+            site = await sites.get(context.db, ps.site_id)
+            rows.append([(f"{'✅' if ps.invited else '▫️'} {site.name}"[:40], f"{cb}sites:{ps.site_id}")])
+        await _edit_markup(query, keyboard(rows + [[("⬅️ Retour", f"{cb}back")]]))
+    elif action == "sites" and draft and arg is not None:
+        current = {ps.site_id: ps for ps in await polls.sites(context.db, poll.id)}
+        if arg not in current:
+            await query.answer("Ce lieu n'est pas dans le sondage.", show_alert=True)
+            return
+        await polls.set_invited(context.db, poll.id, arg, not current[arg].invited)
+        await query.answer()
+        await _edit_draft(query, context, poll)
+    elif action == "back" and draft:
+        await query.answer()
+        await _edit_draft(query, context, poll)
+    elif action == "dl" and (draft or open_):
+        await query.answer()
+        await begin(update, context, "echeance", data={"poll": poll.id})
+    elif action == "send" and draft:
+        await query.answer("Envoi du sondage")
+        await _edit_markup(query, None)
+        await send_poll(update, context, poll)
+    elif action == "drop" and draft:
+        await polls.update(context.db, poll.id, state="dropped")
+        await query.answer("Sondage abandonné")
+        await _edit_markup(query, None)
+    elif action == "close" and open_:
+        await query.answer("Sondage clos")
+        await close_poll(context.application, poll, early_by=context.actor.name)
+    elif action == "enter" and open_ and arg is None:
+        await query.answer()
+        rows = []
+        for ps in await polls.sites(context.db, poll.id):
+            if ps.invited:
+                site = await sites.get(context.db, ps.site_id)
+                rows.append([(f"✍️ {site.name}"[:40], f"{cb}enter:{ps.site_id}")])
+        await send(context, poll.chat_id, "Pour quel lieu saisir la réponse (prise par téléphone ou e-mail) ?", keyboard(rows))
+    elif action == "enter" and open_ and arg is not None:
+        if arg not in {ps.site_id for ps in await polls.sites(context.db, poll.id) if ps.invited}:
+            await query.answer("Ce lieu n'est pas interrogé.", show_alert=True)
+            return
+        await query.answer()
+        text, markup = await site_poll_text(context.services, poll, arg, for_team=True)
+        await send(context, poll.chat_id, text, markup)
+    elif action == "ok" and poll.state == "closed" and arg is not None:
+        await confirm_day(update, context, poll, arg)
+    elif action == "pick" and poll.state == "closed":
+        await query.answer()
+        plain = {k: v.answer for k, v in (await polls.answers(context.db, poll.id)).items()}
+        _, _, _, invited, _ = await _state(context.db, poll)
+        rows = [[(f"{t.slot.label} ✅{len(t.yes)} 🟡{len(t.maybe)}", f"{cb}ok:{t.slot.id}")]
+                for t in tally([Slot(s.id, s.day, s.part) for s in await polls.slots(context.db, poll.id)], invited, plain)
+                if t.yes or t.maybe]
+        await _edit_markup(query, keyboard(rows) if rows else None)
+    elif action == "reopen" and poll.state == "closed":
+        await query.answer()
+        await begin(update, context, "echeance", data={"poll": poll.id})
+    else:
+        await query.answer("Ce bouton n'est plus valable.", show_alert=True)
+
+
+async def _edit_draft(query, context: BotContext, poll: Poll) -> None:
+    text, markup = await draft_text(context.services, await polls.get(context.db, poll.id))
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest:
+        pass
+
+
+async def _edit_markup(query, markup) -> None:
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest:
+        pass
+
+
+# --- adding a slot, setting the deadline (guided exchanges) ---------------------------------------------------
+
+SLOT_QUESTION = Question("slot", "Créneau", "Quel(s) <b>créneau(x)</b> ajouter ?", Kind.TEXT,
+                         hint="Par exemple « mardi 12 janvier matin », « 15 et 16 janvier », « samedi 9 janvier ».")
+DEADLINE_QUESTION = Question("deadline", "Échéance", "Nouvelle <b>échéance</b> du sondage ?", Kind.MOMENT, future=True,
+                             default_time=time(18, 0), hint="Par exemple « vendredi 18h », « le 4 décembre ».")
+
+
+async def _check_slot(context: BotContext, dialog: Dialog, question, value):
+    found = parse_availability(value, context.now())
+    if not found.days:
+        raise InvalidAnswer(f"Je n'ai pas reconnu de date à venir dans « {value} ».")
+    return [[d.isoformat(), part_of(p)] for d, p in found.days]
+
+
+async def _slot_done(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
+    poll = await polls.get(context.db, dialog.data["poll"])
+    # a slot added by the team is kept even on a weekend or a holiday: it was chosen on purpose
+    added = await polls.add_slots(context.db, poll.id, [(date.fromisoformat(d), p) for d, p in answers.values["slot"]])
+    if poll.state == "open":
+        await _resend_to_sites(context, poll)
+    await _refresh(context, poll, f"➕ {added} créneau(x) ajouté(s) ; les réponses déjà données sont gardées.")
+
+
+async def _deadline_done(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
+    poll = await polls.get(context.db, dialog.data["poll"])
+    when = datetime.fromisoformat(answers.values["deadline"])
+    changes = {"deadline": _utc(when)}
+    if poll.state == "closed":
+        changes["state"] = "open"  # extended after closing: answers are kept, sites may answer again
+    await polls.update(context.db, poll.id, **changes)
+    poll = await polls.get(context.db, poll.id)
+    if poll.state == "open":
+        await _plan_relances(context.application, poll)
+        await _resend_to_sites(context, poll)
+    await engine.reschedule(context.application)
+    await _refresh(context, poll, f"⏳ Échéance : {format_datetime(when)}.")
+
+
+async def _header(context: BotContext, dialog: Dialog) -> str:
+    return "📅 <b>Sondage de disponibilité</b>"
+
+
+register(Flow(name="creneau", form=lambda d: Form("creneau", "Créneau", (SLOT_QUESTION,)), complete=_slot_done,
+              header=_header, summary=False, check=_check_slot))
+register(Flow(name="echeance", form=lambda d: Form("echeance", "Échéance", (DEADLINE_QUESTION,)),
+              complete=_deadline_done, header=_header, summary=False))
+
+
+# --- sending, answering, the tally ---------------------------------------------------------------------
+
+async def send_poll(update: Update, context: BotContext, poll: Poll) -> None:
+    slots = await polls.slots(context.db, poll.id)
+    invited = [ps for ps in await polls.sites(context.db, poll.id) if ps.invited]
+    if not slots or not invited:
+        await send(context, poll.chat_id, "Il faut au moins un créneau et un lieu interrogé pour envoyer le sondage.")
+        await post_draft(context, poll)
+        return
+    await polls.update(context.db, poll.id, state="open", opened_at=context.now_iso())
+    poll = await polls.get(context.db, poll.id)
+    by_hand = []
+    for ps in invited:
+        contacts = await sites.contacts_of(context.db, "lieu", ps.site_id)
+        site = await sites.get(context.db, ps.site_id)
+        if not contacts:
+            by_hand.append(site)
+        for contact in contacts:
+            text, markup = await site_poll_text(context.services, poll, ps.site_id)
+            message = await send_private(context, contact.user_id, contact.name, text, markup)
+            if message is not None:
+                await polls.save_message(context.db, poll.id, ps.site_id, contact.user_id, message.message_id)
+    candidate = await candidates.get(context.db, poll.candidate_id)
+    await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=context.now_iso(), kind="sondage",
+                            detail=f"Sondage de disponibilité envoyé à {len(invited)} lieu(x)")
+    if by_hand:
+        await send(context, poll.chat_id, "📞 Ces lieux ne sont pas sur Telegram : prenez leurs disponibilités par "
+                                          "téléphone ou e-mail, puis « ✍️ Saisir une réponse » :\n"
+                                          + "\n".join(f"• {esc(s.name)} — {esc(s.contact_phone or s.contact_email or 'pas de contact')}"
+                                                      for s in by_hand))
+    await _plan_relances(context.application, poll)
+    await post_tally(context.application, poll)
+    await engine.reschedule(context.application)
+
+
+async def _resend_to_sites(context: BotContext, poll: Poll) -> None:
+    """After a slot was added or the deadline moved: each contact's message shows the new poll."""
+    for ps in await polls.sites(context.db, poll.id):
+        if ps.invited:
+            await _update_site_messages(context.application, poll, ps.site_id)
+
+
+async def _update_site_messages(app, poll: Poll, site_id: int) -> None:
+    services = engine.services_of(app)
+    text, markup = await site_poll_text(services, await polls.get(services.db, poll.id), site_id)
+    for chat_id, message_id in await polls.messages(services.db, poll.id, site_id):
+        try:
+            await app.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
+        except BadRequest:
+            pass  # unchanged
+
+
+async def post_tally(app, poll: Poll) -> None:
+    services = engine.services_of(app)
+    text, markup = await tally_text(services, poll)
+    message = await app.bot.send_message(poll.chat_id, text, reply_markup=markup)
+    await polls.update(services.db, poll.id, tally_message_id=message.message_id, tally_edited_at=services.clock.utc_iso(),
+                       tally_due_at=None)
+
+
+async def _touch_tally(app, poll: Poll) -> None:
+    """Edit the tally now, or later if it was edited a moment ago: bursts of answers make one edit."""
+    services = engine.services_of(app)
+    now = services.clock.now()
+    last = _local(poll.tally_edited_at) if poll.tally_edited_at else None
+    if last is None or now - last >= TALLY_EVERY:
+        await _edit_tally(app, poll)
+    elif poll.tally_due_at is None:
+        await polls.update(services.db, poll.id, tally_due_at=_utc(last + TALLY_EVERY))
+        await engine.reschedule(app)
+
+
+async def _edit_tally(app, poll: Poll) -> None:
+    services = engine.services_of(app)
+    poll = await polls.get(services.db, poll.id)
+    await polls.update(services.db, poll.id, tally_due_at=None, tally_edited_at=services.clock.utc_iso())
+    if poll.tally_message_id is None:
+        return
+    text, markup = await tally_text(services, poll)
+    try:
+        await app.bot.edit_message_text(text, chat_id=poll.chat_id, message_id=poll.tally_message_id, reply_markup=markup)
+    except BadRequest:
+        pass
+
+
+async def on_site_button(update: Update, context: BotContext) -> None:
+    """A site's answer, comment or cancellation — or a team member entering a site's answer."""
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    ok = len(parts) in (4, 5) and all(p.isdigit() for p in parts[1:3])
+    poll = await polls.get(context.db, int(parts[1])) if ok else None
+    site_id = int(parts[2]) if ok else None
+    invited = {ps.site_id: ps for ps in await polls.sites(context.db, poll.id)} if poll else {}
+    user_id = update.effective_user.id
+    is_team = context.actor is not None
+    is_contact = site_id is not None and any(c.user_id == user_id for c in await sites.contacts_of(context.db, "lieu", site_id))
+    if poll is None or site_id not in invited or not invited[site_id].invited or not (is_team or is_contact):
+        await query.answer("Ce bouton n'est pas valable pour vous.", show_alert=True)
+        return
+    if len(parts) == 4 and parts[3] == "x" and is_contact:
+        await _site_cancels(update, context, poll, site_id)
+        return
+    if poll.state != "open":
+        await query.answer("Ce sondage est clos : vos réponses ne peuvent plus changer.", show_alert=True)
+        return
+    if len(parts) == 4 and parts[3] == "c" and is_contact:
+        await query.answer()
+        await dialogs.start(context.db, chat_id=query.message.chat_id, user_id=user_id, form="commentaire",
+                            subject_id=None, position="comment", data={"poll": poll.id, "site": site_id},
+                            at=context.now_iso())
+        await send(context, query.message.chat_id, "💬 Écrivez votre commentaire pour l'équipe (en réponse à ce message) :")
+        return
+    slot_ids = {s.id for s in await polls.slots(context.db, poll.id)}
+    if len(parts) != 5 or not parts[3].isdigit() or int(parts[3]) not in slot_ids or parts[4] not in ANSWER_CODES:
+        await query.answer("Ce bouton n'est plus valable.", show_alert=True)
+        return
+    value = ANSWER_CODES[parts[4]]
+    await polls.answer(context.db, poll.id, int(parts[3]), site_id, value, by=user_id, by_team=is_team,
+                       at=context.now_iso())
+    await query.answer(f"{ANSWERS[value]} — enregistré")
+    text, markup = await site_poll_text(context.services, poll, site_id, for_team=is_team)
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest:
+        pass
+    if not is_team:
+        await _update_site_messages(context.application, poll, site_id)  # the site's other contacts see it too
+    await _touch_tally(context.application, poll)
+
+
+async def on_outsider_text(update: Update, context: BotContext) -> None:
+    """A site contact's typed message: their comment on a poll, if they asked to write one."""
+    message = update.message
+    pending = await dialogs.find_for_message(context.db, message.chat_id, update.effective_user.id, None)
+    if pending is None or pending.form != "commentaire":
+        await message.reply_text("Je n'attends pas de message de votre part : répondez au sondage avec ses boutons.")
+        return
+    poll = await polls.get(context.db, pending.data["poll"])
+    await dialogs.finish(context.db, pending.id)
+    if poll is None or poll.state != "open":
+        await message.reply_text("Ce sondage est clos : votre commentaire n'a pas été enregistré.")
+        return
+    await polls.set_comment(context.db, poll.id, pending.data["site"], message.text[:1000])
+    await message.reply_text("💬 Merci, votre commentaire est transmis à l'équipe.")
+    await _touch_tally(context.application, poll)
+
+
+# --- reminders to silent sites, the deadline, the results ------------------------------------------------
+
+async def _plan_relances(app, poll: Poll) -> None:
+    """Halfway to the deadline and the day before it, one reminder per contact of each invited site."""
+    services = engine.services_of(app)
+    opened = _local(poll.opened_at) if poll.opened_at else services.clock.now()
+    deadline = _local(poll.deadline)
+    moments = {"sondage_mi": services.settings.hours.adjust(opened + (deadline - opened) / 2),
+               "sondage_veille": services.settings.hours.adjust(deadline - timedelta(days=1))}
+    for ps in await polls.sites(services.db, poll.id):
+        if not ps.invited:
+            continue
+        for contact in await sites.contacts_of(services.db, "lieu", ps.site_id):
+            for kind, when in moments.items():
+                key = f"{kind}:{poll.id}:{ps.site_id}:{contact.user_id}:{deadline.strftime('%Y%m%d%H%M')}"
+                if when > services.clock.now() and when < deadline and await reminders.by_key(services.db, key) is None:
+                    await reminders.create(services.db, kind=kind, key=key, candidate_id=poll.candidate_id,
+                                           chat_id=contact.user_id, text=f"{poll.id}:{ps.site_id}", due_at=_utc(when),
+                                           exact=True, at=services.clock.utc_iso())
+
+
+async def _render_relance(services: Services, r, now: datetime):
+    poll_id, site_id = (int(x) for x in r.text.split(":"))
+    poll = await polls.get(services.db, poll_id)
+    answered = any(site == site_id for (_, site) in await polls.answers(services.db, poll_id)) if poll else True
+    if poll is None or poll.state != "open" or answered:
+        return None  # they answered, or the poll is over: nothing to remind
+    site = await sites.get(services.db, site_id)
+    return (f"⏰ Petit rappel : la CPTS du Grand Lons attend les disponibilités de « {esc(site.name)} » pour une "
+            f"visite, avant le <b>{format_datetime(_local(poll.deadline))}</b>. Répondez avec les boutons du sondage "
+            f"ci-dessus. Merci !"), None
+
+
+engine.RENDERERS["sondage_mi"] = _render_relance
+engine.RENDERERS["sondage_veille"] = _render_relance
+
+
+async def close_poll(app, poll: Poll, *, early_by: str | None = None) -> None:
+    """Close the poll, tell the team, turn silent sites into calls, propose the best slot and a draft day."""
+    services = engine.services_of(app)
+    db = services.db
+    now = services.clock.now()
+    await polls.update(db, poll.id, state="closed", closed_at=_utc(now))
+    poll = await polls.get(db, poll.id)
+    candidate = await candidates.get(db, poll.candidate_id)
+    slot_objs, poll_sites, site_rows, invited, answers = await _state(db, poll)
+    for ps in poll_sites:
+        if ps.invited:
+            await _update_site_messages(app, poll, ps.site_id)
+    await _edit_tally(app, poll)
+    answered = {site for (_, site) in answers}
+    silent = [site_rows[s] for s in invited if s not in answered]
+    for site in silent:
+        await reminders.create(db, kind="libre", chat_id=poll.chat_id, candidate_id=candidate.id, due_at=_utc(now),
+                               exact=True, at=_utc(now), created_by=None,
+                               text=f"appeler « {site.name} » ({site.contact_phone or site.contact_email or 'pas de contact'}) : "
+                                    f"pas de réponse au sondage pour les visites de {candidate.full_name} (n° {candidate.id})")
+    plain = {k: v.answer for k, v in answers.items()}
+    best = best_slot(tally(slot_objs, invited, plain))
+    how = f"clos par {early_by}" if early_by else "clos à l'échéance"
+    lines = [f"🔒 <b>Sondage {how} — {esc(candidate.full_name)} (n° {candidate.id})</b>"]
+    if silent:
+        lines.append(f"Sans réponse : {esc(', '.join(s.name for s in silent))} (un rappel « appeler » est créé pour chacun).")
+    cb = f"q:{poll.id}:"
+    if best is None:
+        lines.append("Aucun créneau ne convient à un lieu. Ajoutez des créneaux (« ⏳ Rouvrir ») ou préparez un "
+                     f"nouveau sondage (/sondage {candidate.id}).")
+        markup = keyboard([[("⏳ Rouvrir et prolonger", f"{cb}reopen")]])
+    else:
+        available = [site_rows[s] for s in invited if plain.get((best.slot.id, s)) in ("oui", "si_besoin")]
+        plan = itinerary(best.slot.day, best.slot.part, [_stop_site(s) for s in available])
+        lines += ["", f"Meilleur créneau : <b>{best.slot.label}</b> — ✅ {len(best.yes)} · 🟡 {len(best.maybe)} · ❌ {len(best.no)}",
+                  "", "<b>Proposition de journée</b>", *(_plan_lines(plan))]
+        markup = keyboard([[(f"✅ Confirmer le {best.slot.label}"[:40], f"{cb}ok:{best.slot.id}")],
+                           [("📅 Choisir un autre créneau", f"{cb}pick"), ("⏳ Rouvrir et prolonger", f"{cb}reopen")]])
+    await app.bot.send_message(poll.chat_id, "\n".join(lines), reply_markup=markup)
+    await engine.reschedule(app)
+
+
+def _stop_site(site) -> StopSite:
+    return StopSite(site.id, site.name, site.commune, site.epci)
+
+
+def _plan_lines(plan) -> list[str]:
+    return [f"• {format_time(s.starts)}–{format_time(s.ends)} : {esc(s.site.name + ' (' + s.site.commune + ')') if s.site else 'débriefing du soir à la CPTS (temps 2)'}"
+            for s in plan]
+
+
+async def _deadline_hook_due(services: Services) -> str | None:
+    return await polls.next_due(services.db)
+
+
+async def _deadline_hook_run(app, now: datetime) -> None:
+    services = engine.services_of(app)
+    for poll in await polls.open_past_deadline(services.db, _utc(now)):
+        await close_poll(app, poll)
+    for poll in await polls.tallies_due(services.db, _utc(now)):
+        await _edit_tally(app, poll)
+
+
+engine.HOOKS.append(engine.Hook(next_due=_deadline_hook_due, run=_deadline_hook_run))
+dialog_engine.OUTSIDER_TEXT.append(on_outsider_text)
+
+
+# --- the visit day ------------------------------------------------------------------------------------------
+
+async def confirm_day(update: Update, context: BotContext, poll: Poll, slot_id: int) -> None:
+    """The team confirms a slot: sites get their times, the team the plan and the .ics, the élus a draft."""
+    query = update.callback_query
+    slot_objs, poll_sites, site_rows, invited, answers = await _state(context.db, poll)
+    slot = next((s for s in slot_objs if s.id == slot_id), None)
+    plain = {k: v.answer for k, v in answers.items()}
+    available = [site_rows[s] for s in invited if slot and plain.get((slot.id, s)) in ("oui", "si_besoin")]
+    if slot is None or not available:
+        await query.answer("Aucun lieu n'est disponible sur ce créneau.", show_alert=True)
+        return
+    candidate = await candidates.get(context.db, poll.candidate_id)
+    status = Status(candidate.status)
+    if status is Status.CROISEMENT:
+        check_transition(status, Status.VISITES_PLANIFIEES)
+    await query.answer("Journée confirmée")
+    await _edit_markup(query, None)
+    plan = itinerary(slot.day, slot.part, [_stop_site(s) for s in available])
+    await polls.update(context.db, poll.id, state="planned", chosen_slot_id=slot.id)
+    await polls.save_stops(context.db, candidate.id, [(s.site.id, _utc(s.starts), _utc(s.ends)) for s in plan if s.site])
+    await visits.plan_visit(context.db, candidate.id, day=slot.day.isoformat(), sites=[s.site.name for s in plan if s.site],
+                            by=context.actor.user_id, at=context.now_iso())
+    await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=context.now_iso(), kind="visites",
+                            detail=f"Visites confirmées le {format_date(slot.day)} : {', '.join(s.site.name for s in plan if s.site)}",
+                            status=Status.VISITES_PLANIFIEES if status is Status.CROISEMENT else None)
+    await engine.after_change(context, candidate.id)
+    what = profession_label(candidate).lower()
+    await send(context, poll.chat_id, f"🚗 <b>Journée de visites — {esc(candidate.full_name)}, {format_date(slot.day)}</b>\n"
+                                      + "\n".join(_plan_lines(plan)))
+    await context.bot.send_document(poll.chat_id, InputFile(ics(plan, candidate_id=candidate.id, what=what),
+                                                            filename=f"visites-{slot.day.isoformat()}.ics"),
+                                    caption="📎 La journée pour vos agendas.")
+    by_hand = []
+    for stop in plan:
+        if stop.site is None:
+            continue
+        contacts = await sites.contacts_of(context.db, "lieu", stop.site.id)
+        text = (f"✅ <b>Visite confirmée</b> à « {esc(stop.site.name)} » le <b>{format_date(slot.day)}</b>, de "
+                f"{format_time(stop.starts)} à {format_time(stop.ends)} : un·e {esc(what)} accompagné·e par la CPTS du "
+                f"Grand Lons et le CLS du Pays Lédonien. Merci !")
+        markup = keyboard([[("🚫 Nous ne pouvons plus recevoir la visite", f"p:{poll.id}:{stop.site.id}:x")]])
+        if not contacts:
+            by_hand.append(stop)
+        for contact in contacts:
+            await send_private(context, contact.user_id, contact.name, text, markup)
+    if by_hand:
+        await send(context, poll.chat_id, "📞 À prévenir par téléphone ou e-mail :\n" + "\n".join(
+            f"• {esc(s.site.name)} : {format_time(s.starts)}–{format_time(s.ends)}" for s in by_hand))
+    await step_c.draft_notice(context, poll.chat_id, candidate, {s.site.id for s in plan if s.site},
+                              period=f"le {format_date(slot.day)}")
+
+
+async def _site_cancels(update: Update, context: BotContext, poll: Poll, site_id: int) -> None:
+    query = update.callback_query
+    if poll.state != "planned" or not await polls.set_cancelled(context.db, poll.id, site_id):
+        await query.answer("C'est déjà noté.", show_alert=True)
+        return
+    await polls.cancel_stop(context.db, poll.candidate_id, site_id)
+    site = await sites.get(context.db, site_id)
+    candidate = await candidates.get(context.db, poll.candidate_id)
+    visit = await visits.visit(context.db, candidate.id)
+    await query.answer("C'est noté, l'équipe est prévenue.")
+    try:
+        await query.edit_message_text(f"{query.message.text_html}\n\n🚫 Vous avez indiqué ne plus pouvoir recevoir cette "
+                                      f"visite. L'équipe est prévenue, merci.", reply_markup=None)
+    except BadRequest:
+        pass
+    await candidates.update(context.db, candidate.id, {}, by=update.effective_user.id, at=context.now_iso(),
+                            kind="visites", detail=f"« {site.name} » ne peut plus recevoir la visite")
+    day = format_date(date.fromisoformat(visit.day)) if visit else "prévue"
+    await send(context, poll.chat_id, f"⚠️ <b>« {esc(site.name)} » ne peut plus recevoir la visite</b> de "
+                                      f"{esc(candidate.full_name)} (n° {candidate.id}) du {day}. Replanifiez si besoin : "
+                                      f"/sondage_cloner {poll.id} {candidate.id} pour un nouveau sondage.")
+
+
+async def clone_poll(update: Update, context: BotContext) -> None:
+    """/sondage_cloner P N: a new poll for candidate N with the sites of poll P, slots from N's availability."""
+    args = context.args or []
+    source = await polls.get(context.db, int(args[0])) if len(args) == 2 and args[0].isdigit() else None
+    candidate = await candidates.get(context.db, int(args[1])) if source and args[1].isdigit() else None
+    if source is None or candidate is None:
+        await reply(update, context, "Usage : /sondage_cloner P N — reprend les lieux du sondage P pour le candidat n° N.")
+        return
+    current = await polls.current_for(context.db, candidate.id)
+    if current is not None and current.state in ("draft", "open"):
+        await polls.update(context.db, current.id, state="dropped")
+    await open_poll(update, context, candidate, cloned_from=source)
+
+
+async def _from_card(update: Update, context: BotContext, candidate) -> None:
+    await update.callback_query.answer()
+    await open_poll(update, context, candidate)
+
+
+step_a.CARD_EXTRA_BUTTONS.append(("📅 Sondage des lieux", "son", lambda c: c.status in (Status.CROISEMENT,
+                                                                                       Status.VISITES_PLANIFIEES)))
+step_a.CARD_ACTIONS["son"] = _from_card

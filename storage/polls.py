@@ -1,0 +1,195 @@
+"""Availability polls: slots, invited sites, answers, the messages to edit, and the confirmed visit day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Poll:
+    id: int
+    candidate_id: int
+    state: str
+    deadline: str
+    created_by: int | None
+    created_at: str
+    opened_at: str | None
+    closed_at: str | None
+    chat_id: int
+    draft_message_id: int | None
+    tally_message_id: int | None
+    tally_due_at: str | None
+    tally_edited_at: str | None
+    chosen_slot_id: int | None
+    cloned_from: int | None
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    id: int
+    day: date
+    part: str
+
+
+@dataclass(frozen=True)
+class PollSite:
+    site_id: int
+    invited: bool
+    comment: str | None
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    answer: str
+    by_user: int
+    by_team: bool
+    at: str
+
+
+async def create(db: Database, *, candidate_id: int, deadline: str, chat_id: int, by: int, at: str,
+                 slots: list[tuple[date, str]], site_ids: list[int], cloned_from: int | None = None) -> int:
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "INSERT INTO polls (candidate_id, deadline, chat_id, created_by, created_at, cloned_from) VALUES (?, ?, ?, ?, ?, ?)",
+            (candidate_id, deadline, chat_id, by, at, cloned_from))
+        poll_id = cur.lastrowid
+        for day, part in slots:
+            await conn.execute("INSERT INTO poll_slots (poll_id, day, part) VALUES (?, ?, ?)", (poll_id, day.isoformat(), part))
+        for site_id in site_ids:
+            await conn.execute("INSERT INTO poll_sites (poll_id, site_id) VALUES (?, ?)", (poll_id, site_id))
+    return poll_id
+
+
+async def get(db: Database, poll_id: int) -> Poll | None:
+    row = await db.fetchone("SELECT * FROM polls WHERE id = ?", (poll_id,))
+    return Poll(**dict(row)) if row else None
+
+
+async def current_for(db: Database, candidate_id: int) -> Poll | None:
+    """The candidate's poll in progress (draft, open or closed awaiting a choice), if any."""
+    row = await db.fetchone("SELECT * FROM polls WHERE candidate_id = ? AND state IN ('draft', 'open', 'closed') "
+                            "ORDER BY id DESC LIMIT 1", (candidate_id,))
+    return Poll(**dict(row)) if row else None
+
+
+async def slots(db: Database, poll_id: int) -> list[SlotRow]:
+    rows = await db.fetchall("SELECT id, day, part FROM poll_slots WHERE poll_id = ? AND removed = 0 "
+                             "ORDER BY day, CASE part WHEN 'journee' THEN 0 WHEN 'matin' THEN 1 ELSE 2 END", (poll_id,))
+    return [SlotRow(r["id"], date.fromisoformat(r["day"]), r["part"]) for r in rows]
+
+
+async def add_slots(db: Database, poll_id: int, new: list[tuple[date, str]]) -> int:
+    existing = {(s.day, s.part) for s in await slots(db, poll_id)}
+    added = 0
+    async with db.transaction() as conn:
+        for day, part in new:
+            if (day, part) not in existing:
+                await conn.execute("INSERT INTO poll_slots (poll_id, day, part) VALUES (?, ?, ?)",
+                                   (poll_id, day.isoformat(), part))
+                existing.add((day, part))
+                added += 1
+    return added
+
+
+async def remove_slot(db: Database, poll_id: int, slot_id: int) -> bool:
+    async with db.transaction() as conn:
+        cur = await conn.execute("UPDATE poll_slots SET removed = 1 WHERE id = ? AND poll_id = ? AND removed = 0",
+                                 (slot_id, poll_id))
+        return cur.rowcount > 0
+
+
+async def sites(db: Database, poll_id: int) -> list[PollSite]:
+    rows = await db.fetchall("SELECT site_id, invited, comment, cancelled FROM poll_sites WHERE poll_id = ? ORDER BY site_id",
+                             (poll_id,))
+    return [PollSite(r["site_id"], bool(r["invited"]), r["comment"], bool(r["cancelled"])) for r in rows]
+
+
+async def set_invited(db: Database, poll_id: int, site_id: int, invited: bool) -> None:
+    await db.execute("UPDATE poll_sites SET invited = ? WHERE poll_id = ? AND site_id = ?", (int(invited), poll_id, site_id))
+
+
+async def set_comment(db: Database, poll_id: int, site_id: int, text: str) -> None:
+    await db.execute("UPDATE poll_sites SET comment = ? WHERE poll_id = ? AND site_id = ?", (text, poll_id, site_id))
+
+
+async def set_cancelled(db: Database, poll_id: int, site_id: int) -> bool:
+    async with db.transaction() as conn:
+        cur = await conn.execute("UPDATE poll_sites SET cancelled = 1 WHERE poll_id = ? AND site_id = ? AND cancelled = 0",
+                                 (poll_id, site_id))
+        return cur.rowcount > 0
+
+
+async def update(db: Database, poll_id: int, **changes) -> None:
+    allowed = {"state", "deadline", "opened_at", "closed_at", "draft_message_id", "tally_message_id", "tally_due_at",
+               "tally_edited_at", "chosen_slot_id"}
+    assert set(changes) <= allowed, changes
+    await db.execute(f"UPDATE polls SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
+                     (*changes.values(), poll_id))
+
+
+async def answer(db: Database, poll_id: int, slot_id: int, site_id: int, value: str, *, by: int, by_team: bool,
+                 at: str) -> None:
+    """The latest answer of a site for a slot (several contacts of one site count as that site)."""
+    await db.execute(
+        "INSERT INTO poll_answers (poll_id, slot_id, site_id, answer, by_user, by_team, at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (poll_id, slot_id, site_id) DO UPDATE SET answer = excluded.answer, by_user = excluded.by_user, "
+        "by_team = excluded.by_team, at = excluded.at",
+        (poll_id, slot_id, site_id, value, by, int(by_team), at))
+
+
+async def answers(db: Database, poll_id: int) -> dict[tuple[int, int], AnswerRow]:
+    """(slot, site) -> answer, for the slots still in the poll."""
+    rows = await db.fetchall(
+        "SELECT a.slot_id, a.site_id, a.answer, a.by_user, a.by_team, a.at FROM poll_answers a "
+        "JOIN poll_slots s ON s.id = a.slot_id AND s.removed = 0 WHERE a.poll_id = ?", (poll_id,))
+    return {(r["slot_id"], r["site_id"]): AnswerRow(r["answer"], r["by_user"], bool(r["by_team"]), r["at"]) for r in rows}
+
+
+async def save_message(db: Database, poll_id: int, site_id: int, chat_id: int, message_id: int) -> None:
+    await db.execute("INSERT OR REPLACE INTO poll_messages (poll_id, site_id, chat_id, message_id) VALUES (?, ?, ?, ?)",
+                     (poll_id, site_id, chat_id, message_id))
+
+
+async def messages(db: Database, poll_id: int, site_id: int) -> list[tuple[int, int]]:
+    rows = await db.fetchall("SELECT chat_id, message_id FROM poll_messages WHERE poll_id = ? AND site_id = ?",
+                             (poll_id, site_id))
+    return [(r["chat_id"], r["message_id"]) for r in rows]
+
+
+async def open_past_deadline(db: Database, now: str) -> list[Poll]:
+    rows = await db.fetchall("SELECT * FROM polls WHERE state = 'open' AND deadline <= ?", (now,))
+    return [Poll(**dict(r)) for r in rows]
+
+
+async def tallies_due(db: Database, now: str) -> list[Poll]:
+    rows = await db.fetchall("SELECT * FROM polls WHERE tally_due_at IS NOT NULL AND tally_due_at <= ?", (now,))
+    return [Poll(**dict(r)) for r in rows]
+
+
+async def next_due(db: Database) -> str | None:
+    row = await db.fetchone(
+        "SELECT MIN(t) FROM (SELECT deadline AS t FROM polls WHERE state = 'open' "
+        "UNION ALL SELECT tally_due_at FROM polls WHERE tally_due_at IS NOT NULL)")
+    return row[0] if row else None
+
+
+async def save_stops(db: Database, candidate_id: int, stops: list[tuple[int, str, str]]) -> None:
+    async with db.transaction() as conn:
+        await conn.execute("DELETE FROM visit_stops WHERE candidate_id = ?", (candidate_id,))
+        for site_id, starts, ends in stops:
+            await conn.execute("INSERT INTO visit_stops (candidate_id, site_id, starts_at, ends_at) VALUES (?, ?, ?, ?)",
+                               (candidate_id, site_id, starts, ends))
+
+
+async def stops(db: Database, candidate_id: int) -> list[tuple[int, str, str, bool]]:
+    rows = await db.fetchall("SELECT site_id, starts_at, ends_at, cancelled FROM visit_stops WHERE candidate_id = ? "
+                             "ORDER BY starts_at", (candidate_id,))
+    return [(r["site_id"], r["starts_at"], r["ends_at"], bool(r["cancelled"])) for r in rows]
+
+
+async def cancel_stop(db: Database, candidate_id: int, site_id: int) -> None:
+    await db.execute("UPDATE visit_stops SET cancelled = 1 WHERE candidate_id = ? AND site_id = ?", (candidate_id, site_id))
