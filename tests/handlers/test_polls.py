@@ -1,0 +1,249 @@
+"""Availability polls end to end: three sites answering, the tally, reminders, the deadline, the visit day."""
+
+import re
+from datetime import datetime, timedelta
+
+from icalendar import Calendar
+
+from bot.dates import PARIS
+from bot.spreadsheets import write_xlsx
+from storage import candidates, polls, reminders, visits
+from tests.handlers.test_sites import interview_for_croisement
+from tests.support import skip_interview, texts_of
+
+HEADER = ["Nom", "Type", "Commune", "Professions recherchées", "Modes", "Équipe pluriprofessionnelle", "Locaux disponibles",
+          "Téléphone"]
+SITES = [
+    ["MSP de Conliège", "MSP", "Conliège", "médecin généraliste", "libéral", "oui", "oui", ""],
+    ["Maison médicale de Perrigny", "maison médicale", "Perrigny", "médecin généraliste", "libéral", "oui", "oui", ""],
+    ["Centre de santé de Montmorot", "centre de santé", "Montmorot", "médecin généraliste", "libéral", "oui", "oui", ""],
+    ["Cabinet de Macornay", "cabinet de groupe", "Macornay", "médecin généraliste", "libéral", "oui", "oui", "03 84 22 33 44"],
+]
+CONTACTS = {"alice": 1, "bob": 2, "carole": 3}  # the fourth site is not on Telegram
+
+
+async def prepared(sb, *, sites_chosen=4):
+    """Sites with contacts on Telegram, candidate n° 1 interviewed (free on the Tuesdays of January), croisement done."""
+    await sb.say("cls", "/lieux_import")
+    await sb.send_file("cls", "lieux.xlsx", write_xlsx([("Lieux", HEADER, SITES)]))
+    for who, site in CONTACTS.items():
+        token = re.search(r"start=(\S+)", texts_of(await sb.say("cls", f"/inviter_lieu {site}"))).group(1)
+        await sb.say(who, f"/start {token}", "prive")
+    await interview_for_croisement(sb)
+    await sb.say("cpts1", "/croisement 1")
+    for name in [row[0] for row in SITES][:sites_chosen]:
+        await sb.press("cpts1", name)  # the order among equal scores rotates: choose by name
+    await sb.press("cpts1", "Valider")
+
+
+async def send_poll(sb):
+    out = texts_of(await sb.say("cpts1", "/sondage 1"))
+    await sb.press("cpts1", "Envoyer le sondage")
+    return out
+
+
+def slot_buttons(sb, who):
+    message = sb.api.last_with_buttons(sb.person(who).user_id)
+    return message, [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def answer(sb, who, day, code):
+    """``who`` presses ✅ (o), 🟡 (s) or ❌ (n) on the line of the slot of ``day`` ("5/01")."""
+    message, buttons = slot_buttons(sb, who)
+    icon = {"o": "✅", "s": "🟡", "n": "❌"}[code]
+    data = next(b["callback_data"] for b in buttons if b["text"].endswith(f"{icon} {day}"))
+    return await sb.press_data(who, data, "prive", message["message_id"])
+
+
+async def test_draft_shows_what_sites_will_read_without_personal_data(sb):
+    await prepared(sb)
+    out = await send_poll(sb)
+    assert "Un·e médecin généraliste (exercice regroupé, libéral, installation à court terme) souhaite visiter" in out
+    assert "1. mar. 5 janv. (journée)" in out and "4. mar. 26 janv. (journée)" in out
+    assert "Cabinet de Macornay (pas sur Telegram : réponse à saisir par l'équipe)" in out
+    assert "Réponse attendue avant le lundi 30 novembre 2026 à 18 h 00" in out  # 5 working days
+    received = sb.last_text("prive", "alice")
+    assert received.startswith("📅 Demande de disponibilité — MSP de Conliège")
+    assert "Marie" not in received and "Dupont" not in received and "06 12" not in received
+    assert "• Cabinet de Macornay — 03 84 22 33 44" in "\n".join(sb.texts())  # to call: not on Telegram
+
+
+async def test_three_sites_answer_one_changes_its_mind_the_tally_is_edited_in_place(sb):
+    await prepared(sb)
+    await send_poll(sb)
+    tally_id = (await polls.get(sb.db, 1)).tally_message_id
+    await answer(sb, "alice", "5/01", "o")
+    await answer(sb, "bob", "5/01", "o")
+    await answer(sb, "carole", "5/01", "s")
+    await answer(sb, "alice", "12/01", "o")
+    await answer(sb, "alice", "5/01", "n")  # changes her mind: the last answer wins
+    mine = sb.last_text("prive", "alice")
+    assert "mar. 5 janv. (journée) : ❌ Non" in mine and "mar. 12 janv. (journée) : ✅ Oui" in mine
+    def tally_edits():
+        return [s for s in sb.api.log if s.kind == "edit" and s.message_id == tally_id]
+
+    assert tally_edits() == []  # a burst within seconds of the last edit waits...
+    await sb.advance(timedelta(seconds=5))
+    assert len(tally_edits()) == 1  # ...and becomes one edit
+    tally = sb.api.messages[(sb.settings.team_chat_id, tally_id)]["text"]
+    assert "mar. 5 janv. (journée) : ✅ 1 · 🟡 1 · ❌ 1" in tally
+    assert "MSP de Conliège : Alice" in tally and "Cabinet de Macornay : pas encore" in tally
+    answers = await polls.answers(sb.db, 1)
+    assert sum(1 for (_, site) in answers if site == 1) == 2
+
+
+async def test_forged_and_stale_presses_change_nothing(sb):
+    await prepared(sb)
+    await send_poll(sb)
+    await sb.say("cpts1", "/sondage 1")  # shows the poll again, no second poll
+    message, buttons = slot_buttons(sb, "alice")
+    slot = re.match(r"p:1:1:(\d+):o", buttons[0]["callback_data"]).group(1)
+    forged = [f"p:1:2:{slot}:o",  # another site's line
+              "p:1:1:99999:o",  # a slot of no poll
+              f"p:2:1:{slot}:o",  # another poll
+              f"p:1:1:{slot}:z", "p:1:1", "q:1:close", "c:1:view"]
+    for data in forged:
+        out = await sb.press_data("alice", data, "prive", message["message_id"])
+        assert out[-1].kind == "toast", data
+    await sb.say("intrus", "/start", "prive")
+    out = await sb.press_data("intrus", f"p:1:1:{slot}:o", "prive")
+    assert out[-1].text == "Ce bouton est réservé à l'équipe."
+    assert await polls.answers(sb.db, 1) == {}
+    await sb.press("cpts1", "Clore maintenant")
+    out = await sb.press_data("alice", f"p:1:1:{slot}:o", "prive", message["message_id"])
+    assert out[-1].text.startswith("Ce sondage est clos")
+    assert await polls.answers(sb.db, 1) == {}
+
+
+async def test_a_site_comment_reaches_the_tally(sb):
+    await prepared(sb, sites_chosen=1)
+    await send_poll(sb)
+    await sb.press("alice", "commentaire", "prive")
+    out = texts_of(await sb.say("alice", "Plutôt le matin, le Dr Morel consulte l'après-midi", "prive"))
+    assert "commentaire est transmis" in out
+    await sb.advance(timedelta(seconds=5))
+    tally = sb.api.messages[(sb.settings.team_chat_id, (await polls.get(sb.db, 1)).tally_message_id)]["text"]
+    assert "💬 MSP de Conliège : « Plutôt le matin, le Dr Morel consulte l'après-midi »" in tally
+    assert "Je n'attends pas de message" in texts_of(await sb.say("alice", "merci", "prive"))
+
+
+async def test_the_team_enters_a_phone_answer_for_a_site_not_on_telegram(sb):
+    await prepared(sb)
+    await send_poll(sb)
+    await sb.press("cls", "Saisir une réponse")
+    await sb.press("cls", "Cabinet de Macornay")
+    group = sb.settings.team_chat_id
+    message = sb.api.last_with_buttons(group)
+    assert "saisie par l'équipe" in message["text"]
+    data = next(b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row if b["text"].endswith("✅ 19/01"))
+    await sb.press_data("cls", data, "equipe", message["message_id"])
+    await sb.advance(timedelta(seconds=5))
+    row = next(v for (slot, site), v in (await polls.answers(sb.db, 1)).items() if site == 4)
+    assert row.answer == "oui" and row.by_team and row.by_user == 1001
+    tally = sb.api.messages[(group, (await polls.get(sb.db, 1)).tally_message_id)]["text"]
+    assert "Cabinet de Macornay : saisi par Claire Martin (téléphone ou e-mail)" in tally
+
+
+async def test_silent_sites_are_reminded_then_the_poll_closes_by_itself(sb):
+    await prepared(sb)
+    await send_poll(sb)
+    await answer(sb, "alice", "5/01", "o")
+    await answer(sb, "bob", "12/01", "s")
+    out = await sb.advance(timedelta(days=8))  # past the deadline (Monday 30 November, 18:00)
+    to_carole = [s.text for s in out if s.chat_id == sb.person("carole").user_id and "Petit rappel" in s.text]
+    assert len(to_carole) == 2  # halfway and the day before, never twice for the same step
+    assert not [s for s in out if s.chat_id in (sb.person("alice").user_id, sb.person("bob").user_id) and "Petit rappel" in s.text]
+    group = [s.text for s in out if s.chat_id == sb.settings.team_chat_id]
+    closing = next(t for t in group if t.startswith("🔒 Sondage clos à l'échéance"))
+    assert "Sans réponse : Centre de santé de Montmorot, Cabinet de Macornay" in closing
+    assert "Meilleur créneau : mar. 5 janv. (journée) — ✅ 1 · 🟡 0 · ❌ 0" in closing
+    assert "9 h 00–10 h 15 : MSP de Conliège (Conliège)" in closing
+    calls = [t for t in group if "appeler « Cabinet de Macornay » (03 84 22 33 44)" in t]
+    assert calls
+    assert (await polls.get(sb.db, 1)).state == "closed"
+    assert "Ce sondage est clos" in sb.last_text("prive", "alice")
+
+
+async def test_restart_with_a_poll_open_keeps_answers_and_the_deadline(sb):
+    await prepared(sb)
+    await send_poll(sb)
+    await answer(sb, "alice", "5/01", "o")
+    await sb.restart()
+    await answer(sb, "bob", "5/01", "s")
+    assert len(await polls.answers(sb.db, 1)) == 2
+    await sb.stop()
+    sb.clock.advance(timedelta(days=8))  # the deadline passes while the bot is down
+    await sb.start()
+    assert (await polls.get(sb.db, 1)).state == "closed"
+    assert any(s.text.startswith("🔒 Sondage clos") for s in sb.new_output())
+
+
+async def test_add_a_slot_extend_and_close_early(sb):
+    await prepared(sb, sites_chosen=1)
+    await send_poll(sb)
+    await answer(sb, "alice", "5/01", "s")
+    await sb.press("cpts1", "Ajouter un créneau")
+    out = texts_of(await sb.say("cpts1", "samedi 9 janvier matin"))  # a Saturday, added on purpose
+    assert "1 créneau(x) ajouté(s) ; les réponses déjà données sont gardées" in out
+    assert "sam. 9 janv. (matin) : —" in sb.last_text("prive", "alice")
+    assert "mar. 5 janv. (journée) : 🟡 Si besoin" in sb.last_text("prive", "alice")
+    await answer(sb, "alice", "9/01", "o")
+    await sb.press("cpts1", "Prolonger")
+    out = texts_of(await sb.say("cpts1", "vendredi 4 décembre 18h"))
+    assert "Échéance : vendredi 4 décembre 2026 à 18 h 00" in out
+    out = texts_of(await sb.press("cpts1", "Clore maintenant"))
+    assert "Sondage clos par Paul Roche" in out and "Meilleur créneau : sam. 9 janv. (matin)" in out
+
+
+async def test_confirming_the_day_plans_everything(sb):
+    await prepared(sb, sites_chosen=3)
+    await send_poll(sb)
+    for who in ("alice", "bob", "carole"):
+        await answer(sb, who, "12/01", "o")
+    await sb.press("cpts1", "Clore maintenant")
+    out = await sb.press("cpts1", "Confirmer le")
+    group = texts_of([s for s in out if s.chat_id == sb.settings.team_chat_id])
+    assert "Journée de visites — Marie Dupont, mardi 12 janvier 2027" in group
+    stops = await polls.stops(sb.db, 1)
+    windows = [(datetime.fromisoformat(a).astimezone(PARIS), datetime.fromisoformat(b).astimezone(PARIS)) for _, a, b, _ in stops]
+    assert all(end <= start2 - timedelta(minutes=10) for (_, end), (start2, _) in zip(windows, windows[1:]))
+    assert windows[0][0].strftime("%H:%M") == "09:00"
+    ics_file = next(s for s in out if s.kind == "document")
+    events = [c for c in Calendar.from_ical(ics_file.file_data).walk("VEVENT")]
+    assert len(events) == 4 and str(events[-1]["summary"]).startswith("Débriefing du soir")
+    first = events[0]["dtstart"].dt
+    assert first.tzinfo is not None and first.astimezone(PARIS).strftime("%Y-%m-%d %H:%M") == "2027-01-12 09:00"
+    assert "Conliège" in str(events[0]["location"]) or "Montmorot" in str(events[0]["location"]) or "Perrigny" in str(events[0]["location"])
+    assert "Visite confirmée à « MSP de Conliège » le mardi 12 janvier 2027" in sb.last_text("prive", "alice")
+    assert "Information des élus" in group or "Aucun élu enregistré" in group
+    stored = await candidates.get(sb.db, 1)
+    assert stored.status == "visites_planifiees"
+    assert (await visits.visit(sb.db, 1)).day == "2027-01-12"
+    kinds = {r.kind for r in await reminders.for_candidate(sb.db, 1) if r.state == "pending"}
+    assert {"visites_veille", "debrief_soir"} <= kinds
+    # a site that can no longer host the visit says so; the team is alerted at once
+    await sb.press("bob", "ne pouvons plus", "prive")
+    assert "« Maison médicale de Perrigny » ne peut plus recevoir la visite" in sb.last_text("equipe")
+    assert [c for _, _, _, c in await polls.stops(sb.db, 1)].count(True) == 1
+
+
+async def test_clone_for_the_next_candidate(sb):
+    await prepared(sb, sites_chosen=2)
+    await send_poll(sb)
+    assert "Usage" in texts_of(await sb.say("cls", "/sondage_cloner"))
+    await sb.say("cls", "/nouveau")
+    for step in ("Luc", "Bernard"):
+        await sb.say("cls", step)
+    for button in ("généraliste", "Passer", "Passer", "ARS", "Aujourd'hui", "Oui", "Pas encore", "Confirmer"):
+        await sb.press("cls", button)
+    assert "le dossier n° 2 est à l'étape « nouveau »" in texts_of(await sb.say("cls", "/sondage_cloner 1 2"))
+    await skip_interview(sb, 2)
+    await sb.say("cls", "/dossier 2")
+    await sb.press("cls", "Changer le statut")
+    await sb.press("cls", "croisement")
+    out = texts_of(await sb.say("cls", "/sondage_cloner 1 2"))
+    assert "Sondage de disponibilité — Luc Bernard (n° 2)" in out
+    assert "✅ MSP de Conliège" in out and "✅ Maison médicale de Perrigny" in out
+    assert "1. " in out  # slots of their own (no availability given: the next working days)
+    clone = await polls.current_for(sb.db, 2)
+    assert clone.cloned_from == 1 and clone.state == "draft"
