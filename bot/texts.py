@@ -19,8 +19,14 @@ puis validez le message d'information des élus
 /communes · /commune_ajouter · /communes_import — les communes des 4 EPCI
 /elus · /elu_ajouter · /inviter_elu N — les élus à informer des visites
 
+<b>Sondage des lieux</b> (remplace framadate)
+/sondage N — préparer le sondage de disponibilité des lieux retenus au croisement (créneaux tirés de l'entretien,
+échéance à 5 jours ouvrés), l'envoyer ; le décompte se met à jour dans le groupe, les lieux muets sont relancés,
+le sondage se clôt seul et propose la meilleure journée, avec l'itinéraire et le fichier agenda (.ics)
+/sondage_cloner P N — reprendre les lieux du sondage P pour le candidat n° N
+
 <b>D. Visites</b>
-/visites N date : lieu, lieu… — planifier le jour des visites (rappel la veille, débriefing du soir à 18 h)
+/visites N date : lieu, lieu… — planifier le jour des visites à la main (sans sondage)
 /debrief N — ouvrir le débriefing du soir (temps 2), puis celui à distance (temps 3)
 
 <b>E. Suivi</b>
