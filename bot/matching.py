@@ -27,6 +27,7 @@ SITE_TYPES = {
 GROUPED_TYPES = frozenset({"cabinet_groupe", "msp", "centre_sante", "maison_medicale", "esp"})
 SITE_MODES = {"liberal": "libéral", "salarie": "salarié", "mixte": "mixte", "remplacement": "remplacement",
               "collaboration": "collaboration"}
+CANDIDATE_MODES = {"liberal": "libéral", "salarie": "salarié", "mixte": "mixte", "remplacant": "en remplacement"}
 # the candidate's modes (interview) and the site modes that satisfy each
 MODE_MATCHES = {"liberal": {"liberal", "collaboration", "mixte"}, "salarie": {"salarie", "mixte"},
                 "mixte": {"mixte", "liberal", "salarie"}, "remplacant": {"remplacement"}}
@@ -92,7 +93,7 @@ def _hard(site: SiteFacts, wishes: Wishes, match: Match) -> None:
     if offered:
         match.matched.append("mode proposé : " + ", ".join(SITE_MODES[m] for m in sorted(offered)))
     else:
-        wanted = ", ".join(sorted(accepted)).replace("remplacant", "remplacement")
+        wanted = " ni ".join(CANDIDATE_MODES.get(m, m) for m in sorted(accepted))
         match.hard_missed.append(f"ne propose pas d'exercice {wanted}")
 
 

@@ -17,7 +17,7 @@ from bot.candidates import profession_label
 from bot.context import BotContext
 from bot.dates import MONTHS, format_date, normalise
 from bot.forms import Form, Kind, Option, Question, availability_of
-from bot.interview import open_to_dynamics
+from bot.interview import INTERVIEW, open_to_dynamics
 from bot.matching import SITE_TYPES, Crossing, Match, Wishes, cross
 from bot.pipeline import Status, check_transition
 from bot.sites import facts
@@ -71,7 +71,7 @@ def render_crossing(candidate, wishes: Wishes, crossing: Crossing, today: date) 
     """The ranked list as the team reads it, and the matches in the order they are numbered."""
     asked = [wishes.profession_label.lower()]
     if wishes.modes:
-        asked.append(", ".join(sorted(wishes.modes)).replace("remplacant", "remplaçant"))
+        asked.append(", ".join(INTERVIEW.question("modes").option_label(m).lower() for m in sorted(wishes.modes)))
     territories = wishes.territories - {"tout"}
     asked.append(", ".join(EPCI_LABELS.get(t, t) for t in sorted(territories)) if territories else "tout le territoire")
     if wishes.practice in ("isole", "regroupe"):

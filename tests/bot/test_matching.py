@@ -41,7 +41,7 @@ def test_belle_dynamique_section_only_for_candidates_open_to_it():
     assert closed.dynamics == [] and closed.left_out == 2
     opened = cross(Wishes(**{**WISHES.__dict__, "open_to_dynamics": True}), sites, {}, seed=1)
     assert [m.site.id for m in opened.dynamics] == [5]
-    assert opened.dynamics[0].hard_missed == ["ne propose pas d'exercice liberal"]
+    assert opened.dynamics[0].hard_missed == ["ne propose pas d'exercice libéral"]
 
 
 def test_named_commune_beats_the_epci():
