@@ -34,6 +34,7 @@ from handlers import (
     interview,
     polls,
     reminders,
+    reporting,
     sites,
     team,
     territory,
@@ -58,6 +59,9 @@ COMMANDS = [
     BotCommand("sondage", "Sondage de disponibilité des lieux : /sondage N"),
     BotCommand("visites", "Planifier les visites à la main : /visites N date : lieux"),
     BotCommand("debrief", "Débriefing des visites : /debrief N"),
+    BotCommand("export", "Tableau de reporting (Excel) : /export [csv] [période]"),
+    BotCommand("reunions", "Réunions et synthèses"),
+    BotCommand("synthese", "Synthèse pour une réunion : /synthese copil"),
     BotCommand("rappel", "Nouveau rappel : /rappel texte + date"),
     BotCommand("rappels", "Rappels en attente"),
     BotCommand("annuler", "Abandonner la saisie en cours"),
@@ -141,6 +145,11 @@ def register_handlers(app: Application) -> None:
     # step D: visits and debriefs
     app.add_handler(CommandHandler("visites", visits.plan_visits))
     app.add_handler(CommandHandler("debrief", visits.debrief_command))
+    # step F: the reporting table, meetings and their summaries
+    app.add_handler(CommandHandler("export", reporting.export))
+    app.add_handler(CommandHandler("reunion", reporting.add_meeting))
+    app.add_handler(CommandHandler("reunions", reporting.list_meetings))
+    app.add_handler(CommandHandler("synthese", reporting.summary_command))
     # reminders (the protocol's and free ones), with steps C and E acting from their buttons
     app.add_handler(CommandHandler("rappel", reminders.new_reminder))
     app.add_handler(CommandHandler("rappels", reminders.list_reminders))
@@ -174,6 +183,7 @@ async def startup(app: Application) -> None:
                                         autoschedule=app.bot_data.get("autoschedule", True))
     await team.refresh_team(app)
     await territory.seed_communes(db)
+    await reporting.ensure_meetings(app.bot_data["services"])
     await reminders.start_engine(app)
     try:
         await app.bot.set_my_commands(COMMANDS)

@@ -35,7 +35,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "digest": ("Point de la semaine", False),
     "sondage_mi": ("Sondage : relance à mi-parcours", False),
     "sondage_veille": ("Sondage : relance la veille de l'échéance", False),
-    "visite_lieu": ("Visite : rappel au lieu d'exercice", False),
+    "synthese": ("Synthèse à relire avant une réunion", False),
 }
 # the reminders derived from a candidate's state by plan(); the others are created by users or by polls
 PROTOCOL_KINDS = frozenset({

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
@@ -61,6 +61,8 @@ class Hook:
 
 
 HOOKS: list[Hook] = []
+# more sections for the weekly digest (the weekly pulse of step F)
+DIGEST_SECTIONS: list[Callable[[Services, datetime], Awaitable[list[str]]]] = []
 # kind -> how a reminder of a kind owned by another step reads: (text, markup), or None when it no longer applies
 RENDERERS: dict[str, Callable[[Services, Reminder, datetime], Awaitable[tuple | None]]] = {}
 # What "✅" does for a kind of reminder, registered by the step that owns it (debriefs, follow-ups...)
@@ -213,8 +215,12 @@ async def _deliver(app: Application, services: Services, reminder: Reminder, now
     if rendered is None:  # nothing left to remind (the candidate moved on)
         await reminders.close(db, reminder.id, state="cancelled", at=_utc(now), by=None)
         return "cancelled"
-    text, markup = rendered
+    text, markup, *extra = rendered
+    files = extra[0] if extra else []  # (photo|document, file name, bytes): a summary's chart and workbook
     try:
+        for kind, name, data in files:
+            sender = app.bot.send_photo if kind == "photo" else app.bot.send_document
+            await sender(reminder.chat_id, InputFile(data, filename=name))
         message = await send_plain(app, reminder.chat_id, text, markup)
     except RetryAfter as err:
         wait = err.retry_after if isinstance(err.retry_after, timedelta) else timedelta(seconds=err.retry_after)
@@ -354,6 +360,8 @@ async def _digest(services: Services, now: datetime) -> str:
     lines = [f"🗓 <b>Point de la semaine — {format_date(now)}</b>", ""]
     lines += ["<b>Cette semaine</b>", *(coming or ["Rien de prévu."]), "", "<b>En retard ou sans réponse</b>",
               *(late or ["Rien en retard. 👍"])]
+    for section in DIGEST_SECTIONS:
+        lines += ["", *await section(services, now)]
     return "\n".join(lines)
 
 

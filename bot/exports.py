@@ -1,0 +1,174 @@
+"""The tableau de reporting: an XLSX workbook (Candidats, Lieux, Visites, Suivis, Indicateurs) and the candidates
+as CSV. Real Excel dates, French headers; built from storage.reporting.Dataset. Telegram-free."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bot.candidates import NEW_CANDIDATE, profession_label
+from bot.dates import PARIS
+from bot.forms import display
+from bot.indicators import Indicators, Period, day_of
+from bot.interview import INTERVIEW
+from bot.matching import SITE_TYPES
+from bot.pipeline import Status
+from bot.sites import COLUMNS as SITE_COLUMNS
+from bot.spreadsheets import write_csv, write_xlsx
+from bot.territory import EPCI_LABELS, name_key
+
+OUTCOMES = {"recherche": "toujours en recherche", "installe": "installé·e", "reflexion": "en réflexion", "abandon": "abandon"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    period: Period | None = None
+    statuses: frozenset[str] = frozenset()
+    professions: frozenset[str] = frozenset()
+    epcis: frozenset[str] = frozenset()
+
+
+def _local(value: Any) -> datetime | None:
+    """An instant as Excel wants it: Paris wall time, without a time zone."""
+    return datetime.fromisoformat(value).astimezone(PARIS).replace(tzinfo=None) if value else None
+
+
+class _Candidate:
+    """Attribute access on a candidate row, for the functions of bot.candidates."""
+
+    def __init__(self, row: dict[str, Any]):
+        self.__dict__.update(row)
+
+
+def _epcis_of(data, c: dict[str, Any]) -> set[str]:
+    answers = data.answers.get(c["id"], {})
+    found = set(answers.get("territoires") or []) - {"tout"}
+    found |= {data.sites[p["site_id"]]["epci"] for p in data.proposals if p["candidate_id"] == c["id"] and p["chosen"]
+              and p["site_id"] in data.sites}
+    if c.get("installed_commune"):
+        found.add(data.commune_epci.get(name_key(c["installed_commune"]), ""))
+    return found
+
+
+def selected(data, filters: Filters) -> list[dict[str, Any]]:
+    out = []
+    for c in data.candidates:
+        if filters.period and not (day_of(c["first_contact"]) in filters.period or day_of(c["updated_at"]) in filters.period):
+            continue
+        if filters.statuses and c["status"] not in filters.statuses:
+            continue
+        if filters.professions and c["profession"] not in filters.professions:
+            continue
+        if filters.epcis and not (filters.epcis & _epcis_of(data, c)):
+            continue
+        out.append(c)
+    return out
+
+
+CANDIDATE_HEADERS = [
+    "N°", "Prénom", "Nom", "Profession", "Téléphone", "E-mail", "Source", "Précision sur la source", "Premier contact",
+    "Consentement au suivi", "Date du consentement", "Entretien prévu", "Entretien fait", "Croisement à faire avant",
+    "Croisement fait", "Dans les délais", "Lieux proposés", "Lieux contactés", "Jour des visites", "Lieux visités",
+    "Débriefing du soir", "Débriefing à distance", "Suivi à 3 mois", "Suivi à 6 mois", "Suivi à 12 mois", "Statut",
+    "Lieu d'installation", "Commune d'installation", "Date d'installation",
+] + [q.label for q in INTERVIEW.questions]
+
+
+def candidate_rows(data, rows: list[dict[str, Any]]) -> list[list[Any]]:
+    debriefs = {(d["candidate_id"], d["stage"]): d["done_at"] for d in data.debriefs}
+    follow = {(f["candidate_id"], f["months"]): f for f in data.follow_ups}
+    out = []
+    for c in rows:
+        cid = c["id"]
+        proposals = [p for p in data.proposals if p["candidate_id"] == cid and p["site_id"] in data.sites]
+        croisement = data.croisements.get(cid)
+        visit = data.visits.get(cid)
+        answers = data.answers.get(cid, {})
+
+        def follow_up(months: int) -> str:
+            f = follow.get((cid, months))
+            if f is None:
+                return ""
+            if f["done_at"]:
+                return f"{OUTCOMES.get(f['outcome'], f['outcome'])} ({day_of(f['done_at']).strftime('%d/%m/%Y')})"
+            return f"prévu le {date.fromisoformat(f['due_day']).strftime('%d/%m/%Y')}"
+
+        out.append([
+            cid, c["first_name"], c["last_name"], profession_label(_Candidate(c)), c["phone"], c["email"],
+            NEW_CANDIDATE.question("source").option_label(c["source"]), c["source_detail"],
+            day_of(c["first_contact"]), "oui" if c["consent"] else "non", day_of(c["consent_date"]),
+            _local(c["interview_at"]), day_of(c["interview_done_at"]), day_of(c["croisement_due"]),
+            _local(croisement["done_at"]) if croisement else None,
+            ("oui" if croisement["on_time"] else "non") if croisement else "",
+            ", ".join(data.sites[p["site_id"]]["name"] for p in proposals),
+            ", ".join(data.sites[p["site_id"]]["name"] for p in proposals if p["chosen"]),
+            day_of(visit["day"]) if visit else None, ", ".join(visit["sites"]) if visit else "",
+            _local(debriefs.get((cid, "soir"))), _local(debriefs.get((cid, "distance"))),
+            follow_up(3), follow_up(6), follow_up(12), Status(c["status"]).label,
+            c["installed_place"], c["installed_commune"], day_of(c["installed_on"]),
+        ] + [display(q, answers[q.key]) if q.key in answers else "" for q in INTERVIEW.questions])
+    return out
+
+
+def indicator_rows(ind: Indicators) -> list[list[Any]]:
+    rows: list[list[Any]] = [["Période", f"du {ind.period.start:%d/%m/%Y} au {ind.period.end:%d/%m/%Y} (exclu)"]]
+    rows += [[name, value] for name, value in ind.funnel]
+    rows += [["Croisements dans les 10 jours (%)", ind.pct_on_time if ind.pct_on_time is not None else "—"],
+             ["Sondages envoyés", ind.polls_sent], ["Lieux interrogés", ind.sites_asked],
+             ["Lieux ayant répondu", ind.sites_answering], ["Lieux visités", ind.site_visits],
+             ["Débriefings du soir", ind.debriefs["soir"]], ["Débriefings à distance", ind.debriefs["distance"]],
+             ["Abandons", ind.abandons]]
+    for months in (3, 6, 12):
+        rows.append([f"Suivis à {months} mois dus / faits à temps / en retard",
+                     f"{ind.follow_ups_due[months]} / {ind.follow_ups_on_time[months]} / {ind.follow_ups_late[months]}"])
+    for name, days in ind.delays.items():
+        rows.append([f"Délai médian {name} (jours)", days if days is not None else "—"])
+    for label, counter in (("Source", ind.by_source), ("Profession", ind.by_profession), ("Statut", ind.by_status)):
+        for key, count in sorted(counter.items()):
+            shown = (Status(key).label if label == "Statut" else
+                     NEW_CANDIDATE.question("source" if label == "Source" else "profession").option_label(key))
+            rows.append([f"{label} : {shown}", count])
+    for epci, counter in sorted(ind.epci.items()):
+        rows.append([f"{EPCI_LABELS.get(epci, epci)} : proposés / contactés / visités / installations",
+                     f"{counter['proposed']} / {counter['contacted']} / {counter['visited']} / {counter['installations']}"])
+    return rows
+
+
+def workbook(data, filters: Filters, ind: Indicators) -> bytes:
+    rows = selected(data, filters)
+    ids = {c["id"] for c in rows}
+    names = {c["id"]: f"{c['first_name']} {c['last_name']}" for c in data.candidates}
+    exposure: dict[int, Counter] = ind.sites
+    site_headers = [t for t, _ in SITE_COLUMNS[:4]] + ["EPCI", "Proposé", "Contacté", "Visité"]
+    site_rows = [[s["name"], SITE_TYPES.get(s["type"], s["type"]), "En projet" if s["status"] == "en_projet" else
+                  "En fonctionnement", s["commune"], EPCI_LABELS.get(s["epci"], s["epci"]),
+                  exposure.get(sid, Counter())["proposed"], exposure.get(sid, Counter())["contacted"],
+                  exposure.get(sid, Counter())["visited"]] for sid, s in sorted(data.sites.items())]
+    visit_rows = []
+    for stop in data.stops:
+        if stop["candidate_id"] in ids and stop["site_id"] in data.sites:
+            site = data.sites[stop["site_id"]]
+            visit_rows.append([stop["candidate_id"], names[stop["candidate_id"]], _local(stop["starts_at"]).date(),
+                               site["name"], site["commune"], EPCI_LABELS.get(site["epci"], site["epci"]),
+                               _local(stop["starts_at"]), _local(stop["ends_at"])])
+    for cid, visit in data.visits.items():
+        if cid in ids and not any(s["candidate_id"] == cid for s in data.stops):
+            for name in visit["sites"]:
+                visit_rows.append([cid, names[cid], day_of(visit["day"]), name, "", "", None, None])
+    follow_rows = [[f["candidate_id"], names[f["candidate_id"]], f["months"], date.fromisoformat(f["due_day"]),
+                    day_of(f["done_at"]), OUTCOMES.get(f["outcome"] or "", ""), f["note"]]
+                   for f in sorted(data.follow_ups, key=lambda f: (f["candidate_id"], f["months"]))
+                   if f["candidate_id"] in ids]
+    return write_xlsx([
+        ("Candidats", CANDIDATE_HEADERS, candidate_rows(data, rows)),
+        ("Lieux", site_headers, site_rows),
+        ("Visites", ["N° candidat", "Candidat", "Jour", "Lieu", "Commune", "EPCI", "Début", "Fin"], visit_rows),
+        ("Suivis", ["N° candidat", "Candidat", "Échéance (mois)", "Prévu le", "Fait le", "Résultat", "Note"], follow_rows),
+        ("Indicateurs", ["Indicateur", "Valeur"], indicator_rows(ind)),
+    ])
+
+
+def candidates_csv(data, filters: Filters) -> bytes:
+    return write_csv(CANDIDATE_HEADERS, candidate_rows(data, selected(data, filters)))

@@ -1,0 +1,222 @@
+"""The indicators of the reporting table, over a period. Plain functions on plain data; Telegram-free.
+
+A step counts in the period when it happened in it: a candidate when first contacted, an interview when held, a
+croisement when recorded, a visit on its day, an installation on its date (or when the status became
+"installé"), an abandon when the status became "abandon". A follow-up is due in the period when its day falls in
+it and has come; it is on time when done at most 14 days after that day.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from statistics import median
+from typing import Any
+
+from bot.dates import PARIS
+from bot.territory import name_key
+
+FOLLOW_UP_GRACE = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # included
+    end: date  # excluded
+
+    def __contains__(self, day: date | None) -> bool:
+        return day is not None and self.start <= day < self.end
+
+    def before(self) -> "Period":
+        """The period of the same length just before this one, to compare with."""
+        return Period(self.start - (self.end - self.start), self.start)
+
+
+def day_of(value: Any) -> date | None:
+    """A stored date or UTC instant as a day in Paris."""
+    if not value:
+        return None
+    if len(value) == 10:
+        return date.fromisoformat(value)
+    return datetime.fromisoformat(value).astimezone(PARIS).date()
+
+
+@dataclass
+class Indicators:
+    period: Period
+    new_candidates: int = 0
+    by_source: Counter = field(default_factory=Counter)
+    by_profession: Counter = field(default_factory=Counter)
+    by_status: Counter = field(default_factory=Counter)
+    interviews: int = 0
+    croisements: int = 0
+    croisements_on_time: int = 0
+    polls_sent: int = 0
+    sites_asked: int = 0
+    sites_answering: int = 0
+    visits: int = 0
+    site_visits: int = 0
+    debriefs: Counter = field(default_factory=Counter)  # soir / distance
+    follow_ups_due: Counter = field(default_factory=Counter)  # months -> due
+    follow_ups_on_time: Counter = field(default_factory=Counter)
+    follow_ups_late: Counter = field(default_factory=Counter)
+    installations: list[dict[str, str]] = field(default_factory=list)
+    abandons: int = 0
+    delays: dict[str, float | None] = field(default_factory=dict)  # median days between steps
+    epci: dict[str, Counter] = field(default_factory=dict)  # EPCI -> proposed / contacted / visited / installations
+    sites: dict[int, Counter] = field(default_factory=dict)  # site -> proposed / contacted / visited
+
+    @property
+    def pct_on_time(self) -> float | None:
+        return round(100 * self.croisements_on_time / self.croisements) if self.croisements else None
+
+    @property
+    def funnel(self) -> list[tuple[str, int]]:
+        return [("Candidats", self.new_candidates), ("Entretiens", self.interviews), ("Croisements", self.croisements),
+                ("Visites", self.visits), ("Installations", len(self.installations))]
+
+
+def installation_day(candidate: dict[str, Any]) -> date | None:
+    if candidate["status"] != "installe":
+        return None
+    return day_of(candidate.get("installed_on")) or day_of(candidate["status_changed_at"])
+
+
+def compute(data, period: Period, today: date) -> Indicators:
+    """Every indicator for the period (``data``: storage.reporting.Dataset or an object with its fields)."""
+    ind = Indicators(period)
+    candidates = {c["id"]: c for c in data.candidates}
+    for c in candidates.values():
+        if day_of(c["first_contact"]) in period:
+            ind.new_candidates += 1
+            ind.by_source[c["source"]] += 1
+            ind.by_profession[c["profession"]] += 1
+            ind.by_status[c["status"]] += 1
+        if day_of(c.get("interview_done_at")) in period:
+            ind.interviews += 1
+        if c["status"] == "abandon" and day_of(c["status_changed_at"]) in period:
+            ind.abandons += 1
+        installed = installation_day(c)
+        if installed in period:
+            commune = c.get("installed_commune") or ""
+            site_type = next((s["type"] for s in data.sites.values() if s["name"] == c.get("installed_place")), "")
+            ind.installations.append({"profession": c["profession"], "commune": commune, "site_type": site_type,
+                                      "epci": data.commune_epci.get(name_key(commune), "")})
+    for cid, cr in data.croisements.items():
+        if day_of(cr["done_at"]) in period:
+            ind.croisements += 1
+            ind.croisements_on_time += int(bool(cr["on_time"]))
+    for poll in data.polls:
+        if day_of(poll["opened_at"]) in period:
+            ind.polls_sent += 1
+            invited = [ps for ps in data.poll_sites if ps["poll_id"] == poll["id"]]
+            ind.sites_asked += len(invited)
+            ind.sites_answering += sum(1 for ps in invited if ps["answered"])
+    visited_sites: dict[int, list[int]] = {}
+    for stop in data.stops:
+        visited_sites.setdefault(stop["candidate_id"], []).append(stop["site_id"])
+    by_name = {s["name"]: sid for sid, s in data.sites.items()}
+    for cid, visit in data.visits.items():
+        day = day_of(visit["day"])
+        if day in period and day <= today:
+            ind.visits += 1
+            site_ids = visited_sites.get(cid) or [by_name[n] for n in visit["sites"] if n in by_name]
+            ind.site_visits += len(site_ids) or len(visit["sites"])
+            for site_id in site_ids:
+                ind.sites.setdefault(site_id, Counter())["visited"] += 1
+    for d in data.debriefs:
+        if day_of(d["done_at"]) in period:
+            ind.debriefs[d["stage"]] += 1
+    for f in data.follow_ups:
+        due = day_of(f["due_day"])
+        if due in period and due <= today:
+            ind.follow_ups_due[f["months"]] += 1
+            done = day_of(f.get("done_at"))
+            if done is not None and done <= due + FOLLOW_UP_GRACE:
+                ind.follow_ups_on_time[f["months"]] += 1
+            elif done is not None:
+                ind.follow_ups_late[f["months"]] += 1
+    for p in data.proposals:
+        if day_of(p["at"]) in period:
+            counter = ind.sites.setdefault(p["site_id"], Counter())
+            counter["proposed"] += 1
+            counter["contacted"] += int(bool(p["chosen"]))
+    for site_id, counter in ind.sites.items():
+        site = data.sites.get(site_id)
+        if site:
+            ind.epci.setdefault(site["epci"], Counter()).update(counter)
+    for inst in ind.installations:
+        if inst["epci"]:
+            ind.epci.setdefault(inst["epci"], Counter())["installations"] += 1
+    ind.delays = _delays(data, candidates, period)
+    return ind
+
+
+def _delays(data, candidates: dict[int, dict[str, Any]], period: Period) -> dict[str, float | None]:
+    """Median days between steps, over the candidates whose later step falls in the period."""
+    pairs: dict[str, list[int]] = {"contact → entretien": [], "entretien → croisement": [], "croisement → visites": [],
+                                   "visites → installation": []}
+    for cid, c in candidates.items():
+        contact, interview = day_of(c["first_contact"]), day_of(c.get("interview_done_at"))
+        croisement = day_of(data.croisements.get(cid, {}).get("done_at"))
+        visit = day_of(data.visits.get(cid, {}).get("day"))
+        installed = installation_day(c)
+        for name, a, b in (("contact → entretien", contact, interview), ("entretien → croisement", interview, croisement),
+                           ("croisement → visites", croisement, visit), ("visites → installation", visit, installed)):
+            if a and b and b in period:
+                pairs[name].append((b - a).days)
+    return {name: (median(values) if values else None) for name, values in pairs.items()}
+
+
+def parse_period(text: str, today: date) -> tuple[Period | None, str]:
+    """A period said in French at the start of filters ("2026", "T1 2027", "mars 2026", "12 derniers mois",
+    "du 1/01/2026 au 30/06/2026", "depuis le 1er septembre"); returns it and the rest of the text."""
+    from dateutil.relativedelta import relativedelta
+
+    from bot.dates import MONTHS, DateParseError, normalise, parse_day
+
+    norm = normalise(text)
+    months = "|".join(normalise(m) for m in MONTHS)
+    m = re.search(r"\b(?:t|trimestre )([1-4]) (\d{4})\b|\b([1-4])(?:er|e|eme) trimestre (\d{4})\b", norm)
+    if m:
+        quarter, year = int(m.group(1) or m.group(3)), int(m.group(2) or m.group(4))
+        start = date(year, 3 * quarter - 2, 1)
+        return Period(start, start + relativedelta(months=3)), _rest(norm, m)
+    m = re.search(rf"\b({months}) (\d{{4}})\b", norm)
+    if m:
+        start = date(int(m.group(2)), [normalise(x) for x in MONTHS].index(m.group(1)) + 1, 1)
+        return Period(start, start + relativedelta(months=1)), _rest(norm, m)
+    m = re.search(r"\b(\d+) (?:derniers )?mois\b", norm)
+    if m:
+        return Period(today - relativedelta(months=int(m.group(1))), today + timedelta(days=1)), _rest(norm, m)
+    now = datetime.combine(today, datetime.min.time()).replace(tzinfo=PARIS)
+    m = re.search(r"\bdu (.+)$", norm)
+    if m and " au " in m.group(1):
+        first, second = m.group(1).split(" au ", 1)
+        words = second.split()
+        for n in range(len(words), 0, -1):
+            try:
+                start, end = parse_day(first, now), parse_day(" ".join(words[:n]), now)
+            except DateParseError:
+                continue
+            return Period(start, end + timedelta(days=1)), (norm[:m.start()] + " " + " ".join(words[n:])).strip()
+    m = re.search(r"\bdepuis (.+)$", norm)
+    if m:
+        words = m.group(1).split()
+        for n in range(len(words), 0, -1):
+            try:
+                start = parse_day(" ".join(words[:n]), now)
+            except DateParseError:
+                continue
+            return Period(start, today + timedelta(days=1)), (norm[:m.start()] + " " + " ".join(words[n:])).strip()
+    m = re.search(r"\b(20\d\d)\b", norm)
+    if m:
+        year = int(m.group(1))
+        return Period(date(year, 1, 1), date(year + 1, 1, 1)), _rest(norm, m)
+    return None, norm
+
+
+def _rest(text: str, match: re.Match) -> str:
+    return (text[:match.start()] + " " + text[match.end():]).strip()

@@ -1,0 +1,170 @@
+"""Meeting summaries: what each audience needs and nothing more, compared with the previous period, with a chart.
+Telegram-free."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from bot.candidates import NEW_CANDIDATE
+from bot.dates import format_date, normalise
+from bot.indicators import Indicators, Period
+from bot.territory import EPCI_LABELS
+
+
+@dataclass(frozen=True)
+class MeetingKind:
+    key: str
+    title: str
+    audience: str  # elus | professionnels | ordre | financeurs
+    months: int  # cadence
+    defaults: tuple[tuple[int, int], ...]  # (month, day) of the default dates
+
+
+MEETING_KINDS = {
+    "copil": MeetingKind("copil", "Copil CLS", "elus", 12, ((6, 15),)),
+    "coordination": MeetingKind("coordination", "Réunion de coordination des pôles santé", "professionnels", 3,
+                                ((3, 15), (6, 15), (9, 15), (12, 15))),
+    "cdom": MeetingKind("cdom", "Réunion de travail CDOM", "ordre", 6, ((4, 15), (10, 15))),
+    "maires": MeetingKind("maires", "Conférence des maires", "elus", 12, ((11, 15),)),
+    "cpam_ars": MeetingKind("cpam_ars", "Dialogue de gestion CPAM/ARS", "financeurs", 3, ((3, 1), (6, 1), (9, 1), (12, 1))),
+}
+ALIASES = {"copil": "copil", "cls": "copil", "coordination": "coordination", "poles": "coordination",
+           "pole": "coordination", "cdom": "cdom", "ordre": "cdom", "maires": "maires", "conference": "maires",
+           "cpam": "cpam_ars", "ars": "cpam_ars", "dialogue": "cpam_ars", "financeurs": "cpam_ars"}
+
+NEEDS = {"logement": ("logement", "loger", "appartement", "maison"), "emploi du conjoint": ("conjoint", "emploi"),
+         "locaux": ("locaux", "local", "bureau", "cabinet"), "secrétariat": ("secretariat", "secretaire"),
+         "scolarité, garde d'enfants": ("ecole", "scolar", "creche", "garde", "enfant"),
+         "réseau, accueil": ("reseau", "accueil", "integration", "contacts")}
+
+
+def kind_of(word: str) -> str | None:
+    return ALIASES.get(normalise(word).replace("-", "").replace("/", ""))
+
+
+def default_dates(kind: MeetingKind, after: date, count: int = 1) -> list[date]:
+    """The protocol's cadence: the next default dates of a kind of meeting after a day."""
+    out, year = [], after.year
+    while len(out) < count:
+        for month, day in kind.defaults:
+            candidate = date(year, month, day)
+            if candidate > after:
+                out.append(candidate)
+                if len(out) == count:
+                    break
+        year += 1
+    return out
+
+
+def needs_expressed(answers: list[dict]) -> Counter:
+    """How many candidates expressed each kind of need at their interview (from the free answers, no names)."""
+    counts: Counter = Counter()
+    for a in answers:
+        text = normalise(" ".join(str(a.get(k) or "") for k in ("besoins", "locaux", "logement_besoins", "conjoint",
+                                                                 "scolarite")))
+        for need, words in NEEDS.items():
+            if any(re.search(rf"\b{w}", text) for w in words):
+                counts[need] += 1
+    if any(a.get("conjoint_aide") is True for a in answers):
+        counts["emploi du conjoint"] = max(counts["emploi du conjoint"], sum(1 for a in answers if a.get("conjoint_aide") is True))
+    return counts
+
+
+def _delta(now: int, before: int) -> str:
+    diff = now - before
+    return f" ({'+' if diff > 0 else ''}{diff} par rapport à la période précédente)" if diff else " (stable)"
+
+
+def _funnel_lines(cur: Indicators, prev: Indicators) -> list[str]:
+    return [f"• {name} : <b>{now}</b>{_delta(now, before)}" for (name, now), (_, before) in zip(cur.funnel, prev.funnel)]
+
+
+def summary(kind: MeetingKind, cur: Indicators, prev: Indicators, *, meeting_day: date | None,
+            needs: Counter, site_names: dict[int, str]) -> str:
+    """The summary text for a meeting's audience. Never a candidate's name, phone or e-mail."""
+    when = f" du {format_date(meeting_day)}" if meeting_day else ""
+    period = cur.period
+    lines = [f"📊 <b>Synthèse — {kind.title}{when}</b>",
+             f"Période : du {format_date(period.start)} au {format_date(period.end.fromordinal(period.end.toordinal() - 1))}, "
+             f"comparée à la période précédente de même durée.", "", "<b>Parcours</b>", *_funnel_lines(cur, prev)]
+    if kind.audience == "elus":
+        lines += ["", "<b>Par territoire</b>"]
+        for epci, label in EPCI_LABELS.items():
+            counter = cur.epci.get(epci, Counter())
+            communes = sorted({i["commune"] for i in cur.installations if i["epci"] == epci and i["commune"]})
+            lines.append(f"• {label} : {counter['visited']} visite(s) de lieux, {counter['installations']} "
+                         f"installation(s)" + (f" ({', '.join(communes)})" if communes else ""))
+    if kind.audience in ("professionnels", "ordre"):
+        lines += ["", "<b>Lieux d'exercice proposés et visités</b>"]
+        ranked = sorted(cur.sites.items(), key=lambda p: (-p[1]["visited"], -p[1]["proposed"]))[:10]
+        lines += [f"• {site_names.get(sid, '?')} : proposé {c['proposed']}, contacté {c['contacted']}, visité {c['visited']}"
+                  for sid, c in ranked] or ["Aucun lieu proposé sur la période."]
+        lines += ["", "<b>Besoins exprimés par les candidats</b>"]
+        lines += [f"• {need} : {n} candidat(s)" for need, n in needs.most_common()] or ["Aucun besoin noté."]
+    if kind.audience in ("professionnels", "ordre", "elus"):
+        professions = Counter(i["profession"] for i in cur.installations)
+        lines += ["", "<b>Installations</b>"]
+        lines += [f"• {NEW_CANDIDATE.question('profession').option_label(p)} : {n}" for p, n in professions.most_common()] \
+            or ["Aucune installation sur la période."]
+    if kind.audience == "financeurs":
+        on_time = f"{cur.pct_on_time} %" if cur.pct_on_time is not None else "—"
+        answer_rate = f"{round(100 * cur.sites_answering / cur.sites_asked)} %" if cur.sites_asked else "—"
+        lines += ["", "<b>Mission ACI « accompagner les professionnels de santé sur le territoire »</b>",
+                  f"• Croisements faits dans les 10 jours : {on_time}",
+                  f"• Sondages envoyés : {cur.polls_sent} ; lieux ayant répondu : {answer_rate}",
+                  f"• Débriefings : {cur.debriefs['soir']} le soir même, {cur.debriefs['distance']} à distance",
+                  f"• Abandons : {cur.abandons}{_delta(cur.abandons, prev.abandons)}"]
+        for months in (3, 6, 12):
+            if cur.follow_ups_due[months]:
+                lines.append(f"• Suivis à {months} mois : {cur.follow_ups_on_time[months]} faits à temps sur "
+                             f"{cur.follow_ups_due[months]} dus")
+        delays = [f"{name} {days:g} j" for name, days in cur.delays.items() if days is not None]
+        if delays:
+            lines.append(f"• Délais médians : {', '.join(delays)}")
+    return "\n".join(lines)
+
+
+def chart(cur: Indicators, prev: Indicators, title: str) -> bytes:
+    """A PNG: the pipeline funnel, installations per EPCI, and the trend against the previous period."""
+    import matplotlib  # loaded only when a chart is drawn: it is slow to import
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, (funnel, per_epci, trend) = plt.subplots(1, 3, figsize=(15, 4.8), dpi=100)
+    names = [n for n, _ in cur.funnel]
+    values = [v for _, v in cur.funnel]
+    funnel.barh(names[::-1], values[::-1], color="#2a7ab0")
+    funnel.set_title("Parcours des candidats")
+    for i, v in enumerate(values[::-1]):
+        funnel.text(v, i, f" {v}", va="center")
+    epcis = list(EPCI_LABELS)
+    per_epci.bar([EPCI_LABELS[e].replace("CC ", "") for e in epcis],
+                 [cur.epci.get(e, Counter())["installations"] for e in epcis], color="#3c9d5d")
+    per_epci.set_title("Installations par EPCI")
+    per_epci.tick_params(axis="x", labelrotation=20)
+    positions = range(len(names))
+    trend.bar([p - 0.2 for p in positions], [v for _, v in prev.funnel], width=0.4, label="période précédente", color="#bbbbbb")
+    trend.bar([p + 0.2 for p in positions], values, width=0.4, label="période", color="#2a7ab0")
+    trend.set_xticks(list(positions), names, rotation=20)
+    trend.set_title("Évolution")
+    trend.legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    plt.close(figure)
+    return out.getvalue()
+
+
+def covered_period(kind: MeetingKind, meeting_day: date, previous_day: date | None) -> Period:
+    """Since the previous meeting of this kind, or one cadence back when there was none."""
+    if previous_day is None:
+        month = meeting_day.month - kind.months
+        year = meeting_day.year + (month - 1) // 12
+        previous_day = date(year, (month - 1) % 12 + 1, min(meeting_day.day, 28))
+    return Period(previous_day, meeting_day)

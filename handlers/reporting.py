@@ -1,0 +1,230 @@
+"""Step F: the reporting table (/export), meetings (/reunion, /reunions) and their summaries (/synthese, and
+pushed to the team group for review some days before each meeting), and the weekly pulse in Monday's digest."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+
+from telegram import InputFile, Update
+
+from bot.context import BotContext, Services
+from bot.dates import PARIS, DateParseError, format_date, format_datetime, parse_moment
+from bot.exports import Filters, candidates_csv, workbook
+from bot.indicators import Period, compute, parse_period
+from bot.pipeline import Status
+from bot.summaries import MEETING_KINDS, chart, covered_period, default_dates, kind_of, needs_expressed, summary
+from bot.territory import EPCI_LABELS, epci_key
+from handlers import reminders as engine
+from handlers.candidates import parse_filters
+from handlers.common import esc, reply
+from storage import reminders, reporting
+
+SUMMARY_DAYS_BEFORE = 7
+MEETING_TIME = (14, 0)
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _local(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(PARIS)
+
+
+# --- /export ----------------------------------------------------------------------------------------
+
+def parse_export_args(args: list[str], today: date) -> tuple[bool, Filters, str | None]:
+    """``csv``, a period, statuses, professions and EPCI, in any order; the first word understood as none."""
+    words = [a for a in args if a.lower() != "csv"]
+    as_csv = len(words) != len(args)
+    period, rest = parse_period(" ".join(words), today)
+    epcis = set()
+    kept = []
+    for word in rest.split():
+        epci = epci_key(word)
+        if epci and len(word) >= 4:
+            epcis.add(epci)
+        else:
+            kept.append(word)
+    statuses, professions, unknown = parse_filters(kept)
+    return as_csv, Filters(period, frozenset(statuses), frozenset(professions), frozenset(epcis)), unknown
+
+
+async def export(update: Update, context: BotContext) -> None:
+    """/export [csv] [période] [statut] [profession] [EPCI]: the reporting table, sent to the team member."""
+    today = context.now().date()
+    as_csv, filters, unknown = parse_export_args(context.args or [], today)
+    if unknown:
+        await reply(update, context, f"Je ne connais pas le filtre « {esc(unknown)} ». Exemples : /export, /export csv, "
+                                     f"/export 2026, /export T1 2027 infirmier, /export du 1/01/2026 au 30/06/2026 ECLA")
+        return
+    data = await reporting.dataset(context.db)
+    period = filters.period or Period(date(today.year, 1, 1), today + timedelta(days=1))
+    stamp = context.now().strftime("%Y-%m-%d")
+    if as_csv:
+        payload, name = candidates_csv(data, filters), f"candidats-{stamp}.csv"
+    else:
+        payload, name = workbook(data, filters, compute(data, period, today)), f"tableau-de-reporting-{stamp}.xlsx"
+    described = []
+    if filters.period:
+        described.append(f"du {format_date(filters.period.start)} au {format_date(filters.period.end - timedelta(days=1))}")
+    described += [Status(s).label for s in sorted(filters.statuses)] + sorted(filters.professions)
+    described += [EPCI_LABELS[e] for e in sorted(filters.epcis)]
+    caption = "📎 Tableau de reporting" + (f" ({', '.join(described)})" if described else "") + \
+              ". Données personnelles : à ne pas diffuser hors de l'équipe."
+    await context.bot.send_document(update.effective_chat.id, InputFile(payload, filename=name), caption=caption)
+
+
+# --- meetings ------------------------------------------------------------------------------------------
+
+def _meeting_at(day: date, services: Services) -> datetime:
+    return services.settings.hours.adjust(datetime(day.year, day.month, day.day, *MEETING_TIME, tzinfo=PARIS))
+
+
+async def ensure_meetings(services: Services) -> None:
+    """Each kind of meeting has a next one: the team's, or one planned on the protocol's cadence."""
+    now = services.clock.now()
+    for kind in MEETING_KINDS.values():
+        upcoming = [m for m in await reporting.meetings(services.db, kind.key) if _local(m["at"]) > now]
+        if not upcoming:
+            day = default_dates(kind, now.date())[0]
+            await reporting.add_meeting(services.db, kind.key, _utc(_meeting_at(day, services)), by=None,
+                                        created_at=services.clock.utc_iso(), by_default=True)
+    for m in await reporting.meetings(services.db):
+        await _plan_push(services, m)
+
+
+async def _plan_push(services: Services, meeting: dict) -> None:
+    at = _local(meeting["at"])
+    push = services.settings.hours.adjust(at - timedelta(days=SUMMARY_DAYS_BEFORE))
+    key = f"synthese:{meeting['id']}:{at.strftime('%Y%m%d%H%M')}"
+    if push > services.clock.now() and await reminders.by_key(services.db, key) is None:
+        await reminders.create(services.db, kind="synthese", key=key, chat_id=services.settings.team_chat_id,
+                               text=str(meeting["id"]), due_at=_utc(push), at=services.clock.utc_iso())
+
+
+async def add_meeting(update: Update, context: BotContext) -> None:
+    """/reunion <type> <date>: set a meeting (copil, coordination, cdom, maires, cpam)."""
+    args = context.args or []
+    usage = ("Usage : /reunion type date — types : copil, coordination, cdom, maires, cpam.\n"
+             "Exemple : /reunion copil 12 mars 2027 14h")
+    kind = kind_of(args[0]) if args else None
+    if kind is None or len(args) < 2:
+        await reply(update, context, usage)
+        return
+    try:
+        moment = parse_moment(" ".join(args[1:]), context.now())
+    except DateParseError as err:
+        await reply(update, context, f"{esc(err)}\n{usage}")
+        return
+    at = moment.when if moment.has_time else _meeting_at(moment.day, context.services)
+    if at <= context.now():
+        await reply(update, context, f"Le {format_datetime(at)} est déjà passé : indiquez la prochaine réunion.")
+        return
+    await reporting.drop_default_meetings(context.db, kind, context.now_iso())
+    meeting_id = await reporting.add_meeting(context.db, kind, _utc(at), by=context.actor.user_id,
+                                             created_at=context.now_iso())
+    await _plan_push(context.services, await reporting.meeting(context.db, meeting_id))
+    await engine.reschedule(context.application)
+    push = context.services.settings.hours.adjust(at - timedelta(days=SUMMARY_DAYS_BEFORE))
+    await reply(update, context, f"📅 {MEETING_KINDS[kind].title} le <b>{format_datetime(at)}</b>. La synthèse sera "
+                                 f"proposée ici le {format_date(push)} pour relecture.")
+
+
+async def list_meetings(update: Update, context: BotContext) -> None:
+    """/reunions: the next meeting of each kind, set by the team or planned on the protocol's cadence."""
+    now = context.now()
+    lines = ["📅 <b>Réunions</b> (synthèse proposée 7 jours avant)"]
+    for kind in MEETING_KINDS.values():
+        upcoming = [m for m in await reporting.meetings(context.db, kind.key) if _local(m["at"]) > now]
+        if upcoming:
+            m = upcoming[0]
+            note = " — date par défaut selon la cadence du protocole" if m["by_default"] else ""
+            lines.append(f"• {kind.title} : {format_datetime(_local(m['at']))}{note}")
+        else:
+            lines.append(f"• {kind.title} : non fixée")
+    lines.append("\nFixer une date : /reunion copil 12 mars 2027 14h · une synthèse tout de suite : /synthese copil")
+    await reply(update, context, "\n".join(lines))
+
+
+# --- summaries ----------------------------------------------------------------------------------------
+
+async def build_summary(services: Services, kind_key: str, *, meeting_day: date | None, period: Period | None):
+    """(text, chart PNG, workbook) for a kind of meeting, over its period compared with the one before."""
+    kind = MEETING_KINDS[kind_key]
+    today = services.clock.now().date()
+    day = meeting_day or today
+    if period is None:
+        past = [_local(m["at"]).date() for m in await reporting.meetings(services.db, kind_key)
+                if _local(m["at"]).date() < day and not m["by_default"]]
+        period = covered_period(kind, day, past[-1] if past else None)
+    data = await reporting.dataset(services.db)
+    current, previous = compute(data, period, today), compute(data, period.before(), today)
+    in_period = [data.answers.get(c["id"], {}) for c in data.candidates
+                 if c.get("interview_done_at") and period.start <= _local(c["interview_done_at"]).date() < period.end]
+    names = {sid: s["name"] for sid, s in data.sites.items()}
+    text = summary(kind, current, previous, meeting_day=meeting_day, needs=needs_expressed(in_period), site_names=names)
+    png = chart(current, previous, f"{kind.title} — du {period.start:%d/%m/%Y} au {(period.end - timedelta(days=1)):%d/%m/%Y}")
+    book = workbook(data, Filters(period=period), current) if kind.audience in ("financeurs",) else None
+    return text, png, book
+
+
+async def summary_command(update: Update, context: BotContext) -> None:
+    """/synthese <type> [période]: a meeting's summary, now."""
+    args = context.args or []
+    kind = kind_of(args[0]) if args else None
+    if kind is None:
+        await reply(update, context, "Usage : /synthese type [période] — types : copil, coordination, cdom, maires, cpam.\n"
+                                     "Exemples : /synthese copil · /synthese cpam T3 2026")
+        return
+    period, rest = parse_period(" ".join(args[1:]), context.now().date())
+    if rest:
+        await reply(update, context, f"Je n'ai pas compris la période « {esc(rest)} ». Exemples : 2026, T3 2026, "
+                                     f"12 derniers mois, du 1/01/2026 au 30/06/2026.")
+        return
+    text, png, book = await build_summary(context.services, kind, meeting_day=None, period=period)
+    chat = update.effective_chat.id
+    await context.bot.send_photo(chat, InputFile(png, filename=f"synthese-{kind}.png"))
+    if book:
+        await context.bot.send_document(chat, InputFile(book, filename=f"synthese-{kind}.xlsx"))
+    await reply(update, context, text)
+
+
+async def _render_push(services: Services, r, now: datetime):
+    meeting = await reporting.meeting(services.db, int(r.text))
+    if meeting is None or _local(meeting["at"]) <= now:
+        return None
+    kind = MEETING_KINDS[meeting["kind"]]
+    text, png, book = await build_summary(services, meeting["kind"], meeting_day=_local(meeting["at"]).date(), period=None)
+    files = [("photo", f"synthese-{kind.key}.png", png)]
+    if book is None:
+        data = await reporting.dataset(services.db)
+        period = Period(now.date() - timedelta(days=365), now.date() + timedelta(days=1))
+        book = workbook(data, Filters(period=period), compute(data, period, now.date()))
+    files.append(("document", f"tableau-{kind.key}.xlsx", book))
+    intro = (f"📝 <b>À relire avant la réunion</b> ({kind.title}, {format_datetime(_local(meeting['at']))}) : "
+             f"la synthèse, le graphique et le tableau ci-dessus.\n\n")
+    return intro + text, None, files
+
+
+engine.RENDERERS["synthese"] = _render_push
+
+
+# --- the weekly pulse -------------------------------------------------------------------------------------
+
+async def weekly_pulse(services: Services, now: datetime) -> list[str]:
+    """New candidates and steps done over the last 7 days, for Monday's digest."""
+    await ensure_meetings(services)  # a meeting has passed since last week: the next one on the cadence
+    since = _utc(now - timedelta(days=7))
+    events = await reporting.recent_events(services.db, since)
+    kinds = Counter(e["kind"] for e in events)
+    labels = {"creation": "nouveau(x) candidat(s)", "entretien": "étape(s) d'entretien", "croisement": "croisement(s)",
+              "sondage": "sondage(s) envoyé(s)", "visites": "étape(s) de visites", "debriefing": "débriefing(s)",
+              "suivi": "suivi(s) fait(s)"}
+    done = [f"{kinds[k]} {label}" for k, label in labels.items() if kinds[k]]
+    return ["<b>Les 7 derniers jours</b>", ", ".join(done) + "." if done else "Aucune étape enregistrée."]
+
+
+engine.DIGEST_SECTIONS.append(weekly_pulse)
+

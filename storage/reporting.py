@@ -1,0 +1,78 @@
+"""Everything the reporting table, the indicators and the summaries read, in a few queries (no query per row)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage.db import Database
+
+
+@dataclass
+class Dataset:
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    answers: dict[int, dict[str, Any]] = field(default_factory=dict)  # candidate -> interview answers
+    croisements: dict[int, dict[str, Any]] = field(default_factory=dict)  # candidate -> croisement
+    proposals: list[dict[str, Any]] = field(default_factory=list)  # croisement_sites rows
+    polls: list[dict[str, Any]] = field(default_factory=list)
+    poll_sites: list[dict[str, Any]] = field(default_factory=list)  # invited, with whether they answered
+    visits: dict[int, dict[str, Any]] = field(default_factory=dict)  # candidate -> visit (day, sites)
+    stops: list[dict[str, Any]] = field(default_factory=list)
+    debriefs: list[dict[str, Any]] = field(default_factory=list)
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)
+    sites: dict[int, dict[str, Any]] = field(default_factory=dict)
+    commune_epci: dict[str, str] = field(default_factory=dict)  # commune name key -> EPCI
+
+
+async def dataset(db: Database) -> Dataset:
+    data = Dataset()
+    data.candidates = [dict(r) for r in await db.fetchall("SELECT * FROM candidates ORDER BY id")]
+    answers: dict[int, dict[str, Any]] = defaultdict(dict)
+    for r in await db.fetchall("SELECT candidate_id, question, value FROM interview_answers WHERE skipped = 0"):
+        answers[r["candidate_id"]][r["question"]] = json.loads(r["value"])
+    data.answers = dict(answers)
+    data.croisements = {r["candidate_id"]: dict(r) for r in await db.fetchall("SELECT * FROM croisements")}
+    data.proposals = [dict(r) for r in await db.fetchall("SELECT * FROM croisement_sites")]
+    data.polls = [dict(r) for r in await db.fetchall("SELECT * FROM polls WHERE opened_at IS NOT NULL")]
+    data.poll_sites = [dict(r) for r in await db.fetchall(
+        "SELECT ps.poll_id, ps.site_id, ps.invited, EXISTS (SELECT 1 FROM poll_answers a WHERE a.poll_id = ps.poll_id "
+        "AND a.site_id = ps.site_id) AS answered FROM poll_sites ps WHERE ps.invited = 1")]
+    data.visits = {r["candidate_id"]: {**dict(r), "sites": json.loads(r["sites"])}
+                   for r in await db.fetchall("SELECT * FROM visits")}
+    data.stops = [dict(r) for r in await db.fetchall("SELECT * FROM visit_stops WHERE cancelled = 0")]
+    data.debriefs = [dict(r) for r in await db.fetchall("SELECT candidate_id, stage, done_at FROM debriefs")]
+    data.follow_ups = [dict(r) for r in await db.fetchall("SELECT * FROM follow_ups")]
+    data.sites = {r["id"]: dict(r) for r in await db.fetchall(
+        "SELECT s.id, s.name, s.type, s.status, c.name AS commune, c.name_key, c.epci FROM sites s "
+        "JOIN communes c ON c.id = s.commune_id")}
+    data.commune_epci = {r["name_key"]: r["epci"] for r in await db.fetchall("SELECT name_key, epci FROM communes")}
+    return data
+
+
+# --- meetings -----------------------------------------------------------------------------------------
+
+async def add_meeting(db: Database, kind: str, at: str, *, by: int | None, created_at: str, by_default: bool = False) -> int:
+    return await db.execute("INSERT INTO meetings (kind, at, by_default, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+                            (kind, at, int(by_default), by, created_at))
+
+
+async def meetings(db: Database, kind: str | None = None) -> list[dict[str, Any]]:
+    if kind:
+        return [dict(r) for r in await db.fetchall("SELECT * FROM meetings WHERE kind = ? ORDER BY at", (kind,))]
+    return [dict(r) for r in await db.fetchall("SELECT * FROM meetings ORDER BY at")]
+
+
+async def meeting(db: Database, meeting_id: int) -> dict[str, Any] | None:
+    row = await db.fetchone("SELECT * FROM meetings WHERE id = ?", (meeting_id,))
+    return dict(row) if row else None
+
+
+async def drop_default_meetings(db: Database, kind: str, after: str) -> None:
+    """A meeting set by the team replaces the default ones planned on the cadence after it."""
+    await db.execute("DELETE FROM meetings WHERE kind = ? AND by_default = 1 AND at >= ?", (kind, after))
+
+
+async def recent_events(db: Database, since: str) -> list[dict[str, Any]]:
+    return [dict(r) for r in await db.fetchall("SELECT candidate_id, at, kind, detail FROM events WHERE at >= ?", (since,))]
