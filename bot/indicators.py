@@ -30,7 +30,13 @@ class Period:
         return day is not None and self.start <= day < self.end
 
     def before(self) -> "Period":
-        """The period of the same length just before this one, to compare with."""
+        """The period of the same length just before this one, to compare with (whole months stay whole:
+        the quarter before a quarter)."""
+        from dateutil.relativedelta import relativedelta
+
+        if self.start.day == 1 and self.end.day == 1:
+            months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
+            return Period(self.start - relativedelta(months=months), self.start)
         return Period(self.start - (self.end - self.start), self.start)
 
 

@@ -66,7 +66,11 @@ def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]
 
 
 def _shown(value: Any) -> str:
-    return value.strftime("%d/%m/%Y %H:%M") if isinstance(value, (date, datetime)) else str(value or "")
+    if isinstance(value, datetime):  # before date: a datetime is a date too
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return "" if value is None else str(value)
 
 
 def write_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:

@@ -97,7 +97,8 @@ async def ensure_meetings(services: Services) -> None:
 
 async def _plan_push(services: Services, meeting: dict) -> None:
     at = _local(meeting["at"])
-    push = services.settings.hours.adjust(at - timedelta(days=SUMMARY_DAYS_BEFORE))
+    hours = services.settings.hours
+    push = hours.adjust(hours.at(at.date() - timedelta(days=SUMMARY_DAYS_BEFORE), hours.morning))
     key = f"synthese:{meeting['id']}:{at.strftime('%Y%m%d%H%M')}"
     if push > services.clock.now() and await reminders.by_key(services.db, key) is None:
         await reminders.create(services.db, kind="synthese", key=key, chat_id=services.settings.team_chat_id,
@@ -127,7 +128,8 @@ async def add_meeting(update: Update, context: BotContext) -> None:
                                              created_at=context.now_iso())
     await _plan_push(context.services, await reporting.meeting(context.db, meeting_id))
     await engine.reschedule(context.application)
-    push = context.services.settings.hours.adjust(at - timedelta(days=SUMMARY_DAYS_BEFORE))
+    hours = context.services.settings.hours
+    push = hours.adjust(hours.at(at.date() - timedelta(days=SUMMARY_DAYS_BEFORE), hours.morning))
     await reply(update, context, f"📅 {MEETING_KINDS[kind].title} le <b>{format_datetime(at)}</b>. La synthèse sera "
                                  f"proposée ici le {format_date(push)} pour relecture.")
 

@@ -1,0 +1,89 @@
+"""The reporting table read back with openpyxl and csv; summaries per audience; the chart."""
+
+import csv
+import io
+from datetime import date, datetime
+
+from openpyxl import load_workbook
+
+from bot.exports import CANDIDATE_HEADERS, Filters, candidates_csv, workbook
+from bot.indicators import compute
+from bot.summaries import MEETING_KINDS, chart, default_dates, needs_expressed, summary
+from tests.bot.test_indicators import Q3, TODAY, fixture
+
+
+def test_workbook_sheets_headers_types_values():
+    data = fixture()
+    data.answers = {1: {"motivations": "Quitter la ville", "modes": ["liberal"], "enfants": 2}}
+    book = load_workbook(io.BytesIO(workbook(data, Filters(), compute(data, Q3, TODAY))))
+    assert book.sheetnames == ["Candidats", "Lieux", "Visites", "Suivis", "Indicateurs"]
+    sheet = book["Candidats"]
+    headers = [c.value for c in sheet[1]]
+    assert headers == CANDIDATE_HEADERS and sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    row = {h: c.value for h, c in zip(headers, sheet[2])}
+    assert row["N°"] == 1 and row["Prénom"] == "P1" and row["Profession"] == "Médecin généraliste"
+    assert row["Premier contact"] == datetime(2026, 7, 6)  # a real Excel date
+    assert sheet.cell(2, headers.index("Premier contact") + 1).number_format == "DD/MM/YYYY"
+    assert row["Croisement fait"] == datetime(2026, 7, 20, 11, 0)  # Paris time
+    assert row["Lieux proposés"] == "MSP de Conliège, Cabinet de Bletterans" and row["Lieux contactés"] == "MSP de Conliège"
+    assert row["Statut"] == "installé" and row["Lieu d'installation"] == "MSP de Conliège"
+    assert row["Motivations"] == "Quitter la ville" and row["Mode d'exercice"] == "Libéral" and row["Nombre d'enfants"] == "2"
+    assert sheet.max_row == 5  # four candidates
+    visits = list(book["Visites"].iter_rows(min_row=2, values_only=True))
+    assert visits == [(1, "P1 N1", datetime(2026, 8, 4), "MSP de Conliège", "Conliège", "ECLA",
+                       datetime(2026, 8, 4, 9, 0), datetime(2026, 8, 4, 10, 15))]
+    indicators = dict(book["Indicateurs"].iter_rows(min_row=2, values_only=True))
+    assert indicators["Candidats"] == 2 and indicators["Croisements dans les 10 jours (%)"] == 50
+    lieux = list(book["Lieux"].iter_rows(min_row=2, values_only=True))
+    assert ("MSP de Conliège", "MSP", "En fonctionnement", "Conliège", "ECLA", 1, 1, 1) in lieux
+
+
+def test_filters_and_csv():
+    data = fixture()
+    only_nurses = Filters(professions=frozenset({"infirmier"}))
+    rows = list(csv.reader(io.StringIO(candidates_csv(data, only_nurses).decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == CANDIDATE_HEADERS and len(rows) == 2 and rows[1][1] == "P2"
+    assert rows[1][CANDIDATE_HEADERS.index("Premier contact")] == "10/07/2026"
+    in_q3 = Filters(period=Q3, statuses=frozenset({"installe", "abandon"}))
+    rows = list(csv.reader(io.StringIO(candidates_csv(data, in_q3).decode("utf-8-sig")), delimiter=";"))
+    assert [r[0] for r in rows[1:]] == ["1", "2"]
+    ecla = Filters(epcis=frozenset({"ecla"}))
+    rows = list(csv.reader(io.StringIO(candidates_csv(data, ecla).decode("utf-8-sig")), delimiter=";"))
+    assert [r[0] for r in rows[1:]] == ["1"]
+
+
+def test_summary_for_elus_has_no_personal_data():
+    data = fixture()
+    cur, prev = compute(data, Q3, TODAY), compute(data, Q3.before(), TODAY)
+    text = summary(MEETING_KINDS["copil"], cur, prev, meeting_day=date(2026, 10, 1), needs=needs_expressed([]),
+                   site_names={10: "MSP de Conliège"})
+    assert "Synthèse — Copil CLS du jeudi 1er octobre 2026" in text
+    # candidate 3 was first contacted in May, in the quarter before: one more this quarter
+    assert "• Candidats : <b>2</b> (+1 par rapport à la période précédente)" in text
+    assert "• ECLA : 1 visite(s) de lieux, 1 installation(s) (Conliège)" in text
+    for personal in ("P1", "N1", "P2", "06 ", "@"):
+        assert personal not in text
+
+
+def test_summaries_per_audience():
+    data = fixture()
+    cur, prev = compute(data, Q3, TODAY), compute(data, Q3.before(), TODAY)
+    needs = needs_expressed([{"besoins": "Trouver un logement et une crèche"}, {"conjoint": "infirmière", "conjoint_aide": True}])
+    assert needs == {"logement": 1, "scolarité, garde d'enfants": 1, "emploi du conjoint": 1}
+    pros = summary(MEETING_KINDS["coordination"], cur, prev, meeting_day=None, needs=needs, site_names={10: "MSP de Conliège"})
+    assert "• MSP de Conliège : proposé 1, contacté 1, visité 1" in pros and "• logement : 1 candidat(s)" in pros
+    funders = summary(MEETING_KINDS["cpam_ars"], cur, prev, meeting_day=None, needs=needs, site_names={})
+    assert "Croisements faits dans les 10 jours : 50 %" in funders and "lieux ayant répondu : 50 %" in funders
+    assert "Suivis à 3 mois : 1 faits à temps sur 2 dus" in funders
+
+
+def test_chart_is_a_png():
+    data = fixture()
+    png = chart(compute(data, Q3, TODAY), compute(data, Q3.before(), TODAY), "Copil CLS")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
+
+def test_default_meeting_dates_follow_the_cadence():
+    assert default_dates(MEETING_KINDS["coordination"], date(2026, 11, 23), 3) == [
+        date(2026, 12, 15), date(2027, 3, 15), date(2027, 6, 15)]
+    assert default_dates(MEETING_KINDS["copil"], date(2026, 11, 23)) == [date(2027, 6, 15)]

@@ -1,0 +1,101 @@
+"""Indicators checked against a small fixture computed by hand."""
+
+from datetime import date
+
+from bot.indicators import Period, compute, parse_period
+from storage.reporting import Dataset
+
+TODAY = date(2026, 11, 23)
+Q3 = Period(date(2026, 7, 1), date(2026, 10, 1))
+
+
+def cand(id, first_contact, status, **kw):
+    base = dict(id=id, first_name=f"P{id}", last_name=f"N{id}", profession="medecin_generaliste", specialty=None,
+                phone=None, email=None, source="ars", source_detail=None, first_contact=first_contact, consent=1,
+                consent_date=None, interview_at=None, interview_done_at=None, croisement_due=None, status=status,
+                status_changed_at="2026-01-01T10:00:00+00:00", created_by=1, created_at="x", updated_at="2026-01-01",
+                remote_debrief_at=None, installed_place=None, installed_commune=None, installed_on=None)
+    return {**base, **kw}
+
+
+def fixture() -> Dataset:
+    data = Dataset()
+    data.candidates = [
+        # 1: contacted in Q3 (ARS), interviewed 10 days later, croisement on time, visits, installed in September
+        cand(1, "2026-07-06", "installe", interview_done_at="2026-07-16", installed_on="2026-09-20",
+             installed_place="MSP de Conliège", installed_commune="Conliège", status_changed_at="2026-09-21T08:00:00+00:00"),
+        # 2: contacted in Q3 (CPAM, nurse), interviewed 20 days later, croisement late, abandoned in August
+        cand(2, "2026-07-10", "abandon", source="cpam", profession="infirmier", interview_done_at="2026-07-30",
+             status_changed_at="2026-08-31T10:00:00+00:00"),
+        # 3: contacted before Q3, interviewed in Q3 (after 60 days), no croisement yet
+        cand(3, "2026-05-02", "entretien_fait", interview_done_at="2026-07-01"),
+        # 4: contacted after Q3: counts in nothing
+        cand(4, "2026-10-05", "nouveau"),
+    ]
+    data.croisements = {1: {"candidate_id": 1, "done_at": "2026-07-20T09:00:00+00:00", "on_time": 1},
+                        2: {"candidate_id": 2, "done_at": "2026-08-14T09:00:00+00:00", "on_time": 0}}
+    data.sites = {10: {"id": 10, "name": "MSP de Conliège", "type": "msp", "status": "en_fonctionnement",
+                       "commune": "Conliège", "name_key": "conliege", "epci": "ecla"},
+                  11: {"id": 11, "name": "Cabinet de Bletterans", "type": "cabinet_medical", "status": "en_fonctionnement",
+                       "commune": "Bletterans", "name_key": "bletterans", "epci": "bresse_haute_seille"}}
+    data.commune_epci = {"conliege": "ecla", "bletterans": "bresse_haute_seille"}
+    data.proposals = [
+        {"candidate_id": 1, "site_id": 10, "chosen": 1, "at": "2026-07-20T09:00:00+00:00", "section": "criteres", "rank": 1, "score": 5},
+        {"candidate_id": 1, "site_id": 11, "chosen": 0, "at": "2026-07-20T09:00:00+00:00", "section": "criteres", "rank": 2, "score": 2},
+        {"candidate_id": 2, "site_id": 11, "chosen": 1, "at": "2026-08-14T09:00:00+00:00", "section": "criteres", "rank": 1, "score": 3},
+    ]
+    data.polls = [{"id": 1, "candidate_id": 1, "opened_at": "2026-07-21T09:00:00+00:00"}]
+    data.poll_sites = [{"poll_id": 1, "site_id": 10, "invited": 1, "answered": 1},
+                       {"poll_id": 1, "site_id": 11, "invited": 1, "answered": 0}]
+    data.visits = {1: {"candidate_id": 1, "day": "2026-08-04", "sites": ["MSP de Conliège"]}}
+    data.stops = [{"candidate_id": 1, "site_id": 10, "starts_at": "2026-08-04T07:00:00+00:00",
+                   "ends_at": "2026-08-04T08:15:00+00:00", "cancelled": 0}]
+    data.debriefs = [{"candidate_id": 1, "stage": "soir", "done_at": "2026-08-04T17:00:00+00:00"},
+                     {"candidate_id": 1, "stage": "distance", "done_at": "2026-08-11T17:00:00+00:00"}]
+    data.follow_ups = [
+        {"candidate_id": 9, "months": 3, "due_day": "2026-07-15", "done_at": "2026-07-20T10:00:00+00:00", "outcome": "recherche", "note": None},
+        {"candidate_id": 8, "months": 3, "due_day": "2026-08-01", "done_at": "2026-09-01T10:00:00+00:00", "outcome": "recherche", "note": None},
+        {"candidate_id": 7, "months": 6, "due_day": "2026-09-10", "done_at": None, "outcome": None, "note": None},
+        {"candidate_id": 6, "months": 12, "due_day": "2026-12-01", "done_at": None, "outcome": None, "note": None},
+    ]
+    return data
+
+
+def test_indicators_over_a_quarter():
+    ind = compute(fixture(), Q3, TODAY)
+    assert ind.new_candidates == 2
+    assert dict(ind.by_source) == {"ars": 1, "cpam": 1}
+    assert dict(ind.by_profession) == {"medecin_generaliste": 1, "infirmier": 1}
+    assert dict(ind.by_status) == {"installe": 1, "abandon": 1}
+    assert ind.interviews == 3
+    assert (ind.croisements, ind.croisements_on_time, ind.pct_on_time) == (2, 1, 50)
+    assert (ind.polls_sent, ind.sites_asked, ind.sites_answering) == (1, 2, 1)
+    assert (ind.visits, ind.site_visits) == (1, 1)
+    assert dict(ind.debriefs) == {"soir": 1, "distance": 1}
+    assert dict(ind.follow_ups_due) == {3: 2, 6: 1}  # the 12-month one is not due in Q3
+    assert dict(ind.follow_ups_on_time) == {3: 1} and dict(ind.follow_ups_late) == {3: 1}
+    assert ind.installations == [{"profession": "medecin_generaliste", "commune": "Conliège", "site_type": "msp", "epci": "ecla"}]
+    assert ind.abandons == 1
+    # medians: contact→interview 10, 20 (candidate 3 interviewed after 60 days) → 20; interview→croisement 4, 15 → 9.5
+    assert ind.delays == {"contact → entretien": 20, "entretien → croisement": 9.5, "croisement → visites": 15,
+                          "visites → installation": 47}
+    assert dict(ind.sites[10]) == {"proposed": 1, "contacted": 1, "visited": 1}
+    assert dict(ind.sites[11]) == {"proposed": 2, "contacted": 1}
+    assert dict(ind.epci["ecla"]) == {"proposed": 1, "contacted": 1, "visited": 1, "installations": 1}
+    assert ind.funnel == [("Candidats", 2), ("Entretiens", 3), ("Croisements", 2), ("Visites", 1), ("Installations", 1)]
+
+
+def test_nothing_outside_the_period():
+    ind = compute(fixture(), Period(date(2025, 1, 1), date(2026, 1, 1)), TODAY)
+    assert ind.funnel == [("Candidats", 0), ("Entretiens", 0), ("Croisements", 0), ("Visites", 0), ("Installations", 0)]
+    assert ind.pct_on_time is None and all(v is None for v in ind.delays.values())
+
+
+def test_previous_period_has_the_same_length():
+    assert Q3.before() == Period(date(2026, 4, 1), date(2026, 7, 1))
+
+
+def test_periods_in_words():
+    assert parse_period("T3 2026", TODAY) == (Q3, "")
+    assert parse_period("2026 abandon", TODAY) == (Period(date(2026, 1, 1), date(2027, 1, 1)), "abandon")
+    assert parse_period("infirmier", TODAY) == (None, "infirmier")
