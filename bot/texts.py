@@ -32,6 +32,12 @@ le sondage se clôt seul et propose la meilleure journée, avec l'itinéraire et
 <b>E. Suivi</b>
 Appels à 3, 6 et 12 mois : le bot les rappelle au groupe avec ✅ Fait · ⏰ Reporter · 🙋 Je m'en charge
 
+<b>F. Communication</b>
+/export — le tableau de reporting (Excel) ; /export csv ; filtres : /export 2026, /export T1 2027 infirmier ECLA
+/reunions — les prochaines réunions (Copil CLS, coordination des pôles santé, CDOM, conférence des maires,
+dialogue de gestion CPAM/ARS) ; /reunion copil 12 mars 2027 14h — fixer une date
+/synthese copil — la synthèse tout de suite (texte, graphique) ; elle est proposée d'elle-même 7 jours avant
+
 <b>Rappels</b>
 /rappel texte + date — par exemple /rappel appeler la mairie de Conliège mardi 10h
 /rappels — ce qui est en attente (les vôtres ou ceux de l'équipe) ; un point de la semaine arrive chaque lundi à 9 h
