@@ -63,6 +63,11 @@ NEW_CANDIDATE = Form(
             "conservés, appels de suivi à 3, 6 et 12 mois) ?", Kind.YESNO,
         ),
         Question(
+            "consent_share", "Partage avec les lieux et les élus",
+            "Accepte-t-il que son <b>prénom et sa profession</b> soient communiqués aux lieux d'exercice et aux élus "
+            "des communes visitées ?", Kind.YESNO, when=lambda a: a.get("consent") is True,
+        ),
+        Question(
             "interview_at", "Entretien", "<b>Rendez-vous d'entretien</b> proposé : tapez la date et l'heure.",
             Kind.MOMENT, optional=True, future=True, confirm=True, skip_label="⏭ Pas encore de date",
             hint="Par exemple « jeudi 14h », « le 3 décembre à 10h30 » ou « demain matin ».",
@@ -72,7 +77,7 @@ NEW_CANDIDATE = Form(
 
 # Fields that can be corrected from the card, in the card's order.
 CORRECTABLE = ("first_name", "last_name", "profession", "specialty", "phone", "email", "source", "source_detail",
-               "first_contact", "consent", "interview_at")
+               "first_contact", "consent", "consent_share", "interview_at")
 
 
 def profession_label(candidate: Any) -> str:
@@ -86,6 +91,7 @@ def to_columns(answers: Mapping[str, Any], answered_on: Mapping[str, str]) -> di
     """The candidate's columns from the form's answers (dates of answers give the consent's date)."""
     values = {q.key: answers.get(q.key) for q in NEW_CANDIDATE.applicable(answers)}
     values["consent"] = int(bool(answers.get("consent")))
+    values["consent_share"] = int(bool(answers.get("consent")) and bool(answers.get("consent_share")))
     values["consent_date"] = answered_on.get("consent")
     if values.get("interview_at"):
         values["interview_at"] = to_utc_iso(values["interview_at"])
@@ -141,7 +147,8 @@ def card(candidate: Any, events: list, events_total: int, names: Mapping[int, st
         f"Source : {escape(NEW_CANDIDATE.question('source').option_label(c.source))}"
         + (f" ({escape(c.source_detail)})" if c.source_detail else ""),
         f"Premier contact : {format_date(date.fromisoformat(c.first_contact))}",
-        f"Consentement au suivi : {consent if c.consent else 'non'}",
+        f"Consentement au suivi : {consent if c.consent else 'non'}"
+        + (" · prénom et profession partageables" if c.consent and c.consent_share else ""),
         "Entretien : " + _interview_line(c),
         f"Statut : <b>{Status(c.status).label}</b>",
         f"Prochaine étape : {escape(step.text)}" + (" ⚠️" if step.late else ""),

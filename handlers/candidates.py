@@ -90,6 +90,10 @@ async def _apply_correction(update: Update, context: BotContext, dialog: Dialog,
     changes: dict = {key: value}
     if key == "consent":
         changes = {"consent": int(bool(value)), "consent_date": context.now().date().isoformat()}
+        if not value:
+            changes["consent_share"] = 0  # no follow-up, no sharing either
+    elif key == "consent_share":
+        changes = {"consent_share": int(bool(value) and current.consent)}
     elif key == "interview_at" and value:
         changes = {"interview_at": to_utc_iso(value)}
     status = None

@@ -184,9 +184,11 @@ def visit_period(days: list[date], today: date) -> str:
 
 
 def notice_text(candidate, site_names: list[str], period: str) -> str:
-    """What an élu is told: first name only with the candidate's consent, the profession, the period, the sites."""
+    """What an élu is told: the first name only if the candidate agreed to share it, the profession, the period,
+    the sites."""
     profession = profession_label(candidate).lower()
-    who = f"{candidate.first_name}, {profession}," if candidate.consent else f"un·e professionnel·le de santé ({profession})"
+    shared = candidate.consent and candidate.consent_share
+    who = f"{candidate.first_name}, {profession}," if shared else f"un·e professionnel·le de santé ({profession})"
     return (f"Bonjour,\nLe CLS du Pays Lédonien et la CPTS du Grand Lons accompagnent {who} qui envisage de "
             f"s'installer sur notre territoire. Des visites sont prévues {period} : {', '.join(site_names)}.\n"
             f"Nous vous tiendrons informé·e de la suite. Ce que la commune peut proposer (locaux, logement, emploi du "

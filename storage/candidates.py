@@ -11,7 +11,8 @@ from storage.db import Database
 EDITABLE = (
     "first_name", "last_name", "profession", "specialty", "phone", "email", "source", "source_detail",
     "first_contact", "consent", "consent_date", "interview_at", "interview_done_at", "croisement_due",
-    "remote_debrief_at", "installed_place", "installed_commune", "installed_on",
+    "remote_debrief_at", "installed_place", "installed_commune", "installed_on", "consent_share",
+    "retention_until",
 )
 
 
@@ -41,6 +42,10 @@ class Candidate:
     installed_place: str | None = None
     installed_commune: str | None = None
     installed_on: str | None = None
+    consent_share: int = 0
+    anonymised_at: str | None = None
+    retention_warned_at: str | None = None
+    retention_until: str | None = None
 
     @property
     def full_name(self) -> str:

@@ -10,7 +10,7 @@ def texts_of(sent: list[Sent]) -> str:
 
 async def register_candidate(sb: Sandbox, *, first="Marie", last="Dupont", profession="généraliste",
                              phone="06 12 34 56 78", source="ARS", interview="jeudi 14h", who="cls",
-                             chat="equipe") -> list[Sent]:
+                             chat="equipe", share=True) -> list[Sent]:
     """Go through /nouveau with typical answers and confirm; returns what the bot sent last."""
     await sb.say(who, "/nouveau", chat)
     await sb.say(who, first, chat)
@@ -20,7 +20,8 @@ async def register_candidate(sb: Sandbox, *, first="Marie", last="Dupont", profe
     await sb.press(who, "Passer", chat)  # e-mail
     await sb.press(who, source, chat)
     await sb.press(who, "Aujourd'hui", chat)
-    await sb.press(who, "Oui", chat)  # consent
+    await sb.press(who, "Oui", chat)  # consent to be followed
+    await sb.press(who, "Oui" if share else "Non", chat)  # first name and profession shared with sites and élus
     if interview:
         await sb.say(who, interview, chat)
         await sb.press(who, "Oui", chat)

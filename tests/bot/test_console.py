@@ -16,6 +16,7 @@ Dupont
 :press ARS
 :press Aujourd'hui
 :press Oui
+:press Oui
 jeudi 14h
 :press Oui
 :press Confirmer

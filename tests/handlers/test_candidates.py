@@ -60,6 +60,7 @@ async def test_unparseable_and_past_dates_are_refused_and_asked_again(sb):
     await sb.press("cls", "ARS")
     await sb.press("cls", "Aujourd'hui")
     await sb.press("cls", "Oui")
+    await sb.press("cls", "Oui")
     out = texts_of(await sb.say("cls", "quand il pourra"))
     assert "Je n'ai pas reconnu de date dans « quand il pourra »" in out
     assert "Rendez-vous d'entretien proposé" in out  # the same question again
@@ -103,6 +104,7 @@ async def test_restart_mid_registration_continues_at_the_same_question(sb):
     await sb.restart()
     await sb.press("cls", "Aujourd'hui")
     await sb.press("cls", "Oui")
+    await sb.press("cls", "Non")  # follow-up yes, sharing no
     await sb.press("cls", "Pas encore de date")
     out = texts_of(await sb.press("cls", "Confirmer"))
     assert "Marie Dupont" in out and "Sage-femme" in out and "Bouche à oreille" in out

@@ -234,7 +234,7 @@ async def test_clone_for_the_next_candidate(sb):
     await sb.say("cls", "/nouveau")
     for step in ("Luc", "Bernard"):
         await sb.say("cls", step)
-    for button in ("généraliste", "Passer", "Passer", "ARS", "Aujourd'hui", "Oui", "Pas encore", "Confirmer"):
+    for button in ("généraliste", "Passer", "Passer", "ARS", "Aujourd'hui", "Oui", "Oui", "Pas encore", "Confirmer"):
         await sb.press("cls", button)
     assert "le dossier n° 2 est à l'étape « nouveau »" in texts_of(await sb.say("cls", "/sondage_cloner 1 2"))
     await skip_interview(sb, 2)
