@@ -33,6 +33,7 @@ from handlers import (
     followups,
     interview,
     polls,
+    privacy,
     reminders,
     reporting,
     sites,
@@ -72,7 +73,7 @@ COMMANDS = [
 
 def build_application(
     settings: Settings, *, request: BaseRequest | None = None, clock: Clock | None = None, rate_limiter: bool = True,
-    autoschedule: bool = True,
+    autoschedule: bool = True, nightly_backups: bool = True,
 ) -> Application:
     """The bot, ready to initialise; ``request`` replaces the network (the in-process fake Bot API)."""
     builder = (
@@ -98,6 +99,7 @@ def build_application(
     app.bot_data["settings"] = settings
     app.bot_data["clock"] = clock or Clock()
     app.bot_data["autoschedule"] = autoschedule
+    app.bot_data["nightly_backups"] = nightly_backups
     register_handlers(app)
     return app
 
@@ -159,6 +161,12 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("annuler", dialog.cancel_command))
     app.add_handler(CallbackQueryHandler(dialog.on_button, pattern=r"^f:"))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, dialog.on_text))
+    # privacy: the audit log, a candidate's data, erasure, backups
+    app.add_handler(CommandHandler("journal", privacy.journal))
+    app.add_handler(CommandHandler("rgpd_export", privacy.rgpd_export))
+    app.add_handler(CommandHandler("rgpd_effacer", privacy.rgpd_erase))
+    app.add_handler(CommandHandler("sauvegarde", privacy.backup_now))
+    app.add_handler(CallbackQueryHandler(privacy.on_privacy_button, pattern=r"^g:"))
     # the team
     app.add_handler(CommandHandler("membres", team.list_members))
     app.add_handler(CommandHandler("membre_ajouter", team.add_member))
@@ -180,7 +188,8 @@ async def startup(app: Application) -> None:
     db = await Database.open(settings.database_path)
     await members.seed(db, settings.members())
     app.bot_data["services"] = Services(settings, db, clock, Team(), datetime.now(clock.now().tzinfo),
-                                        autoschedule=app.bot_data.get("autoschedule", True))
+                                        autoschedule=app.bot_data.get("autoschedule", True),
+                                        nightly_backups=app.bot_data.get("nightly_backups", True))
     await team.refresh_team(app)
     await territory.seed_communes(db)
     await reporting.ensure_meetings(app.bot_data["services"])

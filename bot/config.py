@@ -29,6 +29,8 @@ HOW_TO_FIX = {
     "BOT_API_BASE_URL": "l'adresse du serveur Bot API, par exemple https://api.telegram.org",
     "LOG_LEVEL": "DEBUG, INFO, WARNING ou ERROR",
     "REMINDER_MORNING": "une heure comme 09:00",
+    "RETENTION_MONTHS": "un nombre de mois, par exemple 24",
+    "BACKUP_DIR": "un dossier, par exemple data/sauvegardes",
     "WORKDAY_START": "une heure comme 08:00",
     "WORKDAY_END": "une heure comme 19:00",
 }
@@ -45,6 +47,8 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Paris"
     bot_api_base_url: str = "https://api.telegram.org"
     log_level: str = "INFO"
+    retention_months: int = Field(default=24, ge=1)
+    backup_dir: Path | None = None
     reminder_morning: time = time(9, 0)
     workday_start: time = time(8, 0)
     workday_end: time = time(19, 0)

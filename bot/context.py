@@ -43,6 +43,7 @@ class Services:
     started_at: datetime
     # the JobQueue wakes the bot for reminders; the sandbox drives them with its own clock instead
     autoschedule: bool = True
+    nightly_backups: bool = True  # the sandbox turns them off unless a test asks for them
     dispatch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -51,6 +52,7 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
 
     actor: Member | None = None
     outsider: list | None = None  # a practice site's contact or an élu (storage.sites.Outsider rows)
+    where: int | None = None  # the chat the update came from, for the audit log
 
     @property
     def services(self) -> Services:

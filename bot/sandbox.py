@@ -52,12 +52,13 @@ class Sandbox:
     """A bot on a SQLite file, a fake Telegram around it, and people to talk to it."""
 
     def __init__(self, db_path: str | Path, *, start: datetime | None = None, rate_limiter: bool = False,
-                 privacy_mode: bool = True, settings: Settings | None = None):
+                 privacy_mode: bool = True, settings: Settings | None = None, nightly_backups: bool = False):
         self.db_path = Path(db_path)
         self.clock = FakeClock(start or datetime.now(PARIS).replace(second=0, microsecond=0))
         self.api = FakeBotAPI(privacy_mode=privacy_mode, now=lambda: self.clock.now().timestamp())
         self.settings = settings or sandbox_settings(self.db_path)
         self.rate_limiter = rate_limiter
+        self.nightly_backups = nightly_backups
         self.people: dict[str, Person] = dict(TEAM)
         for person in self.people.values():
             self.api.add_user(person.user_id, person.first_name)
@@ -70,7 +71,8 @@ class Sandbox:
     async def start(self) -> "Sandbox":
         # the sandbox drives reminders with its own clock (advance), not with the JobQueue's real time
         self.app = build_application(self.settings, request=self.api.request(), clock=self.clock,
-                                     rate_limiter=self.rate_limiter, autoschedule=False)
+                                     rate_limiter=self.rate_limiter, autoschedule=False,
+                                     nightly_backups=self.nightly_backups)
         await self.app.initialize()
         await startup(self.app)
         await self.app.start()

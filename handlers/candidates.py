@@ -27,7 +27,7 @@ from bot.dates import normalise
 from bot.forms import Form
 from bot.pipeline import Status, TransitionError, allowed_moves, check_transition
 from handlers import reminders as reminders_engine
-from handlers.common import esc, keyboard, reply, send
+from handlers.common import audit, esc, keyboard, reply, send
 from handlers.dialog import AnswerSet, Flow, ask, begin, register
 from storage import candidates, dialogs
 from storage.dialogs import Dialog
@@ -175,6 +175,7 @@ async def render_card(context: BotContext, candidate_id: int):
     candidate = await candidates.get(context.db, candidate_id)
     if candidate is None:
         return None, None
+    await audit(context, "consultation", candidate_id=candidate_id, detail="fiche")
     events, total = await candidates.timeline(context.db, candidate_id)
     text = card(candidate, events, total, context.services.team.names(), context.now().date())
     return text, card_keyboard(candidate)

@@ -22,6 +22,7 @@ ReplyMarkup = InlineKeyboardMarkup | ForceReply
 
 from bot import texts
 from bot.context import BotContext
+from storage import audit as audit_log
 from storage import sites as outsiders
 from storage import updates as processed
 
@@ -120,6 +121,7 @@ async def gate(update: Update, context: BotContext) -> None:
     command = typed_text.split()[0].split("@")[0] if typed_text.startswith("/") else ""
     if command == "/moi":
         return  # anyone may learn their own id, to be added to the team
+    context.where = chat.id if chat else None
     if member is not None and chat is not None and is_team_chat(update, context):
         context.actor = member
         return
@@ -140,13 +142,27 @@ async def gate(update: Update, context: BotContext) -> None:
         elif message is not None:
             await message.reply_text(texts.OUTSIDER_REFUSED)
         log.info("outsider refused", extra={"user_id": user.id})
+        await audit(context, "refus", detail=f"{'bouton' if update.callback_query else command or 'message'} "
+                                             f"d'un contact extérieur", user_id=user.id)
         raise ApplicationHandlerStop
     if update.callback_query:
         await update.callback_query.answer(texts.STRANGER_BUTTON, show_alert=True)
     elif chat is not None and chat.type == ChatType.PRIVATE and message is not None:
         await message.reply_text(texts.STRANGER)
     log.info("update refused", extra={"user_id": user.id if user else None, "chat_id": chat.id if chat else None})
+    if user is not None:
+        what = "bouton" if update.callback_query else command or "message"
+        where = "hors du groupe de l'équipe" if member is not None else "personne hors de l'équipe"
+        await audit(context, "refus", detail=f"{what} ({where})", user_id=user.id)
     raise ApplicationHandlerStop
+
+
+async def audit(context: BotContext, action: str, *, candidate_id: int | None = None, detail: str = "",
+                user_id: int | None = None) -> None:
+    """Record in the audit log who did what, on which candidate, from which chat."""
+    who = user_id if user_id is not None else (context.actor.user_id if context.actor else None)
+    await audit_log.record(context.db, at=context.now_iso(), user_id=who, chat_id=getattr(context, "where", None),
+                           action=action, candidate_id=candidate_id, detail=detail)
 
 
 async def mark_processed(update: Update, context: BotContext) -> None:

@@ -24,7 +24,7 @@ from bot.sites import facts
 from bot.territory import EPCI_LABELS, name_key
 from handlers import candidates as step_a
 from handlers import reminders as engine
-from handlers.common import esc, keyboard, reply, send, send_private
+from handlers.common import audit, esc, keyboard, reply, send, send_private
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import candidates, interviews, sites, territory
 from storage.dialogs import Dialog
@@ -149,6 +149,7 @@ async def open_croisement(update: Update, context: BotContext, candidate) -> Non
         await send(context, chat_id, f"Le croisement se fait après l'entretien : le dossier n° {candidate.id} est à "
                                      f"l'étape « {Status(candidate.status).label} ».")
         return
+    await audit(context, "consultation", candidate_id=candidate.id, detail="croisement")
     wishes, crossing = await crossing_for(context, candidate)
     text, numbered = render_crossing(candidate, wishes, crossing, context.now().date())
     section = {id(m): "criteres" for m in crossing.ranked} | {id(m): "dynamique" for m in crossing.dynamics}

@@ -16,7 +16,7 @@ from bot.interview import INTERVIEW
 from bot.pipeline import Status, check_transition, croisement_deadline
 from handlers import candidates as step_a
 from handlers import reminders as engine
-from handlers.common import esc, reply, send
+from handlers.common import audit, esc, reply, send
 from handlers.dialog import AnswerSet, Flow, ask, begin, register
 from storage import candidates, dialogs, interviews
 from storage.dialogs import Dialog
@@ -110,6 +110,7 @@ async def open_interview(update: Update, context: BotContext, candidate) -> None
         await send(context, chat_id, f"L'entretien de {esc(candidate.full_name)} est confirmé et le dossier est "
                                      f"passé à l'étape suivante : ses réponses se consultent dans l'export.")
         return
+    await audit(context, "consultation", candidate_id=candidate.id, detail="entretien")
     existing = await dialogs.find_for_subject(context.db, "entretien", candidate.id)
     if existing is not None and existing.chat_id == chat_id:
         await ask(context, existing, intro="L'entretien est déjà en cours ici ; voici où vous en êtes.")

@@ -37,7 +37,7 @@ from bot.reminders import (
     next_monday,
     plan,
 )
-from handlers.common import esc, keyboard, reply, send, split_text
+from handlers.common import audit, esc, keyboard, reply, send, split_text
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import candidates, reminders, visits
 from storage.dialogs import Dialog
@@ -127,7 +127,9 @@ async def sync(app: Application, candidate_id: int) -> None:
 
 
 async def after_change(context: BotContext, candidate_id: int) -> None:
-    """Every handler that changes a candidate calls this."""
+    """Every handler that changes a candidate calls this: the audit log, then the candidate's reminders."""
+    events, _ = await candidates.timeline(context.db, candidate_id, limit=1)
+    await audit(context, "modification", candidate_id=candidate_id, detail=events[-1].detail if events else "")
     await sync(context.application, candidate_id)
 
 

@@ -17,7 +17,7 @@ from bot.summaries import MEETING_KINDS, chart, covered_period, default_dates, k
 from bot.territory import EPCI_LABELS, epci_key
 from handlers import reminders as engine
 from handlers.candidates import parse_filters
-from handlers.common import esc, reply
+from handlers.common import audit, esc, reply
 from storage import reminders, reporting
 
 SUMMARY_DAYS_BEFORE = 7
@@ -74,6 +74,7 @@ async def export(update: Update, context: BotContext) -> None:
     caption = "📎 Tableau de reporting" + (f" ({', '.join(described)})" if described else "") + \
               ". Données personnelles : à ne pas diffuser hors de l'équipe."
     await context.bot.send_document(update.effective_chat.id, InputFile(payload, filename=name), caption=caption)
+    await audit(context, "export", detail=f"{name}" + (f" ({', '.join(described)})" if described else ""))
 
 
 # --- meetings ------------------------------------------------------------------------------------------

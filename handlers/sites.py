@@ -25,7 +25,7 @@ from bot.spreadsheets import UnreadableFile, read_table, write_csv, write_xlsx
 from bot.territory import EPCI_LABELS, epci_key, name_key
 from handlers import common
 from handlers.candidates import candidate_number
-from handlers.common import esc, keyboard, reply, send
+from handlers.common import audit, esc, keyboard, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import dialogs, sites, territory
 from storage.dialogs import Dialog
@@ -278,6 +278,7 @@ async def export_sites(update: Update, context: BotContext) -> None:
         data, name = write_xlsx([("Lieux", headers, rows)]), f"lieux-{day}.xlsx"
     await context.bot.send_document(update.effective_chat.id, InputFile(data, filename=name),
                                     caption=f"🏥 {len(rows)} lieu(x) d'exercice.")
+    await audit(context, "export", detail=name)
 
 
 IMPORT_HELP = {

@@ -17,3 +17,9 @@ ALTER TABLE candidates ADD COLUMN consent_share INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE candidates ADD COLUMN anonymised_at TEXT;
 ALTER TABLE candidates ADD COLUMN retention_warned_at TEXT;
 ALTER TABLE candidates ADD COLUMN retention_until TEXT;        -- extended by the team
+
+-- Small facts the bot keeps between runs (the last backup...).
+CREATE TABLE kv (
+    key     TEXT PRIMARY KEY,
+    value   TEXT NOT NULL
+);

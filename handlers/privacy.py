@@ -1,0 +1,256 @@
+"""Privacy (RGPD): the audit log for admins, a candidate's data on request, erasure, retention, backups."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+from telegram import InputFile, Update
+from telegram.error import BadRequest
+
+from bot import backups
+from bot.context import BotContext, Services
+from bot.dates import PARIS, format_short
+from bot.interview import INTERVIEW
+from bot.spreadsheets import write_xlsx
+from handlers import reminders as engine
+from handlers.candidates import candidate_number
+from handlers.common import audit, esc, keyboard, reply
+from handlers.team import admin_only
+from storage import audit as audit_log
+from storage import candidates, privacy
+
+ACTIONS = {"consultation": "👁", "modification": "✏️", "export": "📎", "refus": "⛔", "effacement": "🗑",
+           "sauvegarde": "💾", "anonymisation": "🕶"}
+
+
+@admin_only
+async def journal(update: Update, context: BotContext) -> None:
+    """/journal [N | utilisateur ID]: the latest audit entries, for one candidate or one user."""
+    args = context.args or []
+    candidate_id = user_id = None
+    if len(args) == 1 and args[0].isdigit():
+        candidate_id = int(args[0])
+    elif len(args) == 2 and args[0].lower() in ("utilisateur", "user", "membre") and args[1].lstrip("-").isdigit():
+        user_id = int(args[1])
+    elif args:
+        await reply(update, context, "Usage : /journal · /journal N (un dossier) · /journal utilisateur ID")
+        return
+    found = await audit_log.entries(context.db, candidate_id=candidate_id, user_id=user_id)
+    title = "🧾 <b>Journal</b>" + (f" — dossier n° {candidate_id}" if candidate_id else "") + \
+            (f" — utilisateur {user_id}" if user_id else "")
+    lines = [title]
+    team = context.services.team
+    for e in found:
+        who = team.name(e.user_id) if team.get(e.user_id) else (f"utilisateur {e.user_id}" if e.user_id else "le bot")
+        about = f" · dossier n° {e.candidate_id}" if e.candidate_id else ""
+        lines.append(f"{ACTIONS.get(e.action, '•')} {format_short(datetime.fromisoformat(e.at))} — {esc(who)} — "
+                     f"{esc(e.action)}{about}" + (f" : {esc(e.detail)}" if e.detail else ""))
+    if len(lines) == 1:
+        lines.append("Rien d'enregistré.")
+    await reply(update, context, "\n".join(lines))
+
+
+# --- right of access ---------------------------------------------------------------------------------
+
+def _readable_sheets(data: dict) -> list:
+    sheets = []
+    candidate = data["candidat"]
+    sheets.append(("Candidat", ["Champ", "Valeur"], [[k, "" if v is None else str(v)] for k, v in candidate.items()]))
+    for section, rows in data.items():
+        if section == "candidat" or not rows:
+            continue
+        headers = list(rows[0].keys())
+        sheets.append((section.replace("_", " ").capitalize()[:31], headers,
+                       [[json.dumps(r[h], ensure_ascii=False) if isinstance(r[h], (dict, list)) else r[h] for h in headers]
+                        for r in rows]))
+    return sheets
+
+
+@admin_only
+async def rgpd_export(update: Update, context: BotContext) -> None:
+    """/rgpd_export N: everything held on a candidate, as JSON and a readable XLSX (right of access)."""
+    number = candidate_number(context.args or [])
+    data = await privacy.everything_about(context.db, number) if number is not None else {}
+    if not data:
+        await reply(update, context, "Indiquez le numéro d'un dossier, par exemple : /rgpd_export 12.")
+        return
+    stamp = context.now().strftime("%Y-%m-%d")
+    as_json = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    chat = update.effective_chat.id
+    await context.bot.send_document(chat, InputFile(as_json, filename=f"donnees-dossier-{number}-{stamp}.json"))
+    await context.bot.send_document(chat, InputFile(write_xlsx(_readable_sheets(data)),
+                                                    filename=f"donnees-dossier-{number}-{stamp}.xlsx"),
+                                    caption=f"📎 Toutes les données détenues sur le dossier n° {number} (droit d'accès).")
+    await audit(context, "export", candidate_id=number, detail="droit d'accès (RGPD)")
+
+
+# --- erasure, after a second confirmation ------------------------------------------------------------------
+
+ERASED = ("nom et prénom, téléphone, e-mail, précision sur la source, réponses libres de l'entretien (motivations, "
+          "famille, logement, conjoint, notes…), notes des débriefings et des suivis, messages aux élus, historique détaillé")
+KEPT = ("profession, source, dates des étapes, statut, choix de l'entretien (calendrier, mode d'exercice, territoires), "
+        "lieux proposés et visités, commune d'installation : les statistiques restent justes")
+
+
+def free_text_questions() -> list[str]:
+    return [q.key for q in INTERVIEW.questions if q.kind.value not in privacy.KEPT_ANSWER_KINDS]
+
+
+@admin_only
+async def rgpd_erase(update: Update, context: BotContext) -> None:
+    """/rgpd_effacer N: erase a candidate's personal data, after two confirmations."""
+    number = candidate_number(context.args or [])
+    candidate = await candidates.get(context.db, number) if number is not None else None
+    if candidate is None:
+        await reply(update, context, "Indiquez le numéro d'un dossier, par exemple : /rgpd_effacer 12.")
+        return
+    if candidate.anonymised_at:
+        await reply(update, context, f"Les données du dossier n° {number} sont déjà effacées.")
+        return
+    await reply(update, context, f"⚠️ <b>Effacer les données personnelles de {esc(candidate.full_name)} (n° {number}) ?</b>\n"
+                                 f"Effacé : {ERASED}.\nConservé, anonyme : {KEPT}.",
+                keyboard([[("🗑 Effacer", f"g:{number}:ask")], [("✖️ Annuler", f"g:{number}:no")]]))
+
+
+async def erase(context: BotContext, candidate_id: int, *, automatic: bool = False) -> bool:
+    done = await privacy.anonymise(context.db, candidate_id, free_text_questions=free_text_questions(), at=context.now_iso())
+    if done:
+        await audit(context, "anonymisation" if automatic else "effacement", candidate_id=candidate_id,
+                    detail="durée de conservation atteinte" if automatic else "à la demande (RGPD)")
+        await engine.reschedule(context.application)
+    return done
+
+
+async def on_privacy_button(update: Update, context: BotContext) -> None:
+    """Erasure's two confirmations, and extending a candidate's retention."""
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    candidate = await candidates.get(context.db, int(parts[1])) if len(parts) == 3 and parts[1].isdigit() else None
+    action = parts[2] if candidate else ""
+    if candidate is None or candidate.anonymised_at or action not in ("ask", "go", "no", "keep"):
+        await query.answer("Ce bouton n'est plus valable.", show_alert=True)
+        return
+    if action in ("ask", "go") and not context.actor.is_admin:
+        await query.answer("Réservé aux administrateurs.", show_alert=True)
+        return
+    if action == "no":
+        await query.answer("Rien n'a été effacé.")
+        await _note(query, "✖️ Annulé : rien n'a été effacé.")
+    elif action == "ask":
+        await query.answer()
+        await _note(query, "⚠️ <b>Dernière confirmation</b> : l'effacement est définitif.",
+                    keyboard([[("✅ Oui, effacer définitivement", f"g:{candidate.id}:go")],
+                              [("✖️ Annuler", f"g:{candidate.id}:no")]]))
+    elif action == "go":
+        await erase(context, candidate.id)
+        await query.answer("Données effacées")
+        await _note(query, f"🗑 Données personnelles du dossier n° {candidate.id} effacées par {esc(context.actor.name)}.")
+    elif action == "keep":
+        until = context.now() + timedelta(days=365)
+        await privacy.set_retention(context.db, candidate.id, until=until.astimezone(timezone.utc).isoformat(timespec="seconds"))
+        await audit(context, "modification", candidate_id=candidate.id, detail="conservation prolongée d'un an")
+        await query.answer("Conservation prolongée d'un an")
+        await _note(query, f"⏳ Conservation prolongée jusqu'au {format_short(until.date())} par {esc(context.actor.name)}.")
+
+
+async def _note(query, note: str, markup=None) -> None:
+    try:
+        await query.edit_message_text(f"{query.message.text_html}\n\n{note}", reply_markup=markup)
+    except BadRequest:
+        pass
+
+
+# --- retention: warned 7 days before, anonymised when no activity for the configured period -------------------
+
+RETENTION_CHECK = "retention:derniere_verification"
+
+
+async def _retention_due(services: Services) -> str | None:
+    last = await privacy.get_kv(services.db, RETENTION_CHECK)
+    if last is None:
+        return services.clock.utc_iso()
+    hours = services.settings.hours
+    nxt = hours.adjust(hours.at(datetime.fromisoformat(last).astimezone(PARIS).date() + timedelta(days=1), hours.morning))
+    return nxt.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+async def _retention_run(app, now: datetime) -> None:
+    services = engine.services_of(app)
+    await privacy.set_kv(services.db, RETENTION_CHECK, now.astimezone(timezone.utc).isoformat(timespec="seconds"))
+    months = services.settings.retention_months
+    for c in await privacy.retention_candidates(services.db):
+        last = datetime.fromisoformat(c["last_activity"]).astimezone(PARIS)
+        limit = last + relativedelta(months=months)
+        if c["retention_until"]:
+            limit = max(limit, datetime.fromisoformat(c["retention_until"]).astimezone(PARIS))
+        warned = datetime.fromisoformat(c["retention_warned_at"]).astimezone(PARIS) if c["retention_warned_at"] else None
+        if now >= limit and warned is not None and now - warned >= timedelta(days=7):
+            done = await privacy.anonymise(services.db, c["id"], free_text_questions=free_text_questions(),
+                                           at=now.astimezone(timezone.utc).isoformat(timespec="seconds"))
+            if done:
+                await audit_log.record(services.db, at=services.clock.utc_iso(), user_id=None, chat_id=None,
+                                       action="anonymisation", candidate_id=c["id"], detail="durée de conservation atteinte")
+                await app.bot.send_message(services.settings.team_chat_id,
+                                           f"🕶 Dossier n° {c['id']} anonymisé : aucune activité depuis le "
+                                           f"{format_short(last.date())} (conservation : {months} mois).")
+        elif now >= limit - timedelta(days=7) and warned is None:
+            await privacy.set_retention(services.db, c["id"], warned_at=now.astimezone(timezone.utc).isoformat(timespec="seconds"))
+            await app.bot.send_message(
+                services.settings.team_chat_id,
+                f"🕶 Dans 7 jours, les données personnelles de {esc(c['first_name'])} {esc(c['last_name'])} (n° {c['id']}) "
+                f"seront anonymisées : aucune activité depuis le {format_short(last.date())} (conservation : {months} mois).",
+                reply_markup=keyboard([[("⏳ Prolonger d'un an", f"g:{c['id']}:keep")]]))
+
+
+engine.HOOKS.append(engine.Hook(next_due=_retention_due, run=_retention_run))
+
+
+# --- backups -------------------------------------------------------------------------------------------------
+
+LAST_BACKUP = "sauvegarde:derniere"
+
+
+def backup_dir(services: Services) -> Path:
+    return services.settings.backup_dir or services.settings.database_path.parent / "sauvegardes"
+
+
+async def make_backup(services: Services, label: str = "") -> Path:
+    path = await backups.backup(services.db.conn, backup_dir(services), services.clock.now(), label)
+    backups.rotate(backup_dir(services))
+    await privacy.set_kv(services.db, LAST_BACKUP, f"{services.clock.utc_iso()}|{path.name}")
+    return path
+
+
+async def _backup_due(services: Services) -> str | None:
+    if not services.nightly_backups:
+        return None
+    last = await privacy.get_kv(services.db, LAST_BACKUP)
+    if last is None:
+        return services.clock.utc_iso()
+    at = datetime.fromisoformat(last.split("|")[0]).astimezone(PARIS)
+    nxt = datetime.combine(at.date() + timedelta(days=1), BACKUP_AT).replace(tzinfo=PARIS)
+    return nxt.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+async def _backup_run(app, now: datetime) -> None:
+    services = engine.services_of(app)
+    path = await make_backup(services)
+    await audit_log.record(services.db, at=services.clock.utc_iso(), user_id=None, chat_id=None, action="sauvegarde",
+                           detail=path.name)
+
+
+BACKUP_AT = time(2, 30)  # every night, when nobody works
+engine.HOOKS.append(engine.Hook(next_due=_backup_due, run=_backup_run))
+
+
+@admin_only
+async def backup_now(update: Update, context: BotContext) -> None:
+    """/sauvegarde: a backup now, kept on the server with the daily ones."""
+    path = await make_backup(context.services, "-manuelle")
+    await audit(context, "sauvegarde", detail=path.name)
+    size = path.stat().st_size
+    await reply(update, context, f"💾 Sauvegarde faite : {esc(path.name)} ({size // 1024} Ko), dans {esc(path.parent)}. "
+                                 f"Les sauvegardes restent sur le serveur : elles contiennent des données personnelles.")
