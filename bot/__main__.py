@@ -29,7 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     sandbox = sub.add_parser("console", help="bac à sable dans le terminal, sans jeton ni réseau")
     sandbox.add_argument("--db", type=Path, default=None, help="fichier SQLite (défaut : DATABASE_PATH ou data/bac-a-sable.sqlite3)")
     sandbox.add_argument("--debut", default=None, help="heure de départ de l'horloge, ex. 2026-11-23T09:00")
+    restore = sub.add_parser("restore", help="remettre une sauvegarde en place (bot arrêté)")
+    restore.add_argument("fichier", type=Path, help="la sauvegarde à remettre en place")
+    restore.add_argument("--db", type=Path, default=None, help="la base à remplacer (défaut : DATABASE_PATH)")
     args = parser.parse_args(argv)
+
+    if args.command == "restore":
+        return restore_backup(args.fichier, args.db)
 
     if args.command == "console":
         setup_logging(os.environ.get("LOG_LEVEL", "ERROR"))
@@ -40,6 +46,35 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level)
     app = build_application(settings)
     app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def restore_backup(source: Path, database: Path | None) -> int:
+    """Check a backup, keep the current database aside, put the backup in place and bring it up to date."""
+    from datetime import datetime
+
+    from storage import backups
+    from storage.db import connect, migrate
+
+    database = database or Path(os.environ.get("DATABASE_PATH", "data/installation.sqlite3"))
+    problem = backups.check_file(source)
+    if problem:
+        print(f"Restauration impossible : {problem}. Rien n'a été changé.", file=sys.stderr)
+        return 1
+    kept = backups.restore(source, database, datetime.now())
+    async def upgrade() -> list[int]:
+        conn = await connect(database)
+        try:
+            return await migrate(conn)
+        finally:
+            await conn.close()
+    applied = asyncio.run(upgrade())
+    print(f"Sauvegarde {source} remise en place dans {database}.")
+    if kept:
+        print(f"L'ancienne base est conservée dans {kept}.")
+    if applied:
+        print(f"Mise à jour du schéma appliquée (versions {', '.join(map(str, applied))}).")
+    print("Vous pouvez relancer le bot.")
     return 0
 
 

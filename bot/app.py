@@ -185,7 +185,7 @@ async def startup(app: Application) -> None:
     """Open the database (migrating it), load the team, send what fell due while down, set the command menu."""
     settings: Settings = app.bot_data["settings"]
     clock: Clock = app.bot_data["clock"]
-    db = await Database.open(settings.database_path)
+    db = await Database.open(settings.database_path, backup_dir=settings.backup_dir)
     await members.seed(db, settings.members())
     app.bot_data["services"] = Services(settings, db, clock, Team(), datetime.now(clock.now().tzinfo),
                                         autoschedule=app.bot_data.get("autoschedule", True),

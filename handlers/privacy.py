@@ -10,7 +10,7 @@ from dateutil.relativedelta import relativedelta
 from telegram import InputFile, Update
 from telegram.error import BadRequest
 
-from bot import backups
+from storage import backups
 from bot.context import BotContext, Services
 from bot.dates import PARIS, format_short
 from bot.interview import INTERVIEW

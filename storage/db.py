@@ -82,9 +82,21 @@ class Database:
         self.write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path) -> "Database":
+    async def open(cls, path: str | Path, *, backup_dir: Path | None = None) -> "Database":
+        """Open and migrate; an existing database is backed up first when a migration is pending."""
         conn = await connect(path)
-        await migrate(conn)
+        current = await schema_version(conn)
+        if 0 < current < latest_version():
+            from storage.backups import backup
+
+            directory = backup_dir or Path(path).parent / "sauvegardes"
+            saved = await backup(conn, directory, datetime.now(), f"-avant-migration-v{current}")
+            log.info("backup before migration", extra={"path": str(saved)})
+        try:
+            await migrate(conn)
+        except MigrationError:
+            await conn.close()
+            raise
         return cls(conn, str(path))
 
     async def close(self) -> None:
