@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import json
 import time
 from collections import defaultdict, deque
@@ -125,6 +126,8 @@ class FakeBotAPI:
         self.commands: list[dict] = []
         self.left_chats: set[int] = set()
         self.files: dict[str, bytes] = {}
+        self.fault_rate = 0.0  # a share of calls failing at random (429, 500, time-out), drawn from ``rng``
+        self.rng = random.Random(0)
 
     # --- the world --------------------------------------------------------------------------------------
 
@@ -258,6 +261,8 @@ class FakeBotAPI:
             return err.code, json.dumps(body).encode()
 
     def _maybe_fail(self, method: str) -> None:
+        if self.fault_rate and method not in ("getMe", "getUpdates") and self.rng.random() < self.fault_rate:
+            self.faults.insert(0, Fault(method, self.rng.choice(["429", "500", "timeout"]), self.rng.randint(1, 5)))
         for fault in self.faults:
             if fault.method in ("*", method) and fault.times > 0 and method not in ("getMe", "getUpdates"):
                 fault.times -= 1
