@@ -46,6 +46,10 @@ dialogue de gestion CPAM/ARS) ; /reunion copil 12 mars 2027 14h — fixer une da
 Répondez aux questions en <i>répondant</i> au message du bot dans le groupe (ou simplement en écrivant, en privé).
 /annuler — abandonner la saisie en cours
 
+<b>Données personnelles</b> (administrateurs)
+/journal [N] — qui a consulté, modifié, exporté quoi · /rgpd_export N — toutes les données d'un dossier
+/rgpd_effacer N — effacer les données personnelles d'un dossier (deux confirmations) · /sauvegarde
+
 <b>Équipe</b>
 /membres — qui fait partie de l'équipe
 /membre_ajouter ID rôle Nom — ajouter quelqu'un (administrateurs ; rôles : cls, cpts, admin)
