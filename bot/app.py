@@ -25,6 +25,7 @@ from telegram.request import BaseRequest
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotContext, Services, Team
+# every step module is imported: some only register flows and reminder actions (followups: step E's outcomes)
 from handlers import (
     candidates,
     common,

@@ -21,7 +21,6 @@ from bot.territory import EPCI_LABELS
 PARTS = {"journee": ("journée", time(9, 0)), "matin": ("matin", time(9, 0)), "apres-midi": ("après-midi", time(14, 0))}
 PART_ORDER = {"journee": 0, "matin": 1, "apres-midi": 2}
 ANSWERS = {"oui": "✅ Oui", "si_besoin": "🟡 Si besoin", "non": "❌ Non"}
-ICONS = {"oui": "✅", "si_besoin": "🟡", "non": "❌"}
 MAX_SLOTS = 10
 DEADLINE_WORKING_DAYS = 5
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from telegram import Update
-from telegram.error import BadRequest
 
 from bot.candidates import (
     CORRECTABLE,
@@ -27,7 +26,7 @@ from bot.dates import normalise
 from bot.forms import Form
 from bot.pipeline import Status, TransitionError, allowed_moves, check_transition
 from handlers import reminders as reminders_engine
-from handlers.common import audit, esc, keyboard, reply, send
+from handlers.common import audit, edit_markup, edit_text, esc, keyboard, reply, send
 from handlers.dialog import AnswerSet, Flow, ask, begin, register
 from storage import candidates, dialogs
 from storage.dialogs import Dialog
@@ -224,12 +223,12 @@ async def on_card_button(update: Update, context: BotContext) -> None:
     if action == "view":
         await query.answer()
         text, markup = await render_card(context, cid)
-        await _edit(query, text, markup)
+        await edit_text(query, text, markup)
     elif action == "fix" and arg is None:
         await query.answer()
         labels = [(NEW_CANDIDATE.question(k).label, f"c:{cid}:fx:{i}") for i, k in enumerate(CORRECTABLE)]
         rows = [labels[i:i + 2] for i in range(0, len(labels), 2)] + [[("⬅️ Retour à la fiche", f"c:{cid}:view")]]
-        await _edit_markup(query, keyboard(rows))
+        await edit_markup(query, keyboard(rows))
     elif action == "fx" and arg is not None and arg < len(CORRECTABLE):
         await query.answer()
         await begin(update, context, "corriger", data={"field": CORRECTABLE[arg], "candidate": cid})
@@ -241,7 +240,7 @@ async def on_card_button(update: Update, context: BotContext) -> None:
         await query.answer()
         statuses = list(Status)
         rows = [[(f"➡️ {s.label}", f"c:{cid}:mv:{statuses.index(s)}")] for s in moves]
-        await _edit_markup(query, keyboard(rows + [[("⬅️ Retour à la fiche", f"c:{cid}:view")]]))
+        await edit_markup(query, keyboard(rows + [[("⬅️ Retour à la fiche", f"c:{cid}:view")]]))
     elif action == "mv" and arg is not None and arg < len(Status):
         target = list(Status)[arg]
         current = Status(candidate.status)
@@ -255,7 +254,7 @@ async def on_card_button(update: Update, context: BotContext) -> None:
         await reminders_engine.after_change(context, cid)
         await query.answer(f"Statut : {target.label}")
         text, markup = await render_card(context, cid)
-        await _edit(query, text, markup)
+        await edit_text(query, text, markup)
     else:
         handler = CARD_ACTIONS.get(action)
         if handler is None:
@@ -267,17 +266,4 @@ async def on_card_button(update: Update, context: BotContext) -> None:
 # Actions that later steps add to the card: action -> async (update, context, candidate)
 CARD_ACTIONS: dict = {}
 
-
-async def _edit(query, text: str, markup) -> None:
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest:
-        pass  # unchanged card: nothing to do
-
-
-async def _edit_markup(query, markup) -> None:
-    try:
-        await query.edit_message_reply_markup(markup)
-    except BadRequest:
-        pass
 

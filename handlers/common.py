@@ -92,6 +92,27 @@ async def send_private(context: BotContext, user_id: int, name: str, text: str, 
         return None
 
 
+async def edit_markup(query, markup) -> None:
+    """Change the buttons of the pressed message; an unchanged or too old message is left as it is."""
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest:
+        pass
+
+
+async def edit_text(query, text: str, markup=None) -> None:
+    """Replace the pressed message's text and buttons (unchanged: nothing to do)."""
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest:
+        pass
+
+
+async def append_note(query, note: str, markup=None) -> None:
+    """Add a line under the pressed message (who did what) and set its buttons, none by default."""
+    await edit_text(query, f"{query.message.text_html}\n\n{note}", markup)
+
+
 async def reply(update: Update, context: BotContext, text: str, markup: ReplyMarkup | None = None) -> Message:
     return await send(context, update.effective_chat.id, text, markup)
 

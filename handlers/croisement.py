@@ -11,7 +11,6 @@ import re
 from datetime import date, timedelta, timezone
 
 from telegram import Update
-from telegram.error import BadRequest
 
 from bot.candidates import profession_label
 from bot.context import BotContext
@@ -24,7 +23,7 @@ from bot.sites import facts
 from bot.territory import EPCI_LABELS, name_key
 from handlers import candidates as step_a
 from handlers import reminders as engine
-from handlers.common import audit, esc, keyboard, reply, send, send_private
+from handlers.common import append_note, audit, esc, keyboard, reply, send, send_private
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import candidates, interviews, sites, territory
 from storage.dialogs import Dialog
@@ -255,7 +254,7 @@ async def on_notice_button(update: Update, context: BotContext) -> None:
         return
     if parts[2] == "drop":
         await query.answer("Non envoyé")
-        await _note(query, f"✖️ Non envoyé ({esc(context.actor.name)}).")
+        await append_note(query, f"✖️ Non envoyé ({esc(context.actor.name)}).")
         return
     await query.answer("Envoi en cours")
     candidate = await candidates.get(context.db, row["candidate_id"])
@@ -268,14 +267,8 @@ async def on_notice_button(update: Update, context: BotContext) -> None:
                 sent.append(elu.name)
     await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=context.now_iso(), kind="elus",
                             detail=f"Élus informés sur Telegram : {', '.join(sent) or 'aucun'}")
-    await _note(query, f"✉️ Envoyé par {esc(context.actor.name)} à : {esc(', '.join(sent) or 'personne')}.")
+    await append_note(query, f"✉️ Envoyé par {esc(context.actor.name)} à : {esc(', '.join(sent) or 'personne')}.")
 
-
-async def _note(query, note: str) -> None:
-    try:
-        await query.edit_message_text(f"{query.message.text_html}\n\n{note}", reply_markup=None)
-    except BadRequest:
-        pass
 
 
 async def _from_reminder(update: Update, context: BotContext, reminder) -> None:

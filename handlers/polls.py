@@ -28,7 +28,6 @@ from bot.interview import INTERVIEW
 from bot.pipeline import Status, check_transition
 from bot.polls import (
     ANSWERS,
-    ICONS,
     Slot,
     StopSite,
     best_slot,
@@ -44,7 +43,7 @@ from bot.polls import (
 from handlers import candidates as step_a
 from handlers import croisement as step_c
 from handlers import reminders as engine
-from handlers.common import esc, keyboard, reply, send, send_private
+from handlers.common import edit_markup, esc, keyboard, reply, send, send_private
 from handlers import dialog as dialog_engine
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import candidates, dialogs, interviews, polls, reminders, sites, visits
@@ -260,7 +259,7 @@ async def on_team_button(update: Update, context: BotContext) -> None:
     elif action == "rm" and draft and arg is None:
         await query.answer()
         rows = [[(slot_label(s.day, s.part), f"{cb}rm:{s.id}")] for s in await polls.slots(context.db, poll.id)]
-        await _edit_markup(query, keyboard(rows + [[("⬅️ Retour", f"{cb}back")]]))
+        await edit_markup(query, keyboard(rows + [[("⬅️ Retour", f"{cb}back")]]))
     elif action == "rm" and draft and arg is not None:
         removed = await polls.remove_slot(context.db, poll.id, arg)
         await query.answer("Créneau retiré" if removed else "Ce créneau n'existe plus.", show_alert=not removed)
@@ -271,7 +270,7 @@ async def on_team_button(update: Update, context: BotContext) -> None:
         for ps in await polls.sites(context.db, poll.id):
             site = await sites.get(context.db, ps.site_id)
             rows.append([(f"{'✅' if ps.invited else '▫️'} {site.name}"[:40], f"{cb}sites:{ps.site_id}")])
-        await _edit_markup(query, keyboard(rows + [[("⬅️ Retour", f"{cb}back")]]))
+        await edit_markup(query, keyboard(rows + [[("⬅️ Retour", f"{cb}back")]]))
     elif action == "sites" and draft and arg is not None:
         current = {ps.site_id: ps for ps in await polls.sites(context.db, poll.id)}
         if arg not in current:
@@ -288,12 +287,12 @@ async def on_team_button(update: Update, context: BotContext) -> None:
         await begin(update, context, "echeance", data={"poll": poll.id})
     elif action == "send" and draft:
         await query.answer("Envoi du sondage")
-        await _edit_markup(query, None)
+        await edit_markup(query, None)
         await send_poll(update, context, poll)
     elif action == "drop" and draft:
         await polls.update(context.db, poll.id, state="dropped")
         await query.answer("Sondage abandonné")
-        await _edit_markup(query, None)
+        await edit_markup(query, None)
     elif action == "close" and open_:
         await query.answer("Sondage clos")
         await close_poll(context.application, poll, early_by=context.actor.name)
@@ -321,7 +320,7 @@ async def on_team_button(update: Update, context: BotContext) -> None:
         rows = [[(f"{t.slot.label} ✅{len(t.yes)} 🟡{len(t.maybe)}", f"{cb}ok:{t.slot.id}")]
                 for t in tally([Slot(s.id, s.day, s.part) for s in await polls.slots(context.db, poll.id)], invited, plain)
                 if t.yes or t.maybe]
-        await _edit_markup(query, keyboard(rows) if rows else None)
+        await edit_markup(query, keyboard(rows) if rows else None)
     elif action == "reopen" and poll.state == "closed":
         await query.answer()
         await begin(update, context, "echeance", data={"poll": poll.id})
@@ -336,12 +335,6 @@ async def _edit_draft(query, context: BotContext, poll: Poll) -> None:
     except BadRequest:
         pass
 
-
-async def _edit_markup(query, markup) -> None:
-    try:
-        await query.edit_message_reply_markup(markup)
-    except BadRequest:
-        pass
 
 
 # --- adding a slot, setting the deadline (guided exchanges) ---------------------------------------------------
@@ -661,7 +654,7 @@ async def confirm_day(update: Update, context: BotContext, poll: Poll, slot_id: 
     if status is Status.CROISEMENT:
         check_transition(status, Status.VISITES_PLANIFIEES)
     await query.answer("Journée confirmée")
-    await _edit_markup(query, None)
+    await edit_markup(query, None)
     plan = itinerary(slot.day, slot.part, [_stop_site(s) for s in available])
     await polls.update(context.db, poll.id, state="planned", chosen_slot_id=slot.id)
     await polls.save_stops(context.db, candidate.id, [(s.site.id, _utc(s.starts), _utc(s.ends)) for s in plan if s.site])

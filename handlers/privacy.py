@@ -8,7 +8,6 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 from telegram import InputFile, Update
-from telegram.error import BadRequest
 
 from storage import backups
 from bot.context import BotContext, Services
@@ -17,7 +16,7 @@ from bot.interview import INTERVIEW
 from bot.spreadsheets import write_xlsx
 from handlers import reminders as engine
 from handlers.candidates import candidate_number
-from handlers.common import audit, esc, keyboard, reply
+from handlers.common import append_note, audit, esc, keyboard, reply
 from handlers.team import admin_only
 from storage import audit as audit_log
 from storage import candidates, privacy
@@ -138,29 +137,23 @@ async def on_privacy_button(update: Update, context: BotContext) -> None:
         return
     if action == "no":
         await query.answer("Rien n'a été effacé.")
-        await _note(query, "✖️ Annulé : rien n'a été effacé.")
+        await append_note(query, "✖️ Annulé : rien n'a été effacé.")
     elif action == "ask":
         await query.answer()
-        await _note(query, "⚠️ <b>Dernière confirmation</b> : l'effacement est définitif.",
+        await append_note(query, "⚠️ <b>Dernière confirmation</b> : l'effacement est définitif.",
                     keyboard([[("✅ Oui, effacer définitivement", f"g:{candidate.id}:go")],
                               [("✖️ Annuler", f"g:{candidate.id}:no")]]))
     elif action == "go":
         await erase(context, candidate.id)
         await query.answer("Données effacées")
-        await _note(query, f"🗑 Données personnelles du dossier n° {candidate.id} effacées par {esc(context.actor.name)}.")
+        await append_note(query, f"🗑 Données personnelles du dossier n° {candidate.id} effacées par {esc(context.actor.name)}.")
     elif action == "keep":
         until = context.now() + timedelta(days=365)
         await privacy.set_retention(context.db, candidate.id, until=until.astimezone(timezone.utc).isoformat(timespec="seconds"))
         await audit(context, "modification", candidate_id=candidate.id, detail="conservation prolongée d'un an")
         await query.answer("Conservation prolongée d'un an")
-        await _note(query, f"⏳ Conservation prolongée jusqu'au {format_short(until.date())} par {esc(context.actor.name)}.")
+        await append_note(query, f"⏳ Conservation prolongée jusqu'au {format_short(until.date())} par {esc(context.actor.name)}.")
 
-
-async def _note(query, note: str, markup=None) -> None:
-    try:
-        await query.edit_message_text(f"{query.message.text_html}\n\n{note}", reply_markup=markup)
-    except BadRequest:
-        pass
 
 
 # --- retention: warned 7 days before, anonymised when no activity for the configured period -------------------

@@ -37,7 +37,7 @@ from bot.reminders import (
     next_monday,
     plan,
 )
-from handlers.common import audit, esc, keyboard, reply, send, split_text
+from handlers.common import append_note, audit, edit_markup, esc, keyboard, reply, send, split_text
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import candidates, reminders, visits
 from storage.dialogs import Dialog
@@ -470,22 +470,22 @@ async def on_button(update: Update, context: BotContext) -> None:
         await reminders.assign(context.db, reminder.id, who.user_id)
         await query.answer("C'est noté, il est pour vous.")
         rows = [[b for b in row if b.callback_data != f"{cb}mine"] for row in query.message.reply_markup.inline_keyboard]
-        await _note_on(query, f"🙋 Pris en charge par {esc(who.name)}.", InlineKeyboardMarkup([r for r in rows if r]))
+        await append_note(query, f"🙋 Pris en charge par {esc(who.name)}.", InlineKeyboardMarkup([r for r in rows if r]))
         # taking it on is an answer: no repost to the group
         await _quiet(context, reminder)
     elif action == "snooze":
         await query.answer()
-        await _edit_markup(query, keyboard([[("Demain", f"{cb}s1"), ("Dans une semaine", f"{cb}s7")],
+        await edit_markup(query, keyboard([[("Demain", f"{cb}s1"), ("Dans une semaine", f"{cb}s7")],
                                             [("📅 Autre date", f"{cb}sd")]]))
     elif action in ("s1", "s7"):
         hours = context.services.settings.hours
         when = hours.adjust(hours.at(now.date() + timedelta(days=1 if action == "s1" else 7), hours.morning))
         await _snooze(context, reminder, when)
         await query.answer(f"Reporté au {format_datetime(when)}")
-        await _note_on(query, f"⏰ Reporté au {format_datetime(when)} par {esc(who.name)}.")
+        await append_note(query, f"⏰ Reporté au {format_datetime(when)} par {esc(who.name)}.")
     elif action == "sd":
         await query.answer()
-        await _edit_markup(query, None)
+        await edit_markup(query, None)
         morning = context.services.settings.reminder_morning.isoformat(timespec="minutes")
         await begin(update, context, "reporter", data={"reminder": reminder.id, "morning": morning})
     elif action == "done":
@@ -495,7 +495,7 @@ async def on_button(update: Update, context: BotContext) -> None:
             return
         await reminders.close(context.db, reminder.id, state="done", at=_utc(now), by=who.user_id)
         await query.answer("Fait ✅")
-        await _note_on(query, f"✅ Fait ({esc(who.name)}).")
+        await append_note(query, f"✅ Fait ({esc(who.name)}).")
         if reminder.candidate_id:
             await candidates.update(context.db, reminder.candidate_id, {}, by=who.user_id, at=_utc(now),
                                     kind="rappel", detail=f"{label(reminder.kind)} : fait")
@@ -518,18 +518,6 @@ async def _snooze(context: BotContext, reminder: Reminder, when: datetime) -> No
     await reschedule(context.application)
 
 
-async def _note_on(query, note: str, markup=None) -> None:
-    try:
-        await query.edit_message_text(f"{query.message.text_html}\n\n{note}", reply_markup=markup)
-    except BadRequest:
-        pass
-
-
-async def _edit_markup(query, markup) -> None:
-    try:
-        await query.edit_message_reply_markup(markup)
-    except BadRequest:
-        pass
 
 
 async def close_reminder(context: BotContext, reminder_id: int) -> None:
