@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     sandbox = sub.add_parser("console", help="bac à sable dans le terminal, sans jeton ni réseau")
     sandbox.add_argument("--db", type=Path, default=None, help="fichier SQLite (défaut : DATABASE_PATH ou data/bac-a-sable.sqlite3)")
     sandbox.add_argument("--debut", default=None, help="heure de départ de l'horloge, ex. 2026-11-23T09:00")
+    sub.add_parser("check", help="vérifier la configuration, la base, le jeton et le groupe")
     restore = sub.add_parser("restore", help="remettre une sauvegarde en place (bot arrêté)")
     restore.add_argument("fichier", type=Path, help="la sauvegarde à remettre en place")
     restore.add_argument("--db", type=Path, default=None, help="la base à remplacer (défaut : DATABASE_PATH)")
@@ -36,6 +37,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "restore":
         return restore_backup(args.fichier, args.db)
+    if args.command == "check":
+        from bot.check import run_check
+
+        ok, lines = asyncio.run(run_check())
+        print("\n".join(["Vérification du bot d'accompagnement à l'installation", *lines,
+                         "Tout est prêt." if ok else "À corriger avant de lancer le bot."]))
+        return 0 if ok else 1
 
     if args.command == "console":
         setup_logging(os.environ.get("LOG_LEVEL", "ERROR"))

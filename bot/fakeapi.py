@@ -353,7 +353,7 @@ class FakeBotAPI:
         return True
 
     def _api_getChat(self, params, files):
-        return self._chat(params)
+        return {**self._chat(params), "accent_color_id": 0, "max_reaction_count": 11}  # a ChatFullInfo
 
     def _api_leaveChat(self, params, files):
         self.left_chats.add(int(params["chat_id"]))

@@ -56,3 +56,47 @@ async def test_migration_is_all_or_nothing(tmp_path):
             assert await cur.fetchone() is None
     finally:
         await conn.close()
+
+
+async def test_oldest_schema_migrates_to_the_newest_with_its_data_and_a_backup_first(tmp_path):
+    path = tmp_path / "ancienne.sqlite3"
+    conn = await connect(path)
+    await migrate(conn, target=1)  # the very first schema
+    await conn.execute(
+        "INSERT INTO candidates (first_name, last_name, profession, source, first_contact, consent, status, "
+        "status_changed_at, created_at, updated_at) VALUES ('Marie', 'Dupont', 'sage_femme', 'cpam', '2026-01-05', 1, "
+        "'nouveau', '2026-01-05T09:00:00+00:00', '2026-01-05T09:00:00+00:00', '2026-01-05T09:00:00+00:00')")
+    await conn.execute("INSERT INTO events (candidate_id, at, kind, detail) VALUES (1, '2026-01-05T09:00:00+00:00', "
+                       "'creation', 'Dossier créé')")
+    await conn.close()
+    db = await Database.open(path)
+    try:
+        assert await schema_version(db.conn) == latest_version()
+        stored = await candidates.get(db, 1)
+        assert (stored.first_name, stored.profession, stored.source, stored.consent_share) == ("Marie", "sage_femme", "cpam", 0)
+        assert (await candidates.timeline(db, 1))[0][0].detail == "Dossier créé"
+    finally:
+        await db.close()
+    saved = list((tmp_path / "sauvegardes").glob("*-avant-migration-v1.sqlite3"))
+    assert len(saved) == 1  # taken before the schema changed
+
+
+async def test_a_failed_migration_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    from storage import db as db_module
+
+    path = tmp_path / "b.sqlite3"
+    conn = await connect(path)
+    await migrate(conn, target=2)
+    await conn.close()
+    real = db_module.migrations()
+    broken = [m if m[0] != 3 else (3, m[1], m[2] + "\nCREATE TABLE candidates (x);") for m in real]
+    monkeypatch.setattr(db_module, "migrations", lambda: broken)
+    with pytest.raises(db_module.MigrationError):
+        await Database.open(path)
+    conn = await connect(path)
+    try:
+        assert await schema_version(conn) == 2
+        async with conn.execute("SELECT name FROM sqlite_master WHERE name = 'reminders'") as cur:
+            assert await cur.fetchone() is None
+    finally:
+        await conn.close()
