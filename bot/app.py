@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -167,6 +166,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("rgpd_export", privacy.rgpd_export))
     app.add_handler(CommandHandler("rgpd_effacer", privacy.rgpd_erase))
     app.add_handler(CommandHandler("sauvegarde", privacy.backup_now))
+    app.add_handler(CommandHandler("etat", privacy.health))
     app.add_handler(CallbackQueryHandler(privacy.on_privacy_button, pattern=r"^g:"))
     # the team
     app.add_handler(CommandHandler("membres", team.list_members))
@@ -188,7 +188,7 @@ async def startup(app: Application) -> None:
     clock: Clock = app.bot_data["clock"]
     db = await Database.open(settings.database_path, backup_dir=settings.backup_dir)
     await members.seed(db, settings.members())
-    app.bot_data["services"] = Services(settings, db, clock, Team(), datetime.now(clock.now().tzinfo),
+    app.bot_data["services"] = Services(settings, db, clock, Team(), clock.now(),
                                         autoschedule=app.bot_data.get("autoschedule", True),
                                         nightly_backups=app.bot_data.get("nightly_backups", True))
     await team.refresh_team(app)

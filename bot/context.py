@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -45,6 +46,7 @@ class Services:
     autoschedule: bool = True
     nightly_backups: bool = True  # the sandbox turns them off unless a test asks for them
     dispatch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    errors: deque = field(default_factory=lambda: deque(maxlen=5))  # (when, what) of the last failures, for /etat
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):

@@ -48,7 +48,7 @@ Répondez aux questions en <i>répondant</i> au message du bot dans le groupe (o
 
 <b>Données personnelles</b> (administrateurs)
 /journal [N] — qui a consulté, modifié, exporté quoi · /rgpd_export N — toutes les données d'un dossier
-/rgpd_effacer N — effacer les données personnelles d'un dossier (deux confirmations) · /sauvegarde
+/rgpd_effacer N — effacer les données personnelles d'un dossier (deux confirmations) · /sauvegarde · /etat
 
 <b>Équipe</b>
 /membres — qui fait partie de l'équipe

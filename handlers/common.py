@@ -260,6 +260,8 @@ async def on_error(update: object, context: BotContext) -> None:
     """Log the failure with its context and tell the user in French, never with a traceback."""
     log.error("update failed", exc_info=context.error,
               extra={"update_id": getattr(update, "update_id", None)})
+    if "services" in context.bot_data:
+        context.services.errors.append((context.now(), type(context.error).__name__))
     if not isinstance(update, Update) or update.effective_chat is None or update.effective_user is None:
         return
     # the error handler gets a context of its own: the gate's check is made again before answering

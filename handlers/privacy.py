@@ -10,6 +10,7 @@ from dateutil.relativedelta import relativedelta
 from telegram import InputFile, Update
 
 from storage import backups
+from bot import __version__
 from bot.context import BotContext, Services
 from bot.dates import PARIS, format_short
 from bot.interview import INTERVIEW
@@ -247,3 +248,27 @@ async def backup_now(update: Update, context: BotContext) -> None:
     size = path.stat().st_size
     await reply(update, context, f"💾 Sauvegarde faite : {esc(path.name)} ({size // 1024} Ko), dans {esc(path.parent)}. "
                                  f"Les sauvegardes restent sur le serveur : elles contiennent des données personnelles.")
+
+
+@admin_only
+async def health(update: Update, context: BotContext) -> None:
+    """/etat: version, uptime, database size, last backup, reminders pending and failed, last errors."""
+    services = context.services
+    now = context.now()
+    up = now - services.started_at.astimezone(PARIS)
+    size = services.settings.database_path.stat().st_size // 1024 if services.settings.database_path.exists() else 0
+    last = await privacy.get_kv(context.db, LAST_BACKUP)
+    backup_line = (f"{format_short(datetime.fromisoformat(last.split('|')[0]))} ({esc(last.split('|')[1])})"
+                   if last else "aucune pour l'instant")
+    pending = (await context.db.fetchone("SELECT COUNT(*) FROM reminders WHERE state IN ('pending', 'awaiting')"))[0]
+    failed = (await context.db.fetchone("SELECT COUNT(*) FROM reminders WHERE state = 'failed'"))[0]
+    errors = [f"{format_short(when)} : {esc(what)}" for when, what in services.errors] or ["aucune"]
+    await reply(update, context, "\n".join([
+        "🩺 <b>État du bot</b>",
+        f"Version : {__version__}",
+        f"En marche depuis : {up.days} j {up.seconds // 3600} h {up.seconds % 3600 // 60} min",
+        f"Base : {size} Ko ({esc(services.settings.database_path)})",
+        f"Dernière sauvegarde : {backup_line}",
+        f"Rappels en attente : {pending} · en échec : {failed}" + (" (voir /rappels)" if failed else ""),
+        "Dernières erreurs : " + " ; ".join(errors),
+    ]))

@@ -125,3 +125,14 @@ async def test_nightly_backups_rotate_and_restore(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bot", "restore", str(bad), "--db", str(tmp_path / "bot.sqlite3")],
                             capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 1 and "Rien n'a été changé" in result.stderr
+
+
+async def test_health_view_for_admins(sb, monkeypatch):
+    await sb.say("cls", "/rappel appeler la mairie demain 10h")
+    monkeypatch.setattr(candidates, "search", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    await sb.say("cls", "/dossiers")  # one failure, remembered
+    sb.clock.advance(timedelta(hours=2, minutes=5))
+    out = texts_of(await sb.say("cls", "/etat"))
+    assert "État du bot" in out and "Version : 0.1.0" in out and "En marche depuis : 0 j 2 h 5 min" in out
+    assert "Rappels en attente :" in out and "Dernières erreurs : 23/11/2026 09:00 : RuntimeError" in out
+    assert "réservée aux administrateurs" in texts_of(await sb.say("cpts1", "/etat"))
