@@ -153,6 +153,11 @@ def chart(cur: Indicators, prev: Indicators, title: str) -> bytes:
     trend.set_xticks(list(positions), names, rotation=20)
     trend.set_title("Évolution")
     trend.legend()
+    from matplotlib.ticker import MaxNLocator
+
+    funnel.xaxis.set_major_locator(MaxNLocator(integer=True))  # these are counts of people
+    for axis in (per_epci, trend):
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
     figure.suptitle(title)
     figure.tight_layout()
     out = io.BytesIO()
