@@ -25,7 +25,7 @@ from bot.fakeapi import Sent
 from bot.sandbox import FULL_NAMES, TEAM, Sandbox
 
 DIRECTIVES = ":as NOM · :in equipe|prive · :press TEXTE · :advance DURÉE · :quit"
-_UNITS = {"min": "minutes", "minute": "minutes", "minutes": "minutes", "h": "hours", "heure": "hours",
+_UNITS = {"s": "seconds", "sec": "seconds", "seconde": "seconds", "secondes": "seconds", "min": "minutes", "minute": "minutes", "minutes": "minutes", "h": "hours", "heure": "hours",
           "heures": "hours", "j": "days", "jour": "days", "jours": "days", "sem": "weeks", "semaine": "weeks",
           "semaines": "weeks", "mois": "months", "an": "years", "ans": "years"}
 
@@ -33,8 +33,8 @@ _UNITS = {"min": "minutes", "minute": "minutes", "minutes": "minutes", "h": "hou
 def parse_duration(text: str, now: datetime) -> timedelta:
     """'2 jours', '3 mois', '1h30', '1 semaine 2 jours' as a duration from ``now``."""
     text = normalise(text)
-    parts = re.findall(r"(\d+)\s*(minutes?|min|heures?|h|jours?|j|semaines?|sem|mois|ans?)\s*(\d{2})?", text)
-    if not parts or re.sub(r"(\d+)\s*(minutes?|min|heures?|h|jours?|j|semaines?|sem|mois|ans?)\s*(\d{2})?|\s", "", text):
+    parts = re.findall(r"(\d+)\s*(minutes?|min|secondes?|sec|s|heures?|h|jours?|j|semaines?|sem|mois|ans?)\s*(\d{2})?", text)
+    if not parts or re.sub(r"(\d+)\s*(minutes?|min|secondes?|sec|s|heures?|h|jours?|j|semaines?|sem|mois|ans?)\s*(\d{2})?|\s", "", text):
         raise ValueError(text)
     delta = relativedelta()
     for number, unit, extra_minutes in parts:
@@ -118,7 +118,9 @@ class Console:
         if directive == ":as" and arg:
             self.who = arg
             person = self.sb.person(arg)
-            self.print(f"(vous parlez en tant que {FULL_NAMES.get(person.key, person.first_name)}"
+            name = FULL_NAMES.get(person.key, person.first_name)
+            que = "qu'" if normalise(name[:1]) in "aeiouyh" else "que "
+            self.print(f"(vous parlez en tant {que}{name}"
                        f"{'' if person.role else ', hors équipe'})")
         elif directive == ":in" and arg in ("equipe", "équipe", "prive", "privé"):
             self.where = "equipe" if arg.startswith("e") or arg.startswith("é") else "prive"

@@ -3,7 +3,8 @@
 Slots come from the availabilities given at the interview (working days only, unless the team adds another on
 purpose). The best slot has the most sites answering yes, then "si besoin", then comes first. The itinerary keeps
 the communes of one EPCI together, gives each site a window (1 h 15 by default) with travel margins between
-communes, never overlaps two windows, and ends with the same-evening debrief back at the CPTS.
+communes, never overlaps two windows, and ends with the debrief back at the CPTS the same evening (18 h, or
+later if the visits end later).
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ class Timing:
     other_epci: timedelta = timedelta(minutes=40)
     back_to_cpts: timedelta = timedelta(minutes=30)
     debrief: timedelta = timedelta(minutes=30)
+    debrief_from: time = time(18, 0)  # the same evening, when the debrief's reminder opens it in the group
     lunch_from: time = time(12, 30)
     lunch_until: time = time(13, 45)
 
@@ -152,7 +154,8 @@ def itinerary(day: date, part: str, sites: Iterable[StopSite], timing: Timing = 
         stops.append(Stop(site, moment, moment + timing.per_site))
         moment += timing.per_site
         previous = site
-    debrief_at = moment + timing.back_to_cpts
+    evening = datetime.combine(day, timing.debrief_from).replace(tzinfo=PARIS)
+    debrief_at = max(moment + timing.back_to_cpts, evening)
     stops.append(Stop(None, debrief_at, debrief_at + timing.debrief))
     return stops
 

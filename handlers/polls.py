@@ -496,7 +496,7 @@ async def on_site_button(update: Update, context: BotContext) -> None:
         await dialogs.start(context.db, chat_id=query.message.chat_id, user_id=user_id, form="commentaire",
                             subject_id=None, position="comment", data={"poll": poll.id, "site": site_id},
                             at=context.now_iso())
-        await send(context, query.message.chat_id, "💬 Écrivez votre commentaire pour l'équipe (en réponse à ce message) :")
+        await send(context, query.message.chat_id, "💬 Écrivez votre commentaire pour l'équipe (en un message) :")
         return
     slot_ids = {s.id for s in await polls.slots(context.db, poll.id)}
     if len(parts) != 5 or not parts[3].isdigit() or int(parts[3]) not in slot_ids or parts[4] not in ANSWER_CODES:

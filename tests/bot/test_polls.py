@@ -72,8 +72,8 @@ def test_itinerary_times_and_lunch():
              StopSite(3, "Centre", "Bletterans", "bresse_haute_seille")]
     stops = itinerary(date(2027, 1, 12), "journee", sites)
     times = [(s.starts.strftime("%H:%M"), s.ends.strftime("%H:%M")) for s in stops]
-    # ECLA first (two sites), 20 min between its communes, 40 min to another EPCI, lunch kept free
-    assert times == [("09:00", "10:15"), ("10:35", "11:50"), ("13:45", "15:00"), ("15:30", "16:00")]
+    # ECLA first (two sites), 20 min between its communes, 40 min to another EPCI, lunch kept free, debrief at 18 h
+    assert times == [("09:00", "10:15"), ("10:35", "11:50"), ("13:45", "15:00"), ("18:00", "18:30")]
 
 
 def test_ics_is_valid_and_in_paris_time():
