@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
@@ -95,6 +95,10 @@ class Form:
             if q.key == key:
                 return q
         raise KeyError(key)
+
+    def only(self, key: str, name: str) -> "Form":
+        """A form of this one question, always asked (a correction of one field)."""
+        return Form(name, self.title, (replace(self.question(key), when=None),))
 
     def index(self, key: str) -> int:
         return [q.key for q in self.questions].index(key)

@@ -7,7 +7,6 @@ before anything is done.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from telegram import Update
 
 from bot.candidates import (
@@ -23,7 +22,6 @@ from bot.candidates import (
 )
 from bot.context import BotContext
 from bot.dates import normalise
-from bot.forms import Form
 from bot.pipeline import Status, TransitionError, allowed_moves, check_transition
 from handlers import reminders as reminders_engine
 from handlers.common import audit, edit_markup, edit_text, esc, keyboard, reply, send
@@ -70,11 +68,6 @@ async def new_candidate(update: Update, context: BotContext) -> None:
 
 # --- corrections from the card -------------------------------------------------------------------------
 
-def _correction_form(dialog: Dialog) -> Form:
-    question = replace(NEW_CANDIDATE.question(dialog.data["field"]), when=None)
-    return Form("corriger", "Correction", (question,))
-
-
 async def _correction_header(context: BotContext, dialog: Dialog) -> str:
     return f"✏️ <b>Correction du dossier n° {dialog.data['candidate']}</b>"
 
@@ -111,7 +104,7 @@ async def _apply_correction(update: Update, context: BotContext, dialog: Dialog,
 
 
 CORRECTION_FLOW = register(Flow(
-    name="corriger", form=_correction_form, complete=_apply_correction, header=_correction_header,
+    name="corriger", form=lambda d: NEW_CANDIDATE.only(d.data["field"], "corriger"), complete=_apply_correction, header=_correction_header,
     summary=False, skip_label="🗑 Effacer",
 ))
 

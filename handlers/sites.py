@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import re
 import secrets
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from telegram import InputFile, Update
@@ -18,7 +17,7 @@ from telegram.error import BadRequest
 from bot.candidates import PROFESSIONS
 from bot.context import BotContext
 from bot.dates import format_date, normalise
-from bot.forms import Form, InvalidAnswer
+from bot.forms import InvalidAnswer
 from bot.matching import SITE_TYPES
 from bot.sites import COLUMNS, CORRECTABLE, SITE_FORM, card, display_value, export_row, list_line, parse_sites
 from bot.spreadsheets import UnreadableFile, read_table, write_csv, write_xlsx
@@ -92,11 +91,6 @@ async def new_site(update: Update, context: BotContext) -> None:
 
 # --- corrections from the card ---------------------------------------------------------------------------
 
-def _correction_form(dialog: Dialog) -> Form:
-    question = replace(SITE_FORM.question(dialog.data["field"]), when=None)
-    return Form("lieu_corriger", "Correction", (question,))
-
-
 async def _correction_header(context: BotContext, dialog: Dialog) -> str:
     return f"✏️ <b>Correction du lieu n° {dialog.data['site']}</b>"
 
@@ -112,7 +106,7 @@ async def _apply(update: Update, context: BotContext, dialog: Dialog, answers: A
                          intro=f"✅ {esc(SITE_FORM.question(key).label)} : <b>{esc(display_value(key, value))}</b>.")
 
 
-register(Flow(name="lieu_corriger", form=_correction_form, complete=_apply, header=_correction_header, summary=False,
+register(Flow(name="lieu_corriger", form=lambda d: SITE_FORM.only(d.data["field"], "lieu_corriger"), complete=_apply, header=_correction_header, summary=False,
               skip_label="🗑 Effacer", check=check_site_answer))
 
 
