@@ -42,11 +42,19 @@ class _Candidate:
         self.__dict__.update(row)
 
 
-def _epcis_of(data, c: dict[str, Any]) -> set[str]:
+def proposals_by_candidate(data) -> dict[int, list[dict[str, Any]]]:
+    """The croisement's proposals grouped once, instead of scanning them all for every candidate."""
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for p in data.proposals:
+        if p["site_id"] in data.sites:
+            grouped.setdefault(p["candidate_id"], []).append(p)
+    return grouped
+
+
+def _epcis_of(data, c: dict[str, Any], proposals: dict[int, list[dict[str, Any]]]) -> set[str]:
     answers = data.answers.get(c["id"], {})
     found = set(answers.get("territoires") or []) - {"tout"}
-    found |= {data.sites[p["site_id"]]["epci"] for p in data.proposals if p["candidate_id"] == c["id"] and p["chosen"]
-              and p["site_id"] in data.sites}
+    found |= {data.sites[p["site_id"]]["epci"] for p in proposals.get(c["id"], []) if p["chosen"]}
     if c.get("installed_commune"):
         found.add(data.commune_epci.get(name_key(c["installed_commune"]), ""))
     return found
@@ -54,6 +62,7 @@ def _epcis_of(data, c: dict[str, Any]) -> set[str]:
 
 def selected(data, filters: Filters) -> list[dict[str, Any]]:
     out = []
+    proposals = proposals_by_candidate(data) if filters.epcis else {}
     for c in data.candidates:
         if filters.period and not (day_of(c["first_contact"]) in filters.period or day_of(c["updated_at"]) in filters.period):
             continue
@@ -61,7 +70,7 @@ def selected(data, filters: Filters) -> list[dict[str, Any]]:
             continue
         if filters.professions and c["profession"] not in filters.professions:
             continue
-        if filters.epcis and not (filters.epcis & _epcis_of(data, c)):
+        if filters.epcis and not (filters.epcis & _epcis_of(data, c, proposals)):
             continue
         out.append(c)
     return out
@@ -79,10 +88,11 @@ CANDIDATE_HEADERS = [
 def candidate_rows(data, rows: list[dict[str, Any]]) -> list[list[Any]]:
     debriefs = {(d["candidate_id"], d["stage"]): d["done_at"] for d in data.debriefs}
     follow = {(f["candidate_id"], f["months"]): f for f in data.follow_ups}
+    grouped = proposals_by_candidate(data)
     out = []
     for c in rows:
         cid = c["id"]
-        proposals = [p for p in data.proposals if p["candidate_id"] == cid and p["site_id"] in data.sites]
+        proposals = grouped.get(cid, [])
         croisement = data.croisements.get(cid)
         visit = data.visits.get(cid)
         answers = data.answers.get(cid, {})
