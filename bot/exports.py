@@ -4,13 +4,14 @@ as CSV. Real Excel dates, French headers; built from storage.reporting.Dataset. 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from bot.candidates import NEW_CANDIDATE, profession_label
 from bot.dates import PARIS
-from bot.forms import display
+from bot.forms import Question, display
 from bot.indicators import Indicators, Period, day_of
 from bot.interview import INTERVIEW
 from bot.matching import SITE_TYPES
@@ -85,7 +86,27 @@ CANDIDATE_HEADERS = [
 ] + [q.label for q in INTERVIEW.questions]
 
 
+def _cached_display() -> Callable[[Question, Any], str]:
+    """``display``, remembering what it returned for each question and value: answers repeat a lot."""
+    seen: dict[tuple[str, Any], str] = {}
+
+    def shown(question: Question, value: Any) -> str:
+        key = (question.key, tuple(value) if isinstance(value, list) else value)
+        try:
+            return seen[key]
+        except KeyError:
+            seen[key] = result = display(question, value)
+            return result
+        except TypeError:  # a dict (a target date, availabilities): not worth remembering
+            return display(question, value)
+
+    return shown
+
+
 def candidate_rows(data, rows: list[dict[str, Any]]) -> list[list[Any]]:
+    shown = _cached_display()
+    questions = INTERVIEW.questions
+    sources = NEW_CANDIDATE.question("source")
     debriefs = {(d["candidate_id"], d["stage"]): d["done_at"] for d in data.debriefs}
     follow = {(f["candidate_id"], f["months"]): f for f in data.follow_ups}
     grouped = proposals_by_candidate(data)
@@ -107,7 +128,7 @@ def candidate_rows(data, rows: list[dict[str, Any]]) -> list[list[Any]]:
 
         out.append([
             cid, c["first_name"], c["last_name"], profession_label(_Candidate(c)), c["phone"], c["email"],
-            NEW_CANDIDATE.question("source").option_label(c["source"]), c["source_detail"],
+            sources.option_label(c["source"]), c["source_detail"],
             day_of(c["first_contact"]), "oui" if c["consent"] else "non", day_of(c["consent_date"]),
             _local(c["interview_at"]), day_of(c["interview_done_at"]), day_of(c["croisement_due"]),
             _local(croisement["done_at"]) if croisement else None,
@@ -118,7 +139,7 @@ def candidate_rows(data, rows: list[dict[str, Any]]) -> list[list[Any]]:
             _local(debriefs.get((cid, "soir"))), _local(debriefs.get((cid, "distance"))),
             follow_up(3), follow_up(6), follow_up(12), Status(c["status"]).label,
             c["installed_place"], c["installed_commune"], day_of(c["installed_on"]),
-        ] + [display(q, answers[q.key]) if q.key in answers else "" for q in INTERVIEW.questions])
+        ] + [shown(q, answers[q.key]) if q.key in answers else "" for q in questions])
     return out
 
 
@@ -163,8 +184,9 @@ def workbook(data, filters: Filters, ind: Indicators) -> bytes:
             visit_rows.append([stop["candidate_id"], names[stop["candidate_id"]], _local(stop["starts_at"]).date(),
                                site["name"], site["commune"], EPCI_LABELS.get(site["epci"], site["epci"]),
                                _local(stop["starts_at"]), _local(stop["ends_at"])])
+    with_stops = {s["candidate_id"] for s in data.stops}
     for cid, visit in data.visits.items():
-        if cid in ids and not any(s["candidate_id"] == cid for s in data.stops):
+        if cid in ids and cid not in with_stops:
             for name in visit["sites"]:
                 visit_rows.append([cid, names[cid], day_of(visit["day"]), name, "", "", None, None])
     follow_rows = [[f["candidate_id"], names[f["candidate_id"]], f["months"], date.fromisoformat(f["due_day"]),

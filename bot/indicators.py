@@ -94,6 +94,7 @@ def compute(data, period: Period, today: date) -> Indicators:
     """Every indicator for the period (``data``: storage.reporting.Dataset or an object with its fields)."""
     ind = Indicators(period)
     candidates = {c["id"]: c for c in data.candidates}
+    site_types = {s["name"]: s["type"] for s in data.sites.values()}
     for c in candidates.values():
         if day_of(c["first_contact"]) in period:
             ind.new_candidates += 1
@@ -107,17 +108,20 @@ def compute(data, period: Period, today: date) -> Indicators:
         installed = installation_day(c)
         if installed in period:
             commune = c.get("installed_commune") or ""
-            site_type = next((s["type"] for s in data.sites.values() if s["name"] == c.get("installed_place")), "")
+            site_type = site_types.get(c.get("installed_place"), "")
             ind.installations.append({"profession": c["profession"], "commune": commune, "site_type": site_type,
                                       "epci": data.commune_epci.get(name_key(commune), "")})
     for cid, cr in data.croisements.items():
         if day_of(cr["done_at"]) in period:
             ind.croisements += 1
             ind.croisements_on_time += int(bool(cr["on_time"]))
+    invited_by_poll: dict[int, list[dict[str, Any]]] = {}
+    for ps in data.poll_sites:
+        invited_by_poll.setdefault(ps["poll_id"], []).append(ps)
     for poll in data.polls:
         if day_of(poll["opened_at"]) in period:
             ind.polls_sent += 1
-            invited = [ps for ps in data.poll_sites if ps["poll_id"] == poll["id"]]
+            invited = invited_by_poll.get(poll["id"], [])
             ind.sites_asked += len(invited)
             ind.sites_answering += sum(1 for ps in invited if ps["answered"])
     visited_sites: dict[int, list[int]] = {}

@@ -42,6 +42,10 @@ NEEDS = {"logement": ("logement", "loger", "appartement", "maison"), "emploi du 
          "réseau, accueil": ("reseau", "accueil", "integration", "contacts")}
 
 
+# one pattern per need, each word matched at a word's start ("scolar" finds "scolarité")
+NEED_PATTERNS = {need: re.compile(rf"\b(?:{'|'.join(words)})") for need, words in NEEDS.items()}
+
+
 def kind_of(word: str) -> str | None:
     return ALIASES.get(normalise(word).replace("-", "").replace("/", ""))
 
@@ -66,8 +70,8 @@ def needs_expressed(answers: list[dict]) -> Counter:
     for a in answers:
         text = normalise(" ".join(str(a.get(k) or "") for k in ("besoins", "locaux", "logement_besoins", "conjoint",
                                                                  "scolarite")))
-        for need, words in NEEDS.items():
-            if any(re.search(rf"\b{w}", text) for w in words):
+        for need, pattern in NEED_PATTERNS.items():
+            if pattern.search(text):
                 counts[need] += 1
     if any(a.get("conjoint_aide") is True for a in answers):
         counts["emploi du conjoint"] = max(counts["emploi du conjoint"], sum(1 for a in answers if a.get("conjoint_aide") is True))

@@ -10,7 +10,7 @@ from telegram import InputFile, Update
 
 from bot.context import BotContext, Services
 from bot.dates import PARIS, DateParseError, format_date, format_datetime, parse_moment
-from bot.exports import Filters, candidates_csv, workbook
+from bot.exports import Filters, candidates_csv, selected, workbook
 from bot.indicators import Period, compute, parse_period
 from bot.pipeline import Status
 from bot.summaries import MEETING_KINDS, chart, covered_period, default_dates, kind_of, needs_expressed, summary
@@ -51,6 +51,12 @@ def parse_export_args(args: list[str], today: date) -> tuple[bool, Filters, str 
     return as_csv, Filters(period, frozenset(statuses), frozenset(professions), frozenset(epcis)), unknown
 
 
+async def with_answers(db, data: reporting.Dataset, filters: Filters) -> reporting.Dataset:
+    """The dataset with the interview answers of the candidates the table lists (the bulk of the data: read only those)."""
+    data.answers = await reporting.answers(db, [c["id"] for c in selected(data, filters)])
+    return data
+
+
 async def export(update: Update, context: BotContext) -> None:
     """/export [csv] [période] [statut] [profession] [EPCI]: the reporting table, sent to the team member."""
     today = context.now().date()
@@ -59,7 +65,7 @@ async def export(update: Update, context: BotContext) -> None:
         await reply(update, context, f"Je ne connais pas le filtre « {esc(unknown)} ». Exemples : /export, /export csv, "
                                      f"/export 2026, /export T1 2027 infirmier, /export du 1/01/2026 au 30/06/2026 ECLA")
         return
-    data = await reporting.dataset(context.db)
+    data = await with_answers(context.db, await reporting.dataset(context.db, with_answers=False), filters)
     period = filters.period or Period(date(today.year, 1, 1), today + timedelta(days=1))
     stamp = context.now().strftime("%Y-%m-%d")
     if as_csv:
@@ -162,14 +168,17 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
         past = [_local(m["at"]).date() for m in await reporting.meetings(services.db, kind_key)
                 if _local(m["at"]).date() < day and not m["by_default"]]
         period = covered_period(kind, day, past[-1] if past else None)
-    data = await reporting.dataset(services.db)
+    data = await reporting.dataset(services.db, with_answers=False)
     current, previous = compute(data, period, today), compute(data, period.before(), today)
-    in_period = [data.answers.get(c["id"], {}) for c in data.candidates
-                 if c.get("interview_done_at") and period.start <= _local(c["interview_done_at"]).date() < period.end]
+    interviewed = [c["id"] for c in data.candidates
+                   if c.get("interview_done_at") and period.start <= _local(c["interview_done_at"]).date() < period.end]
+    in_period = list((await reporting.answers(services.db, interviewed)).values())
     names = {sid: s["name"] for sid, s in data.sites.items()}
     text = summary(kind, current, previous, meeting_day=meeting_day, needs=needs_expressed(in_period), site_names=names)
     png = chart(current, previous, f"{kind.title} — du {period.start:%d/%m/%Y} au {(period.end - timedelta(days=1)):%d/%m/%Y}")
-    book = workbook(data, Filters(period=period), current) if kind.audience in ("financeurs",) else None
+    book = None
+    if kind.audience in ("financeurs",):
+        book = workbook(await with_answers(services.db, data, Filters(period=period)), Filters(period=period), current)
     return text, png, book
 
 
@@ -202,8 +211,8 @@ async def _render_push(services: Services, r, now: datetime):
     text, png, book = await build_summary(services, meeting["kind"], meeting_day=_local(meeting["at"]).date(), period=None)
     files = [("photo", f"synthese-{kind.key}.png", png)]
     if book is None:
-        data = await reporting.dataset(services.db)
         period = Period(now.date() - timedelta(days=365), now.date() + timedelta(days=1))
+        data = await with_answers(services.db, await reporting.dataset(services.db, with_answers=False), Filters(period=period))
         book = workbook(data, Filters(period=period), compute(data, period, now.date()))
     files.append(("document", f"tableau-{kind.key}.xlsx", book))
     intro = (f"📝 <b>À relire avant la réunion</b> ({kind.title}, {format_datetime(_local(meeting['at']))}) : "

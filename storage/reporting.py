@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,13 +26,12 @@ class Dataset:
     commune_epci: dict[str, str] = field(default_factory=dict)  # commune name key -> EPCI
 
 
-async def dataset(db: Database) -> Dataset:
+async def dataset(db: Database, *, with_answers: bool = True) -> Dataset:
+    """Everything at once; the interview answers (the bulk of it) only when asked for (see ``answers``)."""
     data = Dataset()
     data.candidates = [dict(r) for r in await db.fetchall("SELECT * FROM candidates ORDER BY id")]
-    answers: dict[int, dict[str, Any]] = defaultdict(dict)
-    for r in await db.fetchall("SELECT candidate_id, question, value FROM interview_answers WHERE skipped = 0"):
-        answers[r["candidate_id"]][r["question"]] = json.loads(r["value"])
-    data.answers = dict(answers)
+    if with_answers:
+        data.answers = await answers(db)
     data.croisements = {r["candidate_id"]: dict(r) for r in await db.fetchall("SELECT * FROM croisements")}
     data.proposals = [dict(r) for r in await db.fetchall("SELECT * FROM croisement_sites")]
     data.polls = [dict(r) for r in await db.fetchall("SELECT * FROM polls WHERE opened_at IS NOT NULL")]
@@ -49,6 +48,19 @@ async def dataset(db: Database) -> Dataset:
         "JOIN communes c ON c.id = s.commune_id")}
     data.commune_epci = {r["name_key"]: r["epci"] for r in await db.fetchall("SELECT name_key, epci FROM communes")}
     return data
+
+
+async def answers(db: Database, candidate_ids: Iterable[int] | None = None) -> dict[int, dict[str, Any]]:
+    """Interview answers by candidate (all candidates, or those given), skipped questions left out."""
+    # one JSON object per candidate, assembled by SQLite: one decode per candidate instead of one per answer
+    select = ("SELECT candidate_id, '{' || group_concat(json_quote(question) || ':' || value, ',') || '}' AS answers "
+              "FROM interview_answers WHERE skipped = 0 ")
+    if candidate_ids is None:
+        rows = await db.fetchall(select + "GROUP BY candidate_id")
+    else:
+        rows = await db.fetchall(select + "AND candidate_id IN (SELECT value FROM json_each(?)) GROUP BY candidate_id",
+                                 (json.dumps(sorted(set(candidate_ids))),))
+    return {r[0]: json.loads(r[1]) for r in rows}
 
 
 # --- meetings -----------------------------------------------------------------------------------------
