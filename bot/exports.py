@@ -4,7 +4,7 @@ as CSV. Real Excel dates, French headers; built from storage.reporting.Dataset. 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -103,14 +103,14 @@ def _cached_display() -> Callable[[Question, Any], str]:
     return shown
 
 
-def candidate_rows(data, rows: list[dict[str, Any]]) -> list[list[Any]]:
+def candidate_rows(data, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
+    """The Candidats table, a row at a time (written as it is made: 10,000 candidates are never all in memory)."""
     shown = _cached_display()
     questions = INTERVIEW.questions
     sources = NEW_CANDIDATE.question("source")
     debriefs = {(d["candidate_id"], d["stage"]): d["done_at"] for d in data.debriefs}
     follow = {(f["candidate_id"], f["months"]): f for f in data.follow_ups}
     grouped = proposals_by_candidate(data)
-    out = []
     for c in rows:
         cid = c["id"]
         proposals = grouped.get(cid, [])
@@ -126,7 +126,7 @@ def candidate_rows(data, rows: list[dict[str, Any]]) -> list[list[Any]]:
                 return f"{OUTCOMES.get(f['outcome'], f['outcome'])} ({day_of(f['done_at']).strftime('%d/%m/%Y')})"
             return f"prévu le {date.fromisoformat(f['due_day']).strftime('%d/%m/%Y')}"
 
-        out.append([
+        yield [
             cid, c["first_name"], c["last_name"], profession_label(_Candidate(c)), c["phone"], c["email"],
             sources.option_label(c["source"]), c["source_detail"],
             day_of(c["first_contact"]), "oui" if c["consent"] else "non", day_of(c["consent_date"]),
@@ -139,8 +139,7 @@ def candidate_rows(data, rows: list[dict[str, Any]]) -> list[list[Any]]:
             _local(debriefs.get((cid, "soir"))), _local(debriefs.get((cid, "distance"))),
             follow_up(3), follow_up(6), follow_up(12), Status(c["status"]).label,
             c["installed_place"], c["installed_commune"], day_of(c["installed_on"]),
-        ] + [shown(q, answers[q.key]) if q.key in answers else "" for q in questions])
-    return out
+        ] + [shown(q, answers[q.key]) if q.key in answers else "" for q in questions]
 
 
 def indicator_rows(ind: Indicators) -> list[list[Any]]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
-from openpyxl import load_workbook
+
 
 
 class UnreadableFile(ValueError):
@@ -23,6 +24,8 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
     """The first sheet (or the CSV) as rows of trimmed strings, header row included."""
     name = filename.lower()
     if name.endswith((".xlsx", ".xlsm")):
+        from openpyxl import load_workbook  # only for imports: it takes a fifth of a second to load
+
         try:
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
         except Exception as exc:  # noqa: BLE001 - any damage means the same to the user
@@ -45,7 +48,7 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]]) -> bytes:
+def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
     """A workbook with bold French headers, frozen header row, filters and readable widths, one sheet per table.
 
     Written directly as SpreadsheetML: openpyxl builds an object per cell and needs about 20 s and 300 MB for the
@@ -55,14 +58,17 @@ def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
         titles = []
+        shapes = []
         for n, (title, headers, rows) in enumerate(sheets, start=1):
             titles.append(_sheet_title(title, titles))
+            shape = [len(headers), 0]
             with book.open(f"xl/worksheets/sheet{n}.xml", "w") as sheet:
-                for chunk in _sheet_xml(headers, rows):
+                for chunk in _sheet_xml(headers, rows, shape):
                     sheet.write(chunk.encode())
+            shapes.append(tuple(shape))
         book.writestr("[Content_Types].xml", _content_types(len(titles)))
         book.writestr("_rels/.rels", _ROOT_RELS)
-        book.writestr("xl/workbook.xml", _workbook_xml(titles, [(len(h), len(r)) for _, h, r in sheets]))
+        book.writestr("xl/workbook.xml", _workbook_xml(titles, shapes))
         book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(titles)))
         book.writestr("xl/styles.xml", _STYLES)
     return out.getvalue()
@@ -128,19 +134,23 @@ def _xml_cell(ref: str, value: Any, style: int = 0) -> str:
     return f'<c r="{ref}" t="inlineStr"{styled}><is><t xml:space="preserve">{_text(str(value))}</t></is></c>'
 
 
-def _sheet_xml(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Iterator[str]:
-    """The sheet's XML in pieces of a few hundred rows (a big table is never held whole in memory)."""
-    columns = [_column(i) for i in range(max([len(headers)] + [len(r) for r in rows]))]
+def _sheet_xml(headers: Sequence[str], rows: Iterable[Sequence[Any]], shape: list[int]) -> Iterator[str]:
+    """The sheet's XML in pieces of a few hundred rows (a big table is never held whole in memory); the
+    number of rows is left in ``shape[1]``."""
+    rows = iter(rows)
+    first = list(itertools.islice(rows, 500))  # enough to size the columns
+    columns = [_column(i) for i in range(max([len(headers)] + [len(r) for r in first]))]
     widths = []
     for i, header in enumerate(headers):
-        longest = max([len(str(header))] + [len(_shown(r[i])) for r in rows[:500] if i < len(r)])
+        longest = max([len(str(header))] + [len(_shown(r[i])) for r in first if i < len(r)])
         widths.append(f'<col min="{i + 1}" max="{i + 1}" width="{min(max(10, longest + 2), 60)}" customWidth="1"/>')
     parts = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}" xmlns:r="{_REL}">',
              '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
              'state="frozen"/></sheetView></sheetViews>', f'<cols>{"".join(widths)}</cols>' if widths else "",
              '<sheetData><row r="1">',
              "".join(_xml_cell(f"{columns[i]}1", h, _BOLD) for i, h in enumerate(headers)), "</row>"]
-    for r, row in enumerate(rows, start=2):
+    r = 1
+    for r, row in enumerate(itertools.chain(first, rows), start=2):
         cells = []
         for column, value in zip(columns, row):
             if type(value) is str:  # most cells: written here, without a call per cell
@@ -152,9 +162,10 @@ def _sheet_xml(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Iterato
         if len(parts) >= 500:
             yield "".join(parts)
             parts.clear()
+    shape[1] = r - 1
     parts.append("</sheetData>")
-    if rows and headers:
-        parts.append(f'<autoFilter ref="A1:{columns[len(headers) - 1]}{len(rows) + 1}"/>')
+    if r > 1 and headers:
+        parts.append(f'<autoFilter ref="A1:{columns[len(headers) - 1]}{r}"/>')
     parts.append("</worksheet>")
     yield "".join(parts)
 
@@ -211,11 +222,13 @@ def _shown(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def write_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
+def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """UTF-8 with BOM and ';' separators: what French Excel opens correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([_shown(v) if isinstance(v, (date, datetime)) else ("" if v is None else v) for v in row])
-    return out.getvalue().encode("utf-8-sig")
+    out = io.BytesIO()
+    with io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False) as text:
+        writer = csv.writer(text, delimiter=";")
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow([_shown(v) if isinstance(v, (date, datetime)) else ("" if v is None else v) for v in row])
+        text.flush()
+        return out.getvalue()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -26,6 +27,7 @@ STARTER_COMMUNES = {
 }
 
 
+@functools.lru_cache(maxsize=4096)  # the same few hundred communes, at every croisement and import
 def name_key(name: str) -> str:
     """Names compared without accents, case, hyphens or apostrophes: "lons le saunier" finds "Lons-le-Saunier"."""
     text = "".join(c for c in unicodedata.normalize("NFKD", name.lower()) if not unicodedata.combining(c))

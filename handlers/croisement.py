@@ -51,6 +51,10 @@ async def crossing_for(context: BotContext, candidate) -> tuple[Wishes, Crossing
     return wishes, cross(wishes, [facts(s) for s in await sites.all_sites(context.db)], exposure, seed=candidate.id)
 
 
+# The best matches only: a keyboard holds at most 100 buttons, and a list past twenty sites is not read.
+SHOWN_RANKED, SHOWN_DYNAMICS = 15, 5
+
+
 def _entry(number: int, m: Match) -> list[str]:
     s = m.site
     lines = [f"{number}. <b>{esc(s.name)}</b> — {SITE_TYPES.get(s.type, s.type)}, {esc(s.commune)} "
@@ -85,12 +89,15 @@ def render_crossing(candidate, wishes: Wishes, crossing: Crossing, today: date) 
     lines += ["", f"<b>Lieux qui cochent les critères</b> ({len(crossing.ranked)})"]
     if not crossing.ranked:
         lines.append("Aucun lieu ne recherche ce profil avec ces modes d'exercice.")
-    for m in crossing.ranked:
+    for m in crossing.ranked[:SHOWN_RANKED]:
         numbered.append(m)
         lines += _entry(len(numbered), m)
+    if len(crossing.ranked) > SHOWN_RANKED:
+        lines.append(f"<i>… et {len(crossing.ranked) - SHOWN_RANKED} autre(s) lieu(x) qui cochent aussi les critères, "
+                     f"moins bien classé(s) : précisez les souhaits du candidat pour affiner.</i>")
     if crossing.dynamics:
         lines += ["", "<b>Ne cochent pas tous les critères mais portent une belle dynamique</b>"]
-        for m in crossing.dynamics:
+        for m in crossing.dynamics[:SHOWN_DYNAMICS]:
             numbered.append(m)
             lines += _entry(len(numbered), m)
     if crossing.left_out:

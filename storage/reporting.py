@@ -33,7 +33,7 @@ async def dataset(db: Database, *, with_answers: bool = True) -> Dataset:
     if with_answers:
         data.answers = await answers(db)
     data.croisements = {r["candidate_id"]: dict(r) for r in await db.fetchall("SELECT * FROM croisements")}
-    data.proposals = [dict(r) for r in await db.fetchall("SELECT * FROM croisement_sites")]
+    data.proposals = [dict(r) for r in await db.fetchall("SELECT candidate_id, site_id, chosen, at FROM croisement_sites")]
     data.polls = [dict(r) for r in await db.fetchall("SELECT * FROM polls WHERE opened_at IS NOT NULL")]
     data.poll_sites = [dict(r) for r in await db.fetchall(
         "SELECT ps.poll_id, ps.site_id, ps.invited, EXISTS (SELECT 1 FROM poll_answers a WHERE a.poll_id = ps.poll_id "

@@ -238,3 +238,19 @@ async def test_communes_added_and_imported(sb):
     out = texts_of(await sb.send_file("cls", "communes.csv", "Nom;INSEE;EPCI\nCrançot;39175;Bresse Haute Seille\n".encode()))
     assert "1 commune(s) importée(s)" in out
     assert "Crançot" in texts_of(await sb.say("cls", "/communes bresse"))
+
+
+async def test_a_croisement_shows_the_best_matches_and_counts_the_rest(sb):
+    communes = ["Conliège", "Perrigny", "Montmorot", "Macornay", "Courlaoux", "Messia-sur-Sorne"]
+    rows = [[f"MSP n° {n}", "MSP", communes[n % len(communes)], "médecin généraliste", "libéral", "oui", "oui", ""]
+            for n in range(1, 23)]
+    assert "22 lieu(x) d'exercice importé(s)" in texts_of(await import_sites(sb, rows))
+    await interview_for_croisement(sb)
+    out = await sb.say("cpts1", "/croisement 1")
+    text = texts_of(out)
+    assert "Lieux qui cochent les critères (22)" in text
+    assert "15. " in text and "16. " not in text
+    assert "… et 7 autre(s) lieu(x) qui cochent aussi les critères" in text
+    buttons = [b for row in sb.api.last_with_buttons(sb.settings.team_chat_id)["reply_markup"]["inline_keyboard"]
+               for b in row]
+    assert len([b for b in buttons if "MSP n°" in b["text"]]) == 15 and len(buttons) <= 100
