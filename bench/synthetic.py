@@ -85,6 +85,11 @@ class Sizes:
     contacts: int = 200  # sites' contacts on Telegram (one per site, the first ones)
 
 
+def _contact_site(turn: int, contacts: int) -> int:
+    """The site of the ``turn``-th contact, in turn: 1, 2, ..., contacts, 1, ..."""
+    return turn % contacts + 1
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
@@ -181,6 +186,7 @@ async def _fill(db: Database, rng: random.Random, sizes: Sizes) -> None:
                                                        "debriefs", "follow_ups", "polls", "poll_slots", "poll_sites",
                                                        "poll_answers", "audit")}
     slot_id = 0
+    contact_turn = 0
     for cid, status in enumerate(statuses, start=1):
         first_contact = NOW - timedelta(days=rng.randint(3, 600))
         progress = ORDER.index(status) if status in ORDER else rng.randint(2, 6)
@@ -227,6 +233,11 @@ async def _fill(db: Database, rng: random.Random, sizes: Sizes) -> None:
         if progress < 3:
             continue
         proposed = rng.sample(range(1, sizes.sites + 1), 8)
+        if status == Status.CROISEMENT and sizes.contacts >= 3:
+            # sites with a contact on Telegram come first, in turn: a poll for this candidate reaches 3 of them
+            first = [_contact_site(contact_turn + i, sizes.contacts) for i in range(3)]
+            contact_turn += 3
+            proposed = first + [s for s in proposed if s not in first][:5]
         tables["croisements"].append({"candidate_id": cid, "done_at": stamp[3], "on_time": int(rng.random() < 0.85),
                                       "done_by": cpts})
         for rank, site_id in enumerate(proposed, start=1):

@@ -1,0 +1,409 @@
+"""Speed and memory: the full bot against a bare python-telegram-bot echo bot, under load and at scale.
+
+`python -m bench` runs every section (under 5 minutes on 2 cores), writes bench/results.json and
+docs/performance.md. Every speed figure comes with the echo bot's, measured in the same run: the machine is
+small and shared, so ratios say more than absolute numbers. Sizes can be made smaller for a quick look
+(`python -m bench --petit`); the tests run the same code at a small size to keep it working.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import timedelta, timezone
+from pathlib import Path
+
+from bench.harness import (
+    Figures,
+    Flood,
+    TimedSandbox,
+    echo_bot,
+    echo_world,
+    next_interview_step,
+    percentile,
+    queue_step,
+    replay_on_echo,
+)
+from bench.synthetic import CONTACT_IDS, NOW, Sizes, generate
+from bot.pipeline import Status
+from bot.sandbox import TEAM, TEAM_CHAT_ID, Sandbox
+from handlers.reminders import dispatch_due
+from storage import bulk, candidates, polls
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {
+    "throughput_ratio": 0.5,  # our updates/s against the echo bot's, at least
+    "p99_ms": 25.0,
+    "dossiers_ms": 50.0,
+    "croisement_ms": 50.0,
+    "export_s": 1.0,
+    "summary_s": 1.0,
+    "rss_mb": 150.0,
+    "cold_start_s": 2.0,
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much of everything; the defaults are the benchmark's, ``small()`` the tests'."""
+
+    data: Sizes = Sizes()
+    per_kind: int = 300  # updates of each kind for the throughput figures
+    interviews: int = 50
+    contacts: int = 200
+    waves: int = 8  # rounds of "everyone answers at once"
+    reminders: int = 1000
+    group_reminders: int = 20  # of which, to the team group (20 a minute at most there)
+    repeats: int = 5  # each command at scale
+    cold_starts: int = 3
+
+    @classmethod
+    def small(cls) -> "Plan":
+        return cls(Sizes(candidates=400, sites=60, visits=150, reminders=600, contacts=30), per_kind=40,
+                   interviews=5, contacts=30, waves=3, reminders=60, group_reminders=5, repeats=2, cold_starts=1)
+
+
+# --- 1. one update at a time, against the echo bot ---------------------------------------------------------
+
+async def _ids_with_status(sb: Sandbox, status: Status, count: int) -> list[int]:
+    found, _ = await candidates.search(sb.db, statuses=[status.value], limit=count)
+    return sorted(c.id for c in found)
+
+
+def _add_contacts(sb: Sandbox, count: int) -> list[int]:
+    ids = [CONTACT_IDS + n for n in range(1, count + 1)]
+    for user_id in ids:
+        sb.api.add_user(user_id, f"Contact {user_id - CONTACT_IDS}")
+        sb.api.started.add(user_id)
+    return ids
+
+
+async def _open_polls(sb: Sandbox, contacts: int) -> dict[int, tuple[int, list[str]]]:
+    """Polls sent for candidates at the croisement until every contact has one; contact -> (message, buttons)."""
+    reached: dict[int, tuple[int, list[str]]] = {}
+    for cid in await _ids_with_status(sb, Status.CROISEMENT, 10_000):
+        if len(reached) >= contacts:
+            break
+        await sb.say("cpts1", f"/sondage {cid}")
+        await sb.press("cpts1", "Envoyer le sondage")
+        poll = await polls.current_for(sb.db, cid)
+        for site in await polls.sites(sb.db, poll.id):
+            for chat_id, message_id in await polls.messages(sb.db, poll.id, site.site_id):
+                message = sb.api.messages[(chat_id, message_id)]
+                buttons = [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
+                           if b["callback_data"].startswith("p:") and b["callback_data"][-2:] in (":o", ":s", ":n")]
+                reached[chat_id] = (message_id, buttons)
+    return reached
+
+
+async def update_handling(workdir: Path, base: Path, plan: Plan) -> dict:
+    sb = TimedSandbox(_copy(base, workdir / "debit.sqlite3"), start=NOW)
+    await sb.start()
+    try:
+        _add_contacts(sb, plan.contacts)
+        figures = {"entretien": Figures("réponse d'entretien"), "sondage": Figures("bouton de sondage"),
+                   "dossier": Figures("/dossier N")}
+        recorded: dict[str, list[dict]] = {}
+        # interview answers, typed or pressed, interview after interview
+        for cid in await _ids_with_status(sb, Status.ENTRETIEN_PLANIFIE, 1000):
+            if len(figures["entretien"].latencies) >= plan.per_kind:
+                break
+            await sb.measuring(None).say("cpts1", f"/entretien {cid}")
+            sb.measuring(figures["entretien"])
+            while (step := await next_interview_step(sb, cid)) and len(figures["entretien"].latencies) < plan.per_kind:
+                queue_step(sb.api, TEAM["cpts1"].user_id, TEAM_CHAT_ID, step[:3])
+                await sb._process()
+        recorded["entretien"], sb.recorded = sb.recorded, []
+        # site contacts pressing their availability buttons
+        sb.measuring(None)
+        reached = await _open_polls(sb, min(plan.contacts, 30))
+        sb.measuring(figures["sondage"])
+        presses = [(user, message, data) for user, (message, buttons) in reached.items() for data in buttons]
+        for n in range(plan.per_kind):
+            user, message, data = presses[n % len(presses)]
+            sb.api.user_press(user, user, message, data)
+            await sb._process()
+        recorded["sondage"], sb.recorded = sb.recorded, []
+        # a candidate's card
+        sb.measuring(figures["dossier"])
+        rng = random.Random(3)
+        for _ in range(plan.per_kind):
+            await sb.say("cls", f"/dossier {rng.randint(1, plan.data.candidates)}")
+        recorded["dossier"], sb.recorded = sb.recorded, []
+        errors = len(sb.app.bot_data["services"].errors)
+    finally:
+        await sb.stop()
+
+    echo_api = echo_world([p.user_id for p in TEAM.values()] + [CONTACT_IDS + n for n in range(1, plan.contacts + 1)],
+                          [TEAM_CHAT_ID])
+    echo = await echo_bot(echo_api)
+    try:
+        baseline = {kind: await replay_on_echo(echo, updates, kind) for kind, updates in recorded.items()}
+    finally:
+        await echo.stop()
+        await echo.shutdown()
+    out = {"errors": errors, "kinds": {}}
+    for kind, ours in figures.items():
+        mine, theirs = ours.summary(), baseline[kind].summary()
+        out["kinds"][kind] = {"label": ours.name, "bot": mine, "echo": theirs,
+                              "ratio": round(mine["updates_per_s"] / theirs["updates_per_s"], 3)}
+    return out
+
+
+# --- 2. everyone at once -------------------------------------------------------------------------------
+
+async def concurrency(workdir: Path, base: Path, plan: Plan) -> dict:
+    sb = Sandbox(_copy(base, workdir / "concurrence.sqlite3"), start=NOW)
+    await sb.start()
+    try:
+        _add_contacts(sb, plan.contacts)
+        flood = Flood(sb.app)
+        interviews = (await _ids_with_status(sb, Status.ENTRETIEN_PLANIFIE, 10_000))[:plan.interviews]
+        for cid in interviews:
+            await sb.say("cpts1", f"/entretien {cid}")
+        reached = await _open_polls(sb, plan.contacts)
+        expected_answers: dict[int, set[str]] = {cid: set() for cid in interviews}
+        last_press: dict[tuple[int, int, int], str] = {}  # (poll, slot, site) -> o/s/n, the last one sent
+        latencies: list[float] = []
+        rng = random.Random(5)
+        handled = 0
+        for wave in range(plan.waves):
+            for cid in interviews:
+                step = await next_interview_step(sb, cid)
+                if step:
+                    queue_step(sb.api, TEAM["cls" if cid % 2 else "cpts1"].user_id, TEAM_CHAT_ID, step[:3])
+                    if step[3]:
+                        expected_answers[cid].add(step[3])
+            for user, (message, buttons) in reached.items():
+                data = buttons[(wave * 7 + user) % len(buttons)]
+                sb.api.user_press(user, user, message, data)
+                _, poll_id, site_id, slot_id, answer = data.split(":")
+                last_press[(int(poll_id), int(slot_id), int(site_id))] = answer
+            updates = sb.api.take_updates()
+            rng.shuffle(updates)
+            latencies += await flood.run(updates)
+            handled += len(updates)
+        # what was sent against what was stored
+        lost_answers = 0
+        for cid, keys in expected_answers.items():
+            stored = {a.question for a in await _answers(sb, cid)}
+            lost_answers += len(keys - stored)
+        stored_presses = {}
+        for poll_id in {k[0] for k in last_press}:
+            for (slot_id, site_id), row in (await polls.answers(sb.db, poll_id)).items():
+                stored_presses[(poll_id, slot_id, site_id)] = row.answer
+        code = {"o": "oui", "s": "si_besoin", "n": "non"}
+        wrong_presses = sum(1 for key, answer in last_press.items() if stored_presses.get(key) != code[answer])
+        errors = len(sb.app.bot_data["services"].errors)
+    finally:
+        await sb.stop()
+    lat = sorted(latencies)
+    return {"interviews": len(interviews), "contacts": len(reached), "waves": plan.waves, "updates": handled,
+            "per_wave": handled // max(plan.waves, 1), "handled": len(lat),
+            "p50_ms": round(1000 * percentile(lat, 50), 1), "p99_ms": round(1000 * percentile(lat, 99), 1),
+            "max_ms": round(1000 * lat[-1], 1), "interview_answers_lost": lost_answers,
+            "poll_answers_wrong_or_lost": wrong_presses, "errors": errors}
+
+
+async def _answers(sb: Sandbox, cid: int):
+    from storage import interviews
+
+    return await interviews.answers(sb.db, cid)
+
+
+# --- 3. a thousand reminders due at once, through the rate limiter --------------------------------------------
+
+async def reminder_burst(workdir: Path, plan: Plan) -> dict:
+    sb = Sandbox(workdir / "rappels.sqlite3", start=NOW, rate_limiter=True)
+    await sb.start()
+    try:
+        contacts = _add_contacts(sb, plan.contacts)
+        private = [p.user_id for p in TEAM.values()] + contacts
+        sb.api.started.update(p.user_id for p in TEAM.values())  # the team has opened its private chats
+        due = NOW.astimezone(timezone.utc).isoformat(timespec="seconds")
+        rows = []
+        for n in range(plan.reminders):
+            chat = TEAM_CHAT_ID if n % (plan.reminders // plan.group_reminders) == 0 else private[n % len(private)]
+            rows.append({"kind": "libre", "chat_id": chat, "text": f"Rappel d'essai n° {n}", "due_at": due,
+                         "original_due_at": due, "exact": 1, "created_by": TEAM["cls"].user_id,
+                         "created_at": due})
+        await bulk.insert(sb.db, "reminders", rows)
+        sent_at: list[tuple[float, int]] = []
+        original = sb.api._api_sendMessage
+
+        def timed_send(params, files):  # when each message reached "Telegram", and where
+            result = original(params, files)
+            sent_at.append((time.perf_counter(), int(params["chat_id"])))
+            return result
+
+        sb.api._api_sendMessage = timed_send
+        started = time.perf_counter()
+        delivered = await dispatch_due(sb.app)
+        elapsed = time.perf_counter() - started
+        texts = [s.text for s in sb.api.log if s.kind == "message" and "Rappel d'essai n° " in s.text]
+        numbers = [int(t.split("Rappel d'essai n° ")[1].split()[0].rstrip(".,")) for t in texts]
+        still_open = len([r for r in await _open_reminders(sb)])
+    finally:
+        await sb.stop()
+    times = sorted(t for t, _ in sent_at)
+    group_times = sorted(t for t, chat in sent_at if chat == TEAM_CHAT_ID)
+    return {"reminders": plan.reminders, "to_group": plan.group_reminders, "delivered": delivered,
+            "seconds": round(elapsed, 1), "messages_per_s": round(len(times) / elapsed, 1),
+            "max_in_any_second": _max_in_window(times, 1.0), "max_in_group_in_any_minute": _max_in_window(group_times, 60.0),
+            "lost": plan.reminders - len(set(numbers)), "duplicates": len(numbers) - len(set(numbers)),
+            "not_marked_sent": still_open}
+
+
+async def _open_reminders(sb: Sandbox):
+    from storage import reminders
+
+    return await reminders.due(sb.db, (NOW - timedelta(days=1)).astimezone(timezone.utc).isoformat(), limit=10_000)
+
+
+def _max_in_window(times: list[float], window: float) -> int:
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+# --- 4. at scale, in a process of its own (for its peak memory) ------------------------------------------------
+
+SCALE_COMMANDS = [
+    ("dossiers", "/dossiers"), ("dossiers", "/dossiers suivi généraliste"), ("dossiers", "/dossiers infirmier"),
+    ("croisement", "/croisement {a}"), ("croisement", "/croisement {b}"),
+    ("export", "/export"), ("export_csv", "/export csv"), ("summary", "/synthese copil"),
+    ("summary", "/synthese cpam"),
+]
+
+
+async def scale_worker(db: Path, repeats: int) -> dict:
+    sb = Sandbox(db, start=NOW)
+    await sb.start()
+    try:
+        todo = await _ids_with_status(sb, Status.ENTRETIEN_FAIT, 2)
+        timings: dict[str, list[float]] = {}
+        replies: dict[str, str] = {}
+        for _ in range(repeats):
+            for kind, command in SCALE_COMMANDS:
+                command = command.format(a=todo[0], b=todo[-1])
+                started = time.perf_counter()
+                out = await sb.say("cls", command)
+                timings.setdefault(command, []).append(time.perf_counter() - started)
+                replies[command] = out[-1].text[:60] if out else ""
+        counts = {t: await bulk.count(sb.db, t) for t in ("candidates", "sites", "visits", "reminders")}
+    finally:
+        await sb.stop()
+    return {"counts": counts, "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "commands": {cmd: {"kind": next(k for k, c in SCALE_COMMANDS if c.split()[0] == cmd.split()[0]
+                                            and (k != "export_csv" or "csv" in cmd) and (k != "export" or "csv" not in cmd)),
+                               "median_ms": round(1000 * statistics.median(ts), 1), "max_ms": round(1000 * max(ts), 1),
+                               "reply": replies[cmd]} for cmd, ts in timings.items()}}
+
+
+def scale(workdir: Path, base: Path, plan: Plan) -> dict:
+    db = _copy(base, workdir / "echelle.sqlite3")
+    out = workdir / "echelle.json"
+    subprocess.run([sys.executable, "-m", "bench", "--echelle-seule", str(db), str(out), str(plan.repeats)],
+                   check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return json.loads(out.read_text())
+
+
+# --- 5. cold start -----------------------------------------------------------------------------------------
+
+async def cold_start(workdir: Path, plan: Plan) -> dict:
+    from bench.fiabilite import BotProcess, new_world, wait_for
+    from bot.fakeserver import FakeBotAPIServer
+
+    seconds = []
+    for n in range(plan.cold_starts):
+        api = new_world()
+        server = FakeBotAPIServer(api)
+        port = await server.start()
+        run = workdir / f"demarrage-{n}"
+        run.mkdir()
+        bot = BotProcess(run, port, api)
+        api.user_message(TEAM["cls"].user_id, TEAM["cls"].user_id, "/aide")  # waiting when the bot starts
+        try:
+            started = time.perf_counter()
+            bot.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=run, env=bot.env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            await wait_for(lambda: any(s.chat_id == TEAM["cls"].user_id for s in api.log), 30, "the first reply")
+            seconds.append(time.perf_counter() - started)
+        finally:
+            bot.stop()
+            await server.stop()
+    return {"runs": [round(s, 2) for s in seconds], "median_s": round(statistics.median(seconds), 2)}
+
+
+# --- running it all --------------------------------------------------------------------------------------
+
+def _copy(source: Path, target: Path) -> Path:
+    shutil.copyfile(source, target)
+    return target
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "system": platform.platform(), "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+            "date": time.strftime("%Y-%m-%d %H:%M")}
+
+
+async def run_all(plan: Plan, workdir: Path, only: set[str] | None = None) -> dict:
+    results: dict = {"machine": machine(), "plan": asdict(plan), "targets": TARGETS}
+    base = workdir / "donnees.sqlite3"
+    started = time.perf_counter()
+    results["data"] = await generate(base, plan.data)
+    results["data_seconds"] = round(time.perf_counter() - started, 1)
+    sections = [("debit", lambda: update_handling(workdir, base, plan)),
+                ("concurrence", lambda: concurrency(workdir, base, plan)),
+                ("rappels", lambda: reminder_burst(workdir, plan)),
+                ("echelle", lambda: asyncio.to_thread(scale, workdir, base, plan)),
+                ("demarrage", lambda: cold_start(workdir, plan))]
+    for name, section in sections:
+        if only and name not in only:
+            continue
+        started = time.perf_counter()
+        print(f"… {name}", file=sys.stderr, flush=True)
+        results[name] = await section()
+        results[name]["section_seconds"] = round(time.perf_counter() - started, 1)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Performances du bot (voir docs/performance.md)")
+    parser.add_argument("--petit", action="store_true", help="petites tailles, pour un essai rapide")
+    parser.add_argument("--sections", default="", help="debit,concurrence,rappels,echelle,demarrage (défaut : toutes)")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--rapport", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument("--echelle-seule", nargs=3, metavar=("DB", "JSON", "REPETITIONS"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.echelle_seule:
+        db, out, repeats = args.echelle_seule
+        Path(out).write_text(json.dumps(asyncio.run(scale_worker(Path(db), int(repeats)))))
+        return 0
+    plan = Plan.small() if args.petit else Plan()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        started = time.perf_counter()
+        results = asyncio.run(run_all(plan, Path(tmp), set(filter(None, args.sections.split(","))) or None))
+        results["total_seconds"] = round(time.perf_counter() - started, 1)
+    args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    from bench.report import write_report
+
+    write_report(results, args.rapport)
+    print(f"Résultats : {args.json} ; rapport : {args.rapport}")
+    return 0

@@ -1,0 +1,35 @@
+"""The benchmarks run end to end at a small size: what they count must hold (nothing lost, nothing doubled),
+whatever the timings. The timings themselves are only reported by `python -m bench`, never asserted."""
+
+from bench.perf import Plan, run_all
+from bench.report import render
+
+
+async def test_every_section_runs_and_loses_nothing(tmp_path):
+    results = await run_all(Plan.small(), tmp_path)
+
+    debit = results["debit"]
+    assert debit["errors"] == 0
+    for kind in ("entretien", "sondage", "dossier"):
+        assert debit["kinds"][kind]["bot"]["n"] == debit["kinds"][kind]["echo"]["n"] == Plan.small().per_kind
+        assert debit["kinds"][kind]["ratio"] > 0
+
+    together = results["concurrence"]
+    assert together["handled"] == together["updates"] == together["waves"] * (together["interviews"] + together["contacts"])
+    assert together["interview_answers_lost"] == together["poll_answers_wrong_or_lost"] == together["errors"] == 0
+
+    burst = results["rappels"]
+    assert burst["delivered"] == burst["reminders"]
+    assert burst["lost"] == burst["duplicates"] == burst["not_marked_sent"] == 0
+    assert burst["max_in_group_in_any_minute"] <= 20
+
+    scale = results["echelle"]
+    assert scale["counts"]["candidates"] == Plan.small().data.candidates
+    replies = {command: v["reply"] for command, v in scale["commands"].items()}
+    assert replies["/export"].startswith("📎 Tableau de reporting")
+    assert replies["/synthese copil"].startswith("📊 Synthèse — Copil CLS")
+    assert scale["rss_mb"] > 0
+
+    assert results["demarrage"]["median_s"] > 0
+    report = render({**results, "total_seconds": 1})
+    assert "| Démarrage à froid jusqu'à la 1re réponse |" in report and "/croisement" in report
