@@ -1,10 +1,10 @@
-"""`python -m bot` runs the bot (long polling); `python -m bot console` opens the sandbox."""
+"""`python -m bot` runs the bot (long polling, or a webhook when WEBHOOK_URL is set); `python -m bot console`
+opens the sandbox."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from pathlib import Path
@@ -14,12 +14,7 @@ from telegram import Update
 from bot import console
 from bot.app import build_application
 from bot.config import load_settings
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # httpx logs every request URL at INFO, and the URL contains the bot's token
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+from bot.logs import setup_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     setup_logging(settings.log_level)
     app = build_application(settings)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    if settings.webhook_url:
+        # Telegram posts each update to WEBHOOK_URL; nginx or Caddy passes it to this local port. An update without
+        # the secret token is refused (403) before reaching the bot.
+        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path=settings.webhook_path,
+                        webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
+                        allowed_updates=Update.ALL_TYPES)
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)  # also removes a webhook left from webhook mode
     return 0
 
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from telegram import Bot
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 
-from bot.config import Settings, explain
+from bot.config import Settings, explain, read_settings
 from storage.db import latest_version
 
 MIN_FREE_MB = 200
@@ -28,7 +28,7 @@ async def run_check(settings: Settings | None = None) -> tuple[bool, list[str]]:
 
     if settings is None:
         try:
-            settings = Settings()
+            settings = read_settings()
         except ValidationError as err:
             return False, [f"❌ {explain(err)}"]
     good("configuration lue (.env ou variables d'environnement)")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from datetime import time
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.schedule import WorkingHours
@@ -33,7 +36,14 @@ HOW_TO_FIX = {
     "BACKUP_DIR": "un dossier, par exemple data/sauvegardes",
     "WORKDAY_START": "une heure comme 08:00",
     "WORKDAY_END": "une heure comme 19:00",
+    "WEBHOOK_URL": "l'adresse publique en https du bot derrière nginx ou Caddy, par exemple "
+                   "https://bot.exemple.fr/telegram (laissez vide pour le mode par défaut, sans serveur web)",
+    "WEBHOOK_SECRET": "une suite de 16 à 256 caractères parmi A-Z, a-z, 0-9, _ et - "
+                      "(par exemple la sortie de : python3 -c \"import secrets; print(secrets.token_urlsafe(32))\")",
+    "WEBHOOK_LISTEN": "l'adresse locale où le bot écoute, 127.0.0.1 derrière un serveur web sur la même machine",
+    "WEBHOOK_PORT": "un port libre, par exemple 8080",
 }
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 
 class Settings(BaseSettings):
@@ -52,6 +62,11 @@ class Settings(BaseSettings):
     reminder_morning: time = time(9, 0)
     workday_start: time = time(8, 0)
     workday_end: time = time(19, 0)
+    # webhook mode (optional): Telegram posts updates to WEBHOOK_URL, relayed by nginx or Caddy to the local port
+    webhook_url: str | None = None
+    webhook_secret: str | None = Field(default=None, validate_default=True)
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
 
     @field_validator("team_members", mode="before")
     @classmethod
@@ -66,6 +81,26 @@ class Settings(BaseSettings):
             user_id, role, name = int(parts[0]), parts[1].strip(), parts[2].strip()
             members.append(Member(user_id, role, name or str(user_id), role == "admin"))
         return members
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        if not value.startswith("https://") or not urlsplit(value).hostname:
+            raise ValueError("Telegram n'envoie qu'à une adresse https://")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not info.data.get("webhook_url"):
+            return value or None
+        if not value:
+            raise ValueError("obligatoire avec WEBHOOK_URL (Telegram le joint à chaque envoi, le bot refuse le reste)")
+        if not WEBHOOK_SECRET.fullmatch(value):
+            raise ValueError("de 16 à 256 caractères parmi A-Z, a-z, 0-9, _ et -")
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -95,6 +130,11 @@ class Settings(BaseSettings):
         return WorkingHours(self.reminder_morning, self.workday_start, self.workday_end)
 
     @property
+    def webhook_path(self) -> str:
+        """The path Telegram posts to, which the local web server listens on too."""
+        return urlsplit(self.webhook_url).path.strip("/") if self.webhook_url else ""
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -115,10 +155,16 @@ def explain(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def read_settings(**overrides: object) -> Settings:
+    """The settings from the environment and the configuration file: BOT_ENV_FILE if set (a server keeps it in
+    /etc/installation-bot/env), else .env in the working directory. The environment wins over the file."""
+    return Settings(_env_file=os.environ.get("BOT_ENV_FILE", ".env"), **overrides)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, or stop with exit code 2 and a French message naming the key to fix."""
     try:
-        return Settings(**overrides)
+        return read_settings(**overrides)
     except ValidationError as err:
         print(explain(err), file=sys.stderr)
         raise SystemExit(2) from err

@@ -47,6 +47,7 @@ class Services:
     nightly_backups: bool = True  # the sandbox turns them off unless a test asks for them
     dispatch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     errors: deque = field(default_factory=lambda: deque(maxlen=5))  # (when, what) of the last failures, for /etat
+    handling: dict[int, float] = field(default_factory=dict)  # update id -> when its handling began (for the logs)
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):

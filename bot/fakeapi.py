@@ -126,6 +126,7 @@ class FakeBotAPI:
         self.commands: list[dict] = []
         self.left_chats: set[int] = set()
         self.files: dict[str, bytes] = {}
+        self.webhook: dict | None = None  # set by setWebhook: {"url", "secret_token"}
         self.fault_rate = 0.0  # a share of calls failing at random (429, 500, time-out), drawn from ``rng``
         self.rng = random.Random(0)
 
@@ -349,7 +350,16 @@ class FakeBotAPI:
         self.commands = params.get("commands", [])
         return True
 
+    def _api_setWebhook(self, params, files):
+        self.webhook = {"url": params["url"], "secret_token": params.get("secret_token")}
+        return True
+
+    def _api_getWebhookInfo(self, params, files):
+        return {"url": self.webhook["url"] if self.webhook else "", "has_custom_certificate": False,
+                "pending_update_count": len(self.updates)}
+
     def _api_deleteWebhook(self, params, files):
+        self.webhook = None
         return True
 
     def _api_getChat(self, params, files):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import time
 from collections.abc import Sequence
 
 from telegram import (
@@ -129,6 +130,12 @@ async def gate(update: Update, context: BotContext) -> None:
 
     Candidate data only ever goes to team members, in the team group or in their private chat.
     """
+    began = time.perf_counter()
+    await _admit(update, context)  # raises ApplicationHandlerStop for what goes no further
+    context.services.handling[update.update_id] = began
+
+
+async def _admit(update: Update, context: BotContext) -> None:
     if update.update_id and await processed.seen(context.db, update.update_id):
         log.info("duplicate update dropped", extra={"update_id": update.update_id})
         raise ApplicationHandlerStop
@@ -182,14 +189,36 @@ async def audit(context: BotContext, action: str, *, candidate_id: int | None = 
                 user_id: int | None = None) -> None:
     """Record in the audit log who did what, on which candidate, from which chat."""
     who = user_id if user_id is not None else (context.actor.user_id if context.actor else None)
+    log.info("audit", extra={"action": action, "candidate": candidate_id, "user": who,
+                             "chat": getattr(context, "where", None)})
     await audit_log.record(context.db, at=context.now_iso(), user_id=who, chat_id=getattr(context, "where", None),
                            action=action, candidate_id=candidate_id, detail=detail)
 
 
 async def mark_processed(update: Update, context: BotContext) -> None:
-    """Runs after every handler: remember the update as handled."""
+    """Runs after every handler: remember the update as handled, and log it (ids and kind only)."""
     if update.update_id:
         await processed.mark(context.db, update.update_id, context.now_iso())
+    began = context.services.handling.pop(update.update_id, None)
+    log.info("update handled", extra={
+        "update_id": update.update_id, "kind": update_kind(update),
+        "chat": update.effective_chat.id if update.effective_chat else None,
+        "user": update.effective_user.id if update.effective_user else None,
+        "ms": round(1000 * (time.perf_counter() - began), 1) if began else None})
+
+
+def update_kind(update: Update) -> str:
+    """What an update is, for the logs, without its content: a command's name, a button's prefix."""
+    if update.callback_query:
+        return f"bouton {(update.callback_query.data or '?').split(':', 1)[0]}"
+    message = update.effective_message
+    if message is not None and message.text:
+        return f"commande {message.text.split()[0].split('@')[0]}" if message.text.startswith("/") else "texte"
+    if message is not None and message.document:
+        return "document"
+    if update.my_chat_member:
+        return "ajout ou retrait du bot"
+    return "autre"
 
 
 async def on_my_chat_member(update: Update, context: BotContext) -> None:

@@ -48,3 +48,36 @@ def test_missing_token_stops_the_real_entry_point(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "BOT_TOKEN : manquant" in result.stderr and "@BotFather" in result.stderr
+
+
+def test_webhook_mode_needs_https_and_a_secret(env, capsys):
+    assert load_settings().webhook_url is None  # long polling by default
+    env.setenv("WEBHOOK_URL", "https://bot.exemple.fr/telegram")
+    with pytest.raises(SystemExit) as stop:
+        load_settings()
+    assert stop.value.code == 2
+    assert "WEBHOOK_SECRET : obligatoire avec WEBHOOK_URL" in capsys.readouterr().err
+    env.setenv("WEBHOOK_SECRET", "trop court")
+    with pytest.raises(SystemExit):
+        load_settings()
+    assert "WEBHOOK_SECRET : de 16 à 256 caractères" in capsys.readouterr().err
+    env.setenv("WEBHOOK_SECRET", "Un-secret_assez-long-0123")
+    settings = load_settings()
+    assert settings.webhook_path == "telegram" and settings.webhook_port == 8080
+    env.setenv("WEBHOOK_URL", "http://bot.exemple.fr/telegram")
+    with pytest.raises(SystemExit):
+        load_settings()
+    assert "WEBHOOK_URL : Telegram n'envoie qu'à une adresse https://" in capsys.readouterr().err
+
+
+def test_a_server_keeps_its_configuration_file_where_bot_env_file_says(env, tmp_path):
+    for key in GOOD:
+        env.delenv(key)
+    conf = tmp_path / "etc" / "env"
+    conf.parent.mkdir()
+    conf.write_text("".join(f"{k}={v}\n" for k, v in GOOD.items()) + "LOG_LEVEL=WARNING\n", encoding="utf-8")
+    env.setenv("BOT_ENV_FILE", str(conf))
+    settings = load_settings()
+    assert settings.log_level == "WARNING" and [m.name for m in settings.members()] == ["Claire Martin", "Paul Roche"]
+    env.setenv("LOG_LEVEL", "ERROR")  # the environment wins over the file
+    assert load_settings().log_level == "ERROR"

@@ -1,0 +1,65 @@
+"""Webhook mode: the real `python -m bot` process registers its webhook, takes Telegram's posts that carry the
+secret token, and refuses the others."""
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+
+import httpx
+
+from bench.fiabilite import BotProcess, new_world, wait_for
+from bot.fakeserver import FakeBotAPIServer
+from bot.sandbox import TEAM
+
+SECRET = "s3cret-token_for-the-tests-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_updates_come_by_webhook_with_the_secret_and_only_with_it(tmp_path):
+    api = new_world()
+    server = FakeBotAPIServer(api)
+    port = await server.start()
+    bot = BotProcess(tmp_path, port, api)
+    listen = free_port()
+    bot.env.update(WEBHOOK_URL="https://bot.exemple.fr/telegram-cls", WEBHOOK_SECRET=SECRET,
+                   WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(listen))
+    claire = TEAM["cls"].user_id
+    try:
+        bot.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=bot.env,
+                                    stdout=open(tmp_path / "bot.log", "w"), stderr=subprocess.STDOUT)
+        await wait_for(lambda: api.webhook is not None, 30, "setWebhook")
+        assert api.webhook == {"url": "https://bot.exemple.fr/telegram-cls", "secret_token": SECRET}
+        assert not any(method == "getUpdates" for method, _ in api.calls)  # no long polling in this mode
+
+        api.user_message(claire, claire, "/aide")
+        update = api.take_updates()[0]
+        url = f"http://127.0.0.1:{listen}/telegram-cls"
+        async with httpx.AsyncClient() as client:
+            for _ in range(100):  # the web server comes up just after setWebhook
+                try:
+                    forged = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "faux"})
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.1)
+            assert forged.status_code == 403
+            await asyncio.sleep(0.5)
+            assert not [s for s in api.log if s.chat_id == claire]  # nothing reached the bot
+
+            good = await client.post(url, content=json.dumps(update),
+                                     headers={"X-Telegram-Bot-Api-Secret-Token": SECRET,
+                                              "Content-Type": "application/json"})
+            assert good.status_code == 200
+            await wait_for(lambda: any(s.chat_id == claire for s in api.log), 15, "the reply to /aide")
+        reply = next(s.text for s in api.log if s.chat_id == claire)
+        assert "/nouveau" in reply and "/entretien" in reply  # the help, by protocol step
+    finally:
+        bot.stop()
+        await server.stop()
+    assert bot.proc.returncode == 0, (tmp_path / "bot.log").read_text()
