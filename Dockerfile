@@ -1,0 +1,30 @@
+# Image du bot d'accompagnement à l'installation (voir docs/deploiement.md, « Avec Docker »).
+#   docker build -t installation-bot .
+#   docker run -d --name installation-bot --restart unless-stopped --env-file .env \
+#     -v installation-bot-data:/data installation-bot
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DATABASE_PATH=/data/installation.sqlite3 \
+    BACKUP_DIR=/data/sauvegardes
+
+# un utilisateur sans droits, propriétaire du seul dossier où le bot écrit
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin bot \
+    && mkdir -p /data && chown bot:bot /data
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY storage ./storage
+RUN pip install .
+
+USER bot
+VOLUME ["/data"]
+# mode webhook : le port de WEBHOOK_PORT (8080 par défaut) ; inutile en long polling
+EXPOSE 8080
+ENTRYPOINT ["python", "-m", "bot"]
+CMD ["run"]
