@@ -4,6 +4,7 @@ Lines starting with ':' are directives, anything else is a message from the curr
   :as NOM          speak as NOM (cls, cpts1, cpts2, admin, or any other name: someone outside the team)
   :in equipe|prive the team group, or NOM's private chat with the bot
   :press TEXTE     press the button whose label contains TEXTE on the latest message with buttons
+  :lien            open, in private, the latest invitation link the bot gave (as a site's contact or an élu)
   :advance DURÉE   move the clock ("2 jours", "3 mois", "1h30") and let what falls due happen
   :quit            leave
 When standard input is not a terminal, the lines are read as a script and the transcript is printed.
@@ -24,7 +25,8 @@ from bot.dates import PARIS, format_datetime, normalise
 from bot.fakeapi import Sent
 from bot.sandbox import FULL_NAMES, TEAM, Sandbox
 
-DIRECTIVES = ":as NOM · :in equipe|prive · :press TEXTE · :advance DURÉE · :quit"
+DIRECTIVES = ":as NOM · :in equipe|prive · :press TEXTE · :lien · :advance DURÉE · :quit"
+INVITATION = re.compile(r"\?start=([A-Za-z0-9_-]+)")
 _UNITS = {"s": "seconds", "sec": "seconds", "seconde": "seconds", "secondes": "seconds", "min": "minutes", "minute": "minutes", "minutes": "minutes", "h": "hours", "heure": "hours",
           "heures": "hours", "j": "days", "jour": "days", "jours": "days", "sem": "weeks", "semaine": "weeks",
           "semaines": "weeks", "mois": "months", "an": "years", "ans": "years"}
@@ -103,6 +105,14 @@ class Console:
         for row in s.buttons:
             self.print("  " + " ".join(f"[ {b['text']} ]" for b in row))
 
+    async def play(self, line: str) -> bool:
+        """A line of a script: shown after the prompt as if typed, then run; comments (#) are skipped."""
+        if line.lstrip().startswith("#"):
+            return True
+        if line.strip():
+            self.print(f"{self.prompt()}{line.rstrip()}")
+        return await self.handle(line)
+
     async def handle(self, line: str) -> bool:
         """Run one line; False when the session should end."""
         line = line.strip()
@@ -129,6 +139,14 @@ class Console:
                 self.show(await self.sb.press(self.who, arg, self.where))
             except LookupError:
                 self.print(f"(aucun bouton « {arg} » sur le dernier message à boutons de cette discussion)")
+        elif directive == ":lien":
+            # the current person opens the latest invitation link the bot gave (a site's contact, an élu)
+            found = [m.group(1) for s in self.sb.api.log for m in [INVITATION.search(s.text or "")] if m]
+            if not found:
+                self.print("(aucun lien d'invitation donné par le bot pour l'instant)")
+                return True
+            self.where = "prive"
+            self.show(await self.sb.say(self.who, f"/start {found[-1]}", "prive"))
         elif directive == ":advance" and arg:
             try:
                 delta = parse_duration(arg, self.sb.clock.now())
@@ -161,10 +179,9 @@ async def run(db_path: Path, start: datetime | None, stdin: TextIO = sys.stdin, 
                 line = stdin.readline()
                 if not line:
                     break
-                if line.strip() and not line.lstrip().startswith("#"):
-                    console.print(f"{console.prompt()}{line.rstrip()}")
-                elif line.lstrip().startswith("#"):
-                    continue
+                if not await console.play(line):
+                    break
+                continue
             if not await console.handle(line):
                 break
     return 0
