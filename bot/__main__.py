@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--db", type=Path, default=None, help="fichier SQLite (défaut : DATABASE_PATH ou data/bac-a-sable.sqlite3)")
     sandbox.add_argument("--debut", default=None, help="heure de départ de l'horloge, ex. 2026-11-23T09:00")
     sub.add_parser("check", help="vérifier la configuration, la base, le jeton et le groupe")
+    sub.add_parser("identifiants", help="les groupes et les personnes qui ont écrit au bot, avec leurs identifiants")
     restore = sub.add_parser("restore", help="remettre une sauvegarde en place (bot arrêté)")
     restore.add_argument("fichier", type=Path, help="la sauvegarde à remettre en place")
     restore.add_argument("--db", type=Path, default=None, help="la base à remplacer (défaut : DATABASE_PATH)")
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
                          "Tout est prêt." if ok else "À corriger avant de lancer le bot."]))
         return 0 if ok else 1
 
+    if args.command == "identifiants":
+        return show_ids()
     if args.command == "console":
         setup_logging(os.environ.get("LOG_LEVEL", "ERROR"))
         db = args.db or Path(os.environ.get("DATABASE_PATH", "data/bac-a-sable.sqlite3"))
@@ -57,6 +60,23 @@ def main(argv: list[str] | None = None) -> int:
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)  # also removes a webhook left from webhook mode
     return 0
+
+
+def show_ids() -> int:
+    """The ids to put in the configuration, read from what people sent the bot: only BOT_TOKEN is needed."""
+    from dotenv import dotenv_values
+
+    from bot.check import list_ids
+
+    file = dotenv_values(os.environ.get("BOT_ENV_FILE", ".env"))
+    token = os.environ.get("BOT_TOKEN") or file.get("BOT_TOKEN")
+    if not token:
+        print("BOT_TOKEN manquant : mettez le jeton donné par @BotFather dans .env (voir .env.example).", file=sys.stderr)
+        return 2
+    base = os.environ.get("BOT_API_BASE_URL") or file.get("BOT_API_BASE_URL") or "https://api.telegram.org"
+    ok, lines = asyncio.run(list_ids(token, base))
+    print("\n".join(lines))
+    return 0 if ok else 1
 
 
 def restore_backup(source: Path, database: Path | None) -> int:

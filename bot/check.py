@@ -6,8 +6,9 @@ import shutil
 import sqlite3
 
 from pydantic import ValidationError
-from telegram import Bot
-from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram import Bot, Update
+from telegram.constants import ChatType
+from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, TelegramError
 
 from bot.config import Settings, explain, read_settings
 from storage.db import latest_version
@@ -78,3 +79,36 @@ async def run_check(settings: Settings | None = None) -> tuple[bool, list[str]]:
     except NetworkError as err:
         bad(f"serveur Bot API injoignable ({settings.bot_api_base_url}) : {err}")
     return ok, lines
+
+
+async def list_ids(token: str, base_url: str) -> tuple[bool, list[str]]:
+    """Who wrote to the bot lately and in which chats, with their ids: what the configuration needs.
+
+    Updates are only looked at, never confirmed: the bot still receives them when it starts."""
+    base = base_url.rstrip("/")
+    bot = Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+    try:
+        async with bot:
+            updates = await bot.get_updates(timeout=0, allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        return False, ["❌ jeton refusé par Telegram : recopiez BOT_TOKEN depuis @BotFather"]
+    except Conflict:
+        return False, ["❌ le bot est en mode webhook : arrêtez-le, retirez WEBHOOK_URL, relancez-le une fois en long "
+                       "polling, puis recommencez"]
+    except NetworkError as err:
+        return False, [f"❌ serveur Bot API injoignable ({base_url}) : {err}"]
+    groups: dict[int, str] = {}
+    people: dict[int, str] = {}
+    for update in updates:
+        chat = update.effective_chat
+        if chat is not None and chat.type != ChatType.PRIVATE:
+            groups[chat.id] = chat.title or str(chat.id)
+        user = update.effective_user
+        if user is not None and not user.is_bot:
+            people[user.id] = user.full_name
+    if not groups and not people:
+        return True, ["Personne n'a encore écrit au bot. Ajoutez-le au groupe de l'équipe et écrivez-y /moi ; que "
+                      "chaque membre lui écrive /start en privé ; puis relancez cette commande."]
+    lines = ["Groupes (TEAM_CHAT_ID) :"] + [f"  {gid}  « {title} »" for gid, title in groups.items()]
+    lines += ["Personnes (pour TEAM_MEMBERS, id:rôle:Nom) :"] + [f"  {uid}  {name}" for uid, name in people.items()]
+    return True, lines

@@ -370,6 +370,9 @@ class FakeBotAPI:
         return True
 
     async def _api_getUpdates(self, params, files):
+        if self.webhook:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
+                                "to delete the webhook first")
         offset = int(params.get("offset") or 0)
         while self.updates and self.updates[0]["update_id"] < offset:
             self.updates.popleft()

@@ -37,3 +37,27 @@ async def test_check_reports_in_french_and_fails_on_a_problem(tmp_path):
         await server.stop()
     code, out = await run_check(tmp_path, port)  # the server is gone
     assert code == 1 and "❌ serveur Bot API injoignable" in out
+
+
+async def test_identifiants_lists_who_wrote_to_the_bot_with_only_a_token(tmp_path):
+    api = FakeBotAPI()
+    api.add_group(TEAM_CHAT, "Installation — équipe")
+    api.add_user(1001, "Claire", "Martin")
+    api.add_user(1002, "Paul", "Roche")
+    api.user_message(1001, TEAM_CHAT, "/moi")
+    api.user_message(1002, 1002, "/start")
+    server = FakeBotAPIServer(api)
+    port = await server.start()
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join(sys.path),
+           "BOT_API_BASE_URL": f"http://127.0.0.1:{port}"}
+    (tmp_path / ".env").write_text("BOT_TOKEN=123456789:IDENTIFIANTS\n", encoding="utf-8")
+    try:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "identifiants", cwd=tmp_path, env=env,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out = (await asyncio.wait_for(proc.communicate(), 60))[0].decode()
+        assert proc.returncode == 0, out
+        assert f"{TEAM_CHAT}  « Installation — équipe »" in out
+        assert "1001  Claire Martin" in out and "1002  Paul Roche" in out
+        assert len(api.updates) == 2  # only looked at: the bot still gets them when it starts
+    finally:
+        await server.stop()
