@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from storage.db import Database
+from storage.sites import SITES_CACHE
 
 # the tables a bulk load may fill, named here so that no caller's string reaches the SQL
 TABLES = frozenset({
@@ -27,6 +28,7 @@ async def insert(db: Database, table: str, rows: Sequence[Mapping[str, Any]]) ->
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     async with db.transaction() as conn:
         await conn.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
+    db.forget(SITES_CACHE)
 
 
 async def count(db: Database, table: str) -> int:

@@ -6,11 +6,14 @@ import asyncio
 import logging
 from datetime import datetime, timezone
 from importlib import resources
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class MigrationError(RuntimeError):
@@ -80,6 +83,10 @@ class Database:
         # One connection is shared by updates and scheduled jobs: writes take turns so that a statement
         # never lands inside another coroutine's open transaction (and is rolled back with it).
         self.write_lock = asyncio.Lock()
+        # Results read often and changed rarely (the practice sites, read at every croisement and poll), kept until
+        # a storage function that changes them forgets them: nothing else writes to the database.
+        self._cache: dict[str, object] = {}
+        self._versions: dict[str, int] = {}
 
     @classmethod
     async def open(cls, path: str | Path, *, backup_dir: Path | None = None) -> "Database":
@@ -101,6 +108,22 @@ class Database:
 
     async def close(self) -> None:
         await self.conn.close()
+
+    async def remembered(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
+        """``load()``'s result, kept until ``forget(key)``. A result read while a write was forgetting it is not
+        kept: it may predate the write."""
+        if key in self._cache:
+            return self._cache[key]
+        version = self._versions.get(key, 0)
+        value = await load()
+        if self._versions.get(key, 0) == version:
+            self._cache[key] = value
+        return value
+
+    def forget(self, key: str) -> None:
+        """Called after a write that changes what ``key`` holds."""
+        self._versions[key] = self._versions.get(key, 0) + 1
+        self._cache.pop(key, None)
 
     def transaction(self) -> "_Transaction":
         return _Transaction(self)

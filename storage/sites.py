@@ -43,6 +43,7 @@ class Site:
     epci: str = ""
 
 
+SITES_CACHE = "sites"  # the key of all_sites() in Database.cache; territory drops it too (communes are joined)
 _COLUMNS = [f.name for f in fields(Site) if f.name not in ("commune", "epci")]
 _SELECT = ("SELECT s.*, c.name AS commune, c.epci AS epci FROM sites s JOIN communes c ON c.id = s.commune_id")
 
@@ -71,6 +72,7 @@ async def create_many(db: Database, rows: list[dict[str, Any]], *, by: int, at: 
                 f"INSERT INTO sites ({', '.join(encoded)}, created_by, created_at, updated_at) "
                 f"VALUES ({', '.join('?' * len(encoded))}, ?, ?, ?)", (*encoded.values(), by, at, at))
             ids.append(cur.lastrowid)
+    db.forget(SITES_CACHE)
     return ids
 
 
@@ -80,13 +82,18 @@ async def get(db: Database, site_id: int) -> Site | None:
 
 
 async def all_sites(db: Database) -> list[Site]:
-    return [_site(r) for r in await db.fetchall(f"{_SELECT} ORDER BY s.name")]
+    """Every site, by name (Site is frozen: the cached list is shared, never changed in place)."""
+    async def load() -> list[Site]:
+        return [_site(r) for r in await db.fetchall(f"{_SELECT} ORDER BY s.name")]
+
+    return list(await db.remembered(SITES_CACHE, load))
 
 
 async def update(db: Database, site_id: int, changes: dict[str, Any], *, at: str) -> None:
     encoded = _encode(changes)
     await db.execute(f"UPDATE sites SET {', '.join(f'{k} = ?' for k in encoded)}, updated_at = ? WHERE id = ?",
                      (*encoded.values(), at, site_id))
+    db.forget(SITES_CACHE)
 
 
 # --- people outside the team bound to a site or an élu record ---------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Database
+from storage.sites import SITES_CACHE
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,10 @@ async def count_communes(db: Database) -> int:
 
 
 async def add_commune(db: Database, name: str, key: str, epci: str, insee: str | None = None) -> int:
-    return await db.execute("INSERT INTO communes (name, name_key, insee, epci) VALUES (?, ?, ?, ?)",
-                            (name, key, insee, epci))
+    commune_id = await db.execute("INSERT INTO communes (name, name_key, insee, epci) VALUES (?, ?, ?, ?)",
+                                  (name, key, insee, epci))
+    db.forget(SITES_CACHE)  # sites carry their commune's name and EPCI
+    return commune_id
 
 
 async def upsert_communes(db: Database, rows: list[tuple[str, str, str | None, str]]) -> None:
@@ -45,6 +48,7 @@ async def upsert_communes(db: Database, rows: list[tuple[str, str, str | None, s
                 "INSERT INTO communes (name, name_key, insee, epci) VALUES (?, ?, ?, ?) ON CONFLICT (name_key) "
                 "DO UPDATE SET name = excluded.name, insee = COALESCE(excluded.insee, insee), epci = excluded.epci",
                 (name, key, insee, epci))
+    db.forget(SITES_CACHE)  # sites carry their commune's name and EPCI
 
 
 async def commune_by_key(db: Database, key: str) -> Commune | None:

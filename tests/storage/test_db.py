@@ -100,3 +100,46 @@ async def test_a_failed_migration_leaves_the_database_as_it_was(tmp_path, monkey
             assert await cur.fetchone() is None
     finally:
         await conn.close()
+
+
+async def test_the_sites_kept_in_memory_follow_every_change(tmp_path):
+    import asyncio
+
+    from bot.territory import name_key
+    from storage import bulk, sites, territory
+
+    db = await Database.open(tmp_path / "a.sqlite3")
+    try:
+        await territory.upsert_communes(db, [("Conliège", name_key("Conliège"), None, "ecla")])
+        commune = (await territory.communes(db))[0]
+        [first] = await sites.create_many(db, [{"name": "MSP de Conliège", "type": "msp", "status": "en_fonctionnement",
+                                                "commune_id": commune.id}], by=1, at="2026-11-23T08:00:00+00:00")
+        assert [s.name for s in await sites.all_sites(db)] == ["MSP de Conliège"]
+        await sites.update(db, first, {"name": "MSP du Revermont"}, at="2026-11-23T08:01:00+00:00")
+        assert [s.name for s in await sites.all_sites(db)] == ["MSP du Revermont"]
+        await territory.upsert_communes(db, [("Conliège", name_key("Conliège"), None, "bresse_haute_seille")])
+        assert [s.epci for s in await sites.all_sites(db)] == ["bresse_haute_seille"]  # the joined commune changed
+        await bulk.insert(db, "sites", [{"name": "Cabinet B", "type": "cabinet_medical", "status": "en_fonctionnement",
+                                         "commune_id": commune.id, "created_at": "x", "updated_at": "x"}])
+        assert [s.name for s in await sites.all_sites(db)] == ["Cabinet B", "MSP du Revermont"]
+
+        # a read that overlaps a write is returned but not kept: it may predate the write
+        started, release = asyncio.Event(), asyncio.Event()
+
+        async def slow_load():
+            started.set()
+            await release.wait()
+            return ["avant l'écriture"]
+
+        reading = asyncio.create_task(db.remembered("essai", slow_load))
+        await started.wait()
+        db.forget("essai")
+        release.set()
+        assert await reading == ["avant l'écriture"]
+
+        async def fresh():
+            return ["après"]
+
+        assert await db.remembered("essai", fresh) == ["après"]
+    finally:
+        await db.close()
