@@ -305,6 +305,7 @@ async def scale_worker(db: Path, repeats: int) -> dict:
                 out = await sb.say("cls", command)
                 timings.setdefault(command, []).append(time.perf_counter() - started)
                 replies[command] = out[-1].text[:60] if out else ""
+                _drop_sent_files(sb)
         counts = {t: await bulk.count(sb.db, t) for t in ("candidates", "sites", "visits", "reminders")}
     finally:
         await sb.stop()
@@ -313,6 +314,13 @@ async def scale_worker(db: Path, repeats: int) -> dict:
                                             and (k != "export_csv" or "csv" in cmd) and (k != "export" or "csv" not in cmd)),
                                "median_ms": round(1000 * statistics.median(ts), 1), "max_ms": round(1000 * max(ts), 1),
                                "reply": replies[cmd]} for cmd, ts in timings.items()}}
+
+
+def _drop_sent_files(sb: Sandbox) -> None:
+    """The fake Telegram keeps every file the bot sent; Telegram's memory is not the bot's: let them go."""
+    for sent in sb.api.log:
+        sent.file_data = None
+    sb.api.files.clear()
 
 
 def scale(workdir: Path, base: Path, plan: Plan) -> dict:

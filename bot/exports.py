@@ -53,7 +53,7 @@ def proposals_by_candidate(data) -> dict[int, list[dict[str, Any]]]:
 
 
 def _epcis_of(data, c: dict[str, Any], proposals: dict[int, list[dict[str, Any]]]) -> set[str]:
-    answers = data.answers.get(c["id"], {})
+    answers = data.answers_of(c["id"])
     found = set(answers.get("territoires") or []) - {"tout"}
     found |= {data.sites[p["site_id"]]["epci"] for p in proposals.get(c["id"], []) if p["chosen"]}
     if c.get("installed_commune"):
@@ -116,7 +116,7 @@ def candidate_rows(data, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
         proposals = grouped.get(cid, [])
         croisement = data.croisements.get(cid)
         visit = data.visits.get(cid)
-        answers = data.answers.get(cid, {})
+        answers = data.answers_of(cid)
 
         def follow_up(months: int) -> str:
             f = follow.get((cid, months))

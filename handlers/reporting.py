@@ -53,7 +53,10 @@ def parse_export_args(args: list[str], today: date) -> tuple[bool, Filters, str 
 
 async def with_answers(db, data: reporting.Dataset, filters: Filters) -> reporting.Dataset:
     """The dataset with the interview answers of the candidates the table lists (the bulk of the data: read only those)."""
-    data.answers = await reporting.answers(db, [c["id"] for c in selected(data, filters)])
+    if filters.epcis:  # the EPCI a candidate wishes for is one of the answers: every candidate's are needed to choose
+        data.answers = await reporting.answers(db, as_text=True)
+    else:
+        data.answers = await reporting.answers(db, [c["id"] for c in selected(data, filters)], as_text=True)
     return data
 
 

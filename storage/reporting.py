@@ -13,7 +13,8 @@ from storage.db import Database
 @dataclass
 class Dataset:
     candidates: list[dict[str, Any]] = field(default_factory=list)
-    answers: dict[int, dict[str, Any]] = field(default_factory=dict)  # candidate -> interview answers
+    # candidate -> interview answers, or their JSON text (decoded row by row: 10,000 decoded at once weigh 50 MB)
+    answers: dict[int, dict[str, Any] | str] = field(default_factory=dict)
     croisements: dict[int, dict[str, Any]] = field(default_factory=dict)  # candidate -> croisement
     proposals: list[dict[str, Any]] = field(default_factory=list)  # croisement_sites rows
     polls: list[dict[str, Any]] = field(default_factory=list)
@@ -25,13 +26,17 @@ class Dataset:
     sites: dict[int, dict[str, Any]] = field(default_factory=dict)
     commune_epci: dict[str, str] = field(default_factory=dict)  # commune name key -> EPCI
 
+    def answers_of(self, candidate_id: int) -> dict[str, Any]:
+        value = self.answers.get(candidate_id, {})
+        return json.loads(value) if isinstance(value, str) else value
+
 
 async def dataset(db: Database, *, with_answers: bool = True) -> Dataset:
     """Everything at once; the interview answers (the bulk of it) only when asked for (see ``answers``)."""
     data = Dataset()
     data.candidates = [dict(r) for r in await db.fetchall("SELECT * FROM candidates ORDER BY id")]
     if with_answers:
-        data.answers = await answers(db)
+        data.answers = await answers(db, as_text=True)
     data.croisements = {r["candidate_id"]: dict(r) for r in await db.fetchall("SELECT * FROM croisements")}
     data.proposals = [dict(r) for r in await db.fetchall("SELECT candidate_id, site_id, chosen, at FROM croisement_sites")]
     data.polls = [dict(r) for r in await db.fetchall("SELECT * FROM polls WHERE opened_at IS NOT NULL")]
@@ -50,8 +55,10 @@ async def dataset(db: Database, *, with_answers: bool = True) -> Dataset:
     return data
 
 
-async def answers(db: Database, candidate_ids: Iterable[int] | None = None) -> dict[int, dict[str, Any]]:
-    """Interview answers by candidate (all candidates, or those given), skipped questions left out."""
+async def answers(db: Database, candidate_ids: Iterable[int] | None = None, *,
+                  as_text: bool = False) -> dict[int, dict[str, Any] | str]:
+    """Interview answers by candidate (all candidates, or those given), skipped questions left out; ``as_text``:
+    each candidate's answers as one JSON text, for Dataset.answers_of to decode when it is needed."""
     # one JSON object per candidate, assembled by SQLite: one decode per candidate instead of one per answer
     select = ("SELECT candidate_id, '{' || group_concat(json_quote(question) || ':' || value, ',') || '}' AS answers "
               "FROM interview_answers WHERE skipped = 0 ")
@@ -60,7 +67,7 @@ async def answers(db: Database, candidate_ids: Iterable[int] | None = None) -> d
     else:
         rows = await db.fetchall(select + "AND candidate_id IN (SELECT value FROM json_each(?)) GROUP BY candidate_id",
                                  (json.dumps(sorted(set(candidate_ids))),))
-    return {r[0]: json.loads(r[1]) for r in rows}
+    return {r[0]: r[1] for r in rows} if as_text else {r[0]: json.loads(r[1]) for r in rows}
 
 
 # --- meetings -----------------------------------------------------------------------------------------

@@ -61,3 +61,14 @@ async def test_weekly_pulse_with_monday_digest(sb):
     out = await sb.advance(timedelta(days=7))
     digest = [s.text for s in out if s.text.startswith("🗓 Point de la semaine")][-1]
     assert "Les 7 derniers jours" in digest and "1 nouveau(x) candidat(s)" in digest
+
+
+async def test_export_by_epci_follows_the_territories_wished_at_the_interview(sb):
+    from tests.handlers.test_sites import interview_for_croisement
+
+    await interview_for_croisement(sb)  # n° 1 wishes for ECLA, no croisement yet
+    await register_candidate(sb, first="Louis", last="Perrin", interview=None)  # n° 2: no wish known
+    out = await sb.say("cls", "/export csv ECLA")
+    rows = list(csv.reader(io.StringIO(out[-1].file_data.decode("utf-8-sig")), delimiter=";"))
+    assert [r[0] for r in rows[1:]] == ["1"]
+    assert "ECLA" in out[-1].text
