@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import timedelta, timezone
 from pathlib import Path
@@ -108,11 +110,19 @@ async def _open_polls(sb: Sandbox, contacts: int) -> dict[int, tuple[int, list[s
     return reached
 
 
-async def update_handling(workdir: Path, base: Path, plan: Plan) -> dict:
-    sb = TimedSandbox(_copy(base, workdir / "debit.sqlite3"), start=NOW)
+@asynccontextmanager
+async def _running(sb: Sandbox, contacts: int) -> AsyncIterator[Sandbox]:
+    """The bot started, with ``contacts`` sites' contacts on the fake Telegram; stopped at the end."""
     await sb.start()
     try:
-        _add_contacts(sb, plan.contacts)
+        _add_contacts(sb, contacts)
+        yield sb
+    finally:
+        await sb.stop()
+
+
+async def update_handling(workdir: Path, base: Path, plan: Plan) -> dict:
+    async with _running(TimedSandbox(_copy(base, workdir / "debit.sqlite3"), start=NOW), plan.contacts) as sb:
         figures = {"entretien": Figures("réponse d'entretien"), "sondage": Figures("bouton de sondage"),
                    "dossier": Figures("/dossier N")}
         recorded: dict[str, list[dict]] = {}
@@ -143,8 +153,6 @@ async def update_handling(workdir: Path, base: Path, plan: Plan) -> dict:
             await sb.say("cls", f"/dossier {rng.randint(1, plan.data.candidates)}")
         recorded["dossier"], sb.recorded = sb.recorded, []
         errors = len(sb.app.bot_data["services"].errors)
-    finally:
-        await sb.stop()
 
     echo_api = echo_world([p.user_id for p in TEAM.values()] + [CONTACT_IDS + n for n in range(1, plan.contacts + 1)],
                           [TEAM_CHAT_ID])
@@ -165,10 +173,7 @@ async def update_handling(workdir: Path, base: Path, plan: Plan) -> dict:
 # --- 2. everyone at once -------------------------------------------------------------------------------
 
 async def concurrency(workdir: Path, base: Path, plan: Plan) -> dict:
-    sb = Sandbox(_copy(base, workdir / "concurrence.sqlite3"), start=NOW)
-    await sb.start()
-    try:
-        _add_contacts(sb, plan.contacts)
+    async with _running(Sandbox(_copy(base, workdir / "concurrence.sqlite3"), start=NOW), plan.contacts) as sb:
         flood = Flood(sb.app)
         interviews = (await _ids_with_status(sb, Status.ENTRETIEN_PLANIFIE, 10_000))[:plan.interviews]
         for cid in interviews:
@@ -207,8 +212,6 @@ async def concurrency(workdir: Path, base: Path, plan: Plan) -> dict:
         code = {"o": "oui", "s": "si_besoin", "n": "non"}
         wrong_presses = sum(1 for key, answer in last_press.items() if stored_presses.get(key) != code[answer])
         errors = len(sb.app.bot_data["services"].errors)
-    finally:
-        await sb.stop()
     lat = sorted(latencies)
     return {"interviews": len(interviews), "contacts": len(reached), "waves": plan.waves, "updates": handled,
             "per_wave": handled // max(plan.waves, 1), "handled": len(lat),
