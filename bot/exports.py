@@ -3,10 +3,11 @@ as CSV. Real Excel dates, French headers; built from storage.reporting.Dataset. 
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.candidates import NEW_CANDIDATE, profession_label
@@ -33,7 +34,17 @@ class Filters:
 
 def _local(value: Any) -> datetime | None:
     """An instant as Excel wants it: Paris wall time, without a time zone."""
-    return datetime.fromisoformat(value).astimezone(PARIS).replace(tzinfo=None) if value else None
+    if not value:
+        return None
+    if value.endswith("+00:00"):  # what storage writes: Paris's offset is the same all through a UTC hour
+        return datetime.fromisoformat(value[:-6]) + _paris_offset(value[:13])
+    return datetime.fromisoformat(value).astimezone(PARIS).replace(tzinfo=None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _paris_offset(utc_hour: str) -> timedelta:
+    """Paris's offset from UTC during the hour starting at ``utc_hour`` ("2026-03-29T01")."""
+    return datetime.fromisoformat(utc_hour + ":00+00:00").astimezone(PARIS).utcoffset()
 
 
 class _Candidate:

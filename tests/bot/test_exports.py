@@ -87,3 +87,22 @@ def test_default_meeting_dates_follow_the_cadence():
     assert default_dates(MEETING_KINDS["coordination"], date(2026, 11, 23), 3) == [
         date(2026, 12, 15), date(2027, 3, 15), date(2027, 6, 15)]
     assert default_dates(MEETING_KINDS["copil"], date(2026, 11, 23)) == [date(2027, 6, 15)]
+
+
+def test_paris_wall_time_of_stored_instants_across_both_clock_changes():
+    from datetime import timedelta, timezone
+
+    from bot.dates import PARIS
+    from bot.exports import _local
+
+    instant = datetime(2026, 3, 28, tzinfo=timezone.utc)
+    for _ in range(24 * 4 * 3):  # the spring change, every quarter of an hour
+        assert _local(instant.isoformat()) == instant.astimezone(PARIS).replace(tzinfo=None)
+        instant += timedelta(minutes=15)
+    instant = datetime(2026, 10, 24, tzinfo=timezone.utc)
+    for _ in range(24 * 4 * 3):  # the autumn change: 02:00 to 03:00 happens twice
+        assert _local(instant.isoformat()) == instant.astimezone(PARIS).replace(tzinfo=None)
+        instant += timedelta(minutes=15)
+    assert _local("2026-10-25T00:30:00+00:00") == datetime(2026, 10, 25, 2, 30)  # still summer time
+    assert _local("2026-10-25T01:30:00+00:00") == datetime(2026, 10, 25, 2, 30)  # winter time again
+    assert _local("2026-07-14T12:00:00+02:00") == datetime(2026, 7, 14, 12, 0) and _local(None) is None

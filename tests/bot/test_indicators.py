@@ -99,3 +99,21 @@ def test_periods_in_words():
     assert parse_period("T3 2026", TODAY) == (Q3, "")
     assert parse_period("2026 abandon", TODAY) == (Period(date(2026, 1, 1), date(2027, 1, 1)), "abandon")
     assert parse_period("infirmier", TODAY) == (None, "infirmier")
+
+
+def test_day_of_agrees_with_the_full_conversion_every_hour_of_a_year_with_both_clock_changes():
+    from datetime import datetime, timedelta, timezone
+
+    from bot.dates import PARIS
+    from bot.indicators import day_of
+
+    instant = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    while instant.year == 2026:
+        stored = instant.isoformat()
+        assert day_of(stored) == instant.astimezone(PARIS).date(), stored
+        instant += timedelta(minutes=30)
+    assert day_of("2026-03-28T23:30:00+00:00") == date(2026, 3, 29)  # winter: UTC+1
+    assert day_of("2026-07-14T22:00:00+00:00") == date(2026, 7, 15)  # summer: UTC+2
+    assert day_of("2026-07-14T21:59:59+00:00") == date(2026, 7, 14)
+    assert day_of("2026-07-14T23:30:00+01:00") == date(2026, 7, 15)  # another offset: converted in full
+    assert day_of("2026-07-14") == date(2026, 7, 14) and day_of(None) is None and day_of("") is None
