@@ -395,6 +395,25 @@ async def run_all(plan: Plan, workdir: Path, only: set[str] | None = None) -> di
     return results
 
 
+SECTIONS = ("debit", "concurrence", "rappels", "echelle", "demarrage")
+
+
+def merged(results: dict, previous_path: Path) -> dict:
+    """A run of some sections only keeps the other sections of the previous run of the same plan (the report says
+    which sections were measured again, and when)."""
+    if all(name in results for name in SECTIONS) or not previous_path.exists():
+        return results
+    previous = json.loads(previous_path.read_text())
+    if previous.get("plan") != results["plan"]:
+        return results
+    out = {**previous, "remeasured": dict(previous.get("remeasured", {}))}
+    for name in SECTIONS:
+        if name in results:
+            out[name] = results[name]
+            out["remeasured"][name] = results["machine"]["date"]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Performances du bot (voir docs/performance.md)")
     parser.add_argument("--petit", action="store_true", help="petites tailles, pour un essai rapide")
@@ -412,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         results = asyncio.run(run_all(plan, Path(tmp), set(filter(None, args.sections.split(","))) or None))
         results["total_seconds"] = round(time.perf_counter() - started, 1)
+    results = merged(results, args.json)
     args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     from bench.report import write_report
 

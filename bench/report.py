@@ -40,7 +40,8 @@ def _row(label: str, value: str, target: str, ok: bool | None) -> str:
 def render(r: dict) -> str:
     t = r["targets"]
     m = r["machine"]
-    lines = [f"Dernière mesure : {m['date']} — Python {m['python']}, {m['cpus']} cœurs, {m['system']}.",
+    again = "".join(f" ; section « {name} » remesurée le {when}" for name, when in sorted(r.get("remeasured", {}).items()))
+    lines = [f"Dernière mesure complète : {m['date']}{again} — Python {m['python']}, {m['cpus']} cœurs, {m['system']}.",
              f"Durée totale : {r.get('total_seconds', '?')} s (dont {r['data_seconds']} s pour générer les données).", ""]
     lines += ["## Résultats face aux objectifs", "", "| Mesure | Obtenu | Objectif | |", "|---|---|---|---|"]
     if "debit" in r:

@@ -33,3 +33,21 @@ async def test_every_section_runs_and_loses_nothing(tmp_path):
     assert results["demarrage"]["median_s"] > 0
     report = render({**results, "total_seconds": 1})
     assert "| Démarrage à froid jusqu'à la 1re réponse |" in report and "/croisement" in report
+
+
+def test_a_run_of_one_section_keeps_the_others_of_the_same_plan(tmp_path):
+    import json
+
+    from bench.perf import SECTIONS, merged
+
+    plan = {"interviews": 1}
+    full = {"plan": plan, "machine": {"date": "2026-11-23 12:30"}, **{name: {"was": name} for name in SECTIONS}}
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(full))
+    again = {"plan": plan, "machine": {"date": "2026-11-23 14:32"}, "echelle": {"was": "again"}}
+
+    out = merged(again, path)
+    assert out["echelle"] == {"was": "again"} and out["debit"] == {"was": "debit"}
+    assert out["machine"]["date"] == "2026-11-23 12:30" and out["remeasured"] == {"echelle": "2026-11-23 14:32"}
+    assert "debit" not in merged({**again, "plan": {"interviews": 2}}, path)  # another plan: nothing mixed
+    assert merged(again, tmp_path / "none.json") == again
