@@ -4,6 +4,7 @@ as CSV. Real Excel dates, French headers; built from storage.reporting.Dataset. 
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from bot.interview import INTERVIEW
 from bot.matching import SITE_TYPES
 from bot.pipeline import Status
 from bot.sites import COLUMNS as SITE_COLUMNS
-from bot.spreadsheets import write_csv, write_xlsx
+from bot.spreadsheets import Drawn, draw, write_csv, write_xlsx
 from bot.territory import EPCI_LABELS, name_key
 
 OUTCOMES = {"recherche": "toujours en recherche", "installe": "installé·e", "reflexion": "en réflexion", "abandon": "abandon"}
@@ -153,6 +154,23 @@ def candidate_rows(data, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
         ] + [shown(q, answers[q.key]) if q.key in answers else "" for q in questions]
 
 
+# Rows kept in storage were drawn with a layout: a change of headers, or of how a row is drawn (bump the number),
+# makes every kept row be drawn again.
+ROW_FORMAT = "1-" + hashlib.sha1("\n".join(CANDIDATE_HEADERS).encode()).hexdigest()[:12]
+
+
+def draw_rows(data, rows: list[dict[str, Any]]) -> dict[int, Drawn]:
+    """The Candidats rows of these candidates, drawn to be kept (storage.reporting.keep_rows)."""
+    return {values[0]: draw(values) for values in candidate_rows(data, rows)}
+
+
+def _candidates_table(data, rows: list[dict[str, Any]], drawn: dict[int, Drawn] | None) -> Iterator[Any]:
+    """Kept rows where there are, drawn now otherwise."""
+    if drawn is None:
+        return candidate_rows(data, rows)
+    return (drawn[c["id"]] for c in rows)
+
+
 def indicator_rows(ind: Indicators) -> list[list[Any]]:
     rows: list[list[Any]] = [["Période", f"du {ind.period.start:%d/%m/%Y} au {ind.period.end:%d/%m/%Y} (exclu)"]]
     rows += [[name, value] for name, value in ind.funnel]
@@ -177,7 +195,8 @@ def indicator_rows(ind: Indicators) -> list[list[Any]]:
     return rows
 
 
-def workbook(data, filters: Filters, ind: Indicators) -> bytes:
+def workbook(data, filters: Filters, ind: Indicators, drawn: dict[int, Drawn] | None = None) -> bytes:
+    """The reporting table; ``drawn``: the Candidats rows already drawn, by candidate (all of the selected ones)."""
     rows = selected(data, filters)
     ids = {c["id"] for c in rows}
     names = {c["id"]: f"{c['first_name']} {c['last_name']}" for c in data.candidates}
@@ -204,7 +223,7 @@ def workbook(data, filters: Filters, ind: Indicators) -> bytes:
                    for f in sorted(data.follow_ups, key=lambda f: (f["candidate_id"], f["months"]))
                    if f["candidate_id"] in ids]
     return write_xlsx([
-        ("Candidats", CANDIDATE_HEADERS, candidate_rows(data, rows)),
+        ("Candidats", CANDIDATE_HEADERS, _candidates_table(data, rows, drawn)),
         ("Lieux", site_headers, site_rows),
         ("Visites", ["N° candidat", "Candidat", "Jour", "Lieu", "Commune", "EPCI", "Début", "Fin"], visit_rows),
         ("Suivis", ["N° candidat", "Candidat", "Échéance (mois)", "Prévu le", "Fait le", "Résultat", "Note"], follow_rows),
@@ -212,5 +231,5 @@ def workbook(data, filters: Filters, ind: Indicators) -> bytes:
     ])
 
 
-def candidates_csv(data, filters: Filters) -> bytes:
-    return write_csv(CANDIDATE_HEADERS, candidate_rows(data, selected(data, filters)))
+def candidates_csv(data, filters: Filters, drawn: dict[int, Drawn] | None = None) -> bytes:
+    return write_csv(CANDIDATE_HEADERS, _candidates_table(data, selected(data, filters), drawn))

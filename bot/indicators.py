@@ -8,10 +8,11 @@ it and has come; it is on time when done at most 14 days after that day.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from statistics import median
 from typing import Any
 
@@ -28,6 +29,27 @@ class Period:
 
     def __contains__(self, day: date | None) -> bool:
         return day is not None and self.start <= day < self.end
+
+    def holds(self, value: str | None) -> bool:
+        """Whether a stored date or UTC instant falls in the period, Paris days; the same as ``day_of(value) in
+        self``, by comparing text where it can (the indicators test 200,000 values at 10,000 candidates)."""
+        if not value:
+            return False
+        if len(value) == 10:
+            return self._days[0] <= value < self._days[1]
+        if len(value) == 25 and value.endswith("+00:00"):  # what storage writes
+            return self._instants[0] <= value < self._instants[1]
+        return day_of(value) in self
+
+    @functools.cached_property
+    def _days(self) -> tuple[str, str]:
+        return self.start.isoformat(), self.end.isoformat()
+
+    @functools.cached_property
+    def _instants(self) -> tuple[str, str]:
+        """Paris midnight at the start and at the end, in UTC as storage writes instants."""
+        return tuple(datetime.combine(day, time(), PARIS).astimezone(timezone.utc).isoformat(timespec="seconds")
+                     for day in (self.start, self.end))
 
     def before(self) -> "Period":
         """The period of the same length just before this one, to compare with (whole months stay whole:
@@ -99,14 +121,14 @@ def compute(data, period: Period, today: date) -> Indicators:
     candidates = {c["id"]: c for c in data.candidates}
     site_types = {s["name"]: s["type"] for s in data.sites.values()}
     for c in candidates.values():
-        if day_of(c["first_contact"]) in period:
+        if period.holds(c["first_contact"]):
             ind.new_candidates += 1
             ind.by_source[c["source"]] += 1
             ind.by_profession[c["profession"]] += 1
             ind.by_status[c["status"]] += 1
-        if day_of(c.get("interview_done_at")) in period:
+        if period.holds(c.get("interview_done_at")):
             ind.interviews += 1
-        if c["status"] == "abandon" and day_of(c["status_changed_at"]) in period:
+        if c["status"] == "abandon" and period.holds(c["status_changed_at"]):
             ind.abandons += 1
         installed = installation_day(c)
         if installed in period:
@@ -115,14 +137,14 @@ def compute(data, period: Period, today: date) -> Indicators:
             ind.installations.append({"profession": c["profession"], "commune": commune, "site_type": site_type,
                                       "epci": data.commune_epci.get(name_key(commune), "")})
     for cid, cr in data.croisements.items():
-        if day_of(cr["done_at"]) in period:
+        if period.holds(cr["done_at"]):
             ind.croisements += 1
             ind.croisements_on_time += int(bool(cr["on_time"]))
     invited_by_poll: dict[int, list[dict[str, Any]]] = {}
     for ps in data.poll_sites:
         invited_by_poll.setdefault(ps["poll_id"], []).append(ps)
     for poll in data.polls:
-        if day_of(poll["opened_at"]) in period:
+        if period.holds(poll["opened_at"]):
             ind.polls_sent += 1
             invited = invited_by_poll.get(poll["id"], [])
             ind.sites_asked += len(invited)
@@ -140,7 +162,7 @@ def compute(data, period: Period, today: date) -> Indicators:
             for site_id in site_ids:
                 ind.sites.setdefault(site_id, Counter())["visited"] += 1
     for d in data.debriefs:
-        if day_of(d["done_at"]) in period:
+        if period.holds(d["done_at"]):
             ind.debriefs[d["stage"]] += 1
     for f in data.follow_ups:
         due = day_of(f["due_day"])
@@ -152,7 +174,7 @@ def compute(data, period: Period, today: date) -> Indicators:
             elif done is not None:
                 ind.follow_ups_late[f["months"]] += 1
     for p in data.proposals:
-        if day_of(p["at"]) in period:
+        if period.holds(p["at"]):
             counter = ind.sites.setdefault(p["site_id"], Counter())
             counter["proposed"] += 1
             counter["contacted"] += int(bool(p["chosen"]))
@@ -172,13 +194,16 @@ def _delays(data, candidates: dict[int, dict[str, Any]], period: Period) -> dict
     pairs: dict[str, list[int]] = {"contact → entretien": [], "entretien → croisement": [], "croisement → visites": [],
                                    "visites → installation": []}
     for cid, c in candidates.items():
-        contact, interview = day_of(c["first_contact"]), day_of(c.get("interview_done_at"))
-        croisement = day_of(data.croisements.get(cid, {}).get("done_at"))
-        visit = day_of(data.visits.get(cid, {}).get("day"))
+        steps = [c["first_contact"], c.get("interview_done_at"), data.croisements.get(cid, {}).get("done_at"),
+                 data.visits.get(cid, {}).get("day")]
         installed = installation_day(c)
-        for name, a, b in (("contact → entretien", contact, interview), ("entretien → croisement", interview, croisement),
-                           ("croisement → visites", croisement, visit), ("visites → installation", visit, installed)):
-            if a and b and b in period:
+        # most candidates have no step in the period: their days are not worked out
+        ends = [period.holds(v) for v in steps[1:]] + [installed in period]
+        if not any(ends):
+            continue
+        days = [day_of(v) for v in steps] + [installed]
+        for name, a, b, end in zip(pairs, days, days[1:], ends):
+            if a and b and end:
                 pairs[name].append((b - a).days)
     return {name: (median(values) if values else None) for name, values in pairs.items()}
 

@@ -10,10 +10,32 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 
 
+class Drawn(NamedTuple):
+    """A table row drawn once, to be written many times (the reporting table keeps its rows in storage): its cells
+    as SpreadsheetML with the row number left as ``ROW``, its CSV line, and how many characters each cell shows."""
+
+    xml: str
+    csv: str
+    widths: Sequence[int] | str  # or as kept: "3,12,0,…" (only the first rows of a sheet need them)
+
+
+ROW = "\x01"  # never in a cell: XML cannot carry it, and it is taken out of every text written
+
+
+def draw(values: Sequence[Any]) -> Drawn:
+    """A row of values as both sheet cells and CSV line (see ``Drawn``)."""
+    xml = "".join(_xml_cell(f"{_column(i)}{ROW}", v) for i, v in enumerate(values))
+    line = io.StringIO()
+    csv.writer(line, delimiter=";").writerow(_csv_values(values))
+    return Drawn(xml, line.getvalue(), [len(_shown(v)) for v in values])
+
+
+def _widths(row: Drawn) -> Sequence[int]:
+    return [int(w) for w in row.widths.split(",")] if isinstance(row.widths, str) else row.widths
 
 
 class UnreadableFile(ValueError):
@@ -144,10 +166,11 @@ def _sheet_xml(headers: Sequence[str], rows: Iterable[Sequence[Any]], shape: lis
     number of rows is left in ``shape[1]``."""
     rows = iter(rows)
     first = list(itertools.islice(rows, 500))  # enough to size the columns
-    columns = [_column(i) for i in range(max([len(headers)] + [len(r) for r in first]))]
+    shown = [_widths(r) if type(r) is Drawn else [len(_shown(v)) for v in r] for r in first]
+    columns = [_column(i) for i in range(max([len(headers)] + [len(w) for w in shown]))]
     widths = []
     for i, header in enumerate(headers):
-        longest = max([len(str(header))] + [len(_shown(r[i])) for r in first if i < len(r)])
+        longest = max([len(str(header))] + [w[i] for w in shown if i < len(w)])
         widths.append(f'<col min="{i + 1}" max="{i + 1}" width="{min(max(10, longest + 2), 60)}" customWidth="1"/>')
     parts = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}" xmlns:r="{_REL}">',
              '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
@@ -157,7 +180,13 @@ def _sheet_xml(headers: Sequence[str], rows: Iterable[Sequence[Any]], shape: lis
     r = 1
     text = _text
     for r, row in enumerate(itertools.chain(first, rows), start=2):
+        if len(parts) >= 500:
+            yield "".join(parts)
+            parts.clear()
         number = str(r)
+        if type(row) is Drawn:
+            parts.append(f'<row r="{number}">{row.xml.replace(ROW, number)}</row>')
+            continue
         cells = [f'<row r="{number}">']
         for column, value in zip(columns, row):
             if type(value) is str:  # most cells: written here, without a call per cell
@@ -168,9 +197,6 @@ def _sheet_xml(headers: Sequence[str], rows: Iterable[Sequence[Any]], shape: lis
                 cells.append(_xml_cell(column + number, value))
         cells.append("</row>")
         parts.append("".join(cells))
-        if len(parts) >= 500:
-            yield "".join(parts)
-            parts.clear()
     shape[1] = r - 1
     parts.append("</sheetData>")
     if r > 1 and headers:
@@ -238,6 +264,13 @@ def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
         writer = csv.writer(text, delimiter=";")
         writer.writerow(headers)
         for row in rows:
-            writer.writerow([_shown(v) if isinstance(v, (date, datetime)) else ("" if v is None else v) for v in row])
+            if type(row) is Drawn:
+                text.write(row.csv)
+            else:
+                writer.writerow(_csv_values(row))
         text.flush()
         return out.getvalue()
+
+
+def _csv_values(row: Sequence[Any]) -> list[Any]:
+    return [_shown(v) if isinstance(v, (date, datetime)) else ("" if v is None else v) for v in row]

@@ -10,9 +10,10 @@ from telegram import InputFile, Update
 
 from bot.context import BotContext, Services
 from bot.dates import PARIS, DateParseError, format_date, format_datetime, parse_moment
-from bot.exports import Filters, candidates_csv, selected, workbook
+from bot.exports import ROW_FORMAT, Filters, candidates_csv, draw_rows, selected, workbook
 from bot.indicators import Period, compute, parse_period
 from bot.pipeline import Status
+from bot.spreadsheets import Drawn
 from bot.summaries import MEETING_KINDS, chart, covered_period, default_dates, kind_of, needs_expressed, summary
 from bot.territory import EPCI_LABELS, epci_key
 from handlers import reminders as engine
@@ -51,13 +52,34 @@ def parse_export_args(args: list[str], today: date) -> tuple[bool, Filters, str 
     return as_csv, Filters(period, frozenset(statuses), frozenset(professions), frozenset(epcis)), unknown
 
 
-async def with_answers(db, data: reporting.Dataset, filters: Filters) -> reporting.Dataset:
-    """The dataset with the interview answers of the candidates the table lists (the bulk of the data: read only those)."""
+DRAWN_AT_ONCE = 500  # rows drawn and kept together: the first table of 10,000 candidates is never all in memory
+
+
+async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[reporting.Dataset, dict[int, Drawn]]:
+    """What the reporting table needs: the dataset, and the Candidats row of each candidate it lists, kept from an
+    earlier table when nothing it shows has changed since (drawn and kept now otherwise)."""
+    seen = await reporting.report_changes(db)  # before reading: a change after it makes the rows drawn now not kept
+    data = await reporting.dataset(db, with_answers=False)
     if filters.epcis:  # the EPCI a candidate wishes for is one of the answers: every candidate's are needed to choose
         data.answers = await reporting.answers(db, as_text=True)
-    else:
-        data.answers = await reporting.answers(db, [c["id"] for c in selected(data, filters)], as_text=True)
-    return data
+    rows = selected(data, filters)
+    kept = await reporting.kept_ids(db, [c["id"] for c in rows], ROW_FORMAT)
+    missing = [c for c in rows if c["id"] not in kept]
+    not_kept: dict[int, Drawn] = {}
+    for start in range(0, len(missing), DRAWN_AT_ONCE):
+        chunk = missing[start:start + DRAWN_AT_ONCE]
+        if not filters.epcis:  # the interview answers are the bulk of the data: read only those of the rows to draw
+            data.answers = await reporting.answers(db, [c["id"] for c in chunk], as_text=True)
+        new = draw_rows(data, chunk)
+        widths = {cid: ",".join(map(str, d.widths)) for cid, d in new.items()}
+        if not await reporting.keep_rows(db, {cid: (d.xml, d.csv, widths[cid]) for cid, d in new.items()},
+                                         ROW_FORMAT, seen):
+            not_kept.update(new)  # something changed while drawing: use them this time only
+    if not filters.epcis:
+        data.answers = {}  # the last chunk's: the table is written from the kept rows
+    found = await reporting.kept_rows(db, [c["id"] for c in rows if c["id"] not in not_kept], ROW_FORMAT, as_csv=as_csv)
+    drawn = {cid: Drawn(text, "", widths) if not as_csv else Drawn("", text, widths) for cid, (text, widths) in found.items()}
+    return data, {**drawn, **not_kept}
 
 
 async def export(update: Update, context: BotContext) -> None:
@@ -68,13 +90,13 @@ async def export(update: Update, context: BotContext) -> None:
         await reply(update, context, f"Je ne connais pas le filtre « {esc(unknown)} ». Exemples : /export, /export csv, "
                                      f"/export 2026, /export T1 2027 infirmier, /export du 1/01/2026 au 30/06/2026 ECLA")
         return
-    data = await with_answers(context.db, await reporting.dataset(context.db, with_answers=False), filters)
+    data, drawn = await table_data(context.db, filters, as_csv=as_csv)
     period = filters.period or Period(date(today.year, 1, 1), today + timedelta(days=1))
     stamp = context.now().strftime("%Y-%m-%d")
     if as_csv:
-        payload, name = candidates_csv(data, filters), f"candidats-{stamp}.csv"
+        payload, name = candidates_csv(data, filters, drawn), f"candidats-{stamp}.csv"
     else:
-        payload, name = workbook(data, filters, compute(data, period, today)), f"tableau-de-reporting-{stamp}.xlsx"
+        payload, name = workbook(data, filters, compute(data, period, today), drawn), f"tableau-de-reporting-{stamp}.xlsx"
     described = []
     if filters.period:
         described.append(f"du {format_date(filters.period.start)} au {format_date(filters.period.end - timedelta(days=1))}")
@@ -171,7 +193,11 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
         past = [_local(m["at"]).date() for m in await reporting.meetings(services.db, kind_key)
                 if _local(m["at"]).date() < day and not m["by_default"]]
         period = covered_period(kind, day, past[-1] if past else None)
-    data = await reporting.dataset(services.db, with_answers=False)
+    financed = kind.audience == "financeurs"  # their summary comes with the period's reporting table
+    if financed:
+        data, drawn = await table_data(services.db, Filters(period=period))
+    else:
+        data = await reporting.dataset(services.db, with_answers=False)
     current, previous = compute(data, period, today), compute(data, period.before(), today)
     interviewed = [c["id"] for c in data.candidates
                    if c.get("interview_done_at") and period.start <= _local(c["interview_done_at"]).date() < period.end]
@@ -179,9 +205,7 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
     names = {sid: s["name"] for sid, s in data.sites.items()}
     text = summary(kind, current, previous, meeting_day=meeting_day, needs=needs_expressed(in_period), site_names=names)
     png = chart(current, previous, f"{kind.title} — du {period.start:%d/%m/%Y} au {(period.end - timedelta(days=1)):%d/%m/%Y}")
-    book = None
-    if kind.audience in ("financeurs",):
-        book = workbook(await with_answers(services.db, data, Filters(period=period)), Filters(period=period), current)
+    book = workbook(data, Filters(period=period), current, drawn) if financed else None
     return text, png, book
 
 
@@ -215,8 +239,8 @@ async def _render_push(services: Services, r, now: datetime):
     files = [("photo", f"synthese-{kind.key}.png", png)]
     if book is None:
         period = Period(now.date() - timedelta(days=365), now.date() + timedelta(days=1))
-        data = await with_answers(services.db, await reporting.dataset(services.db, with_answers=False), Filters(period=period))
-        book = workbook(data, Filters(period=period), compute(data, period, now.date()))
+        data, drawn = await table_data(services.db, Filters(period=period))
+        book = workbook(data, Filters(period=period), compute(data, period, now.date()), drawn)
     files.append(("document", f"tableau-{kind.key}.xlsx", book))
     intro = (f"📝 <b>À relire avant la réunion</b> ({kind.title}, {format_datetime(_local(meeting['at']))}) : "
              f"la synthèse, le graphique et le tableau ci-dessus.\n\n")

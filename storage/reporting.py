@@ -70,6 +70,40 @@ async def answers(db: Database, candidate_ids: Iterable[int] | None = None, *,
     return {r[0]: r[1] for r in rows} if as_text else {r[0]: json.loads(r[1]) for r in rows}
 
 
+# --- the reporting table's rows, kept once drawn (migration 0009) ----------------------------------------
+
+async def report_changes(db: Database) -> int:
+    """How many changes the kept rows have seen: read it before the data a row is drawn from."""
+    return (await db.fetchone("SELECT n FROM report_changes"))[0]
+
+
+async def kept_rows(db: Database, candidate_ids: Iterable[int], layout: str, *,
+                    as_csv: bool = False) -> dict[int, tuple[str, str]]:
+    """candidate -> (cells, or CSV line; widths) of the rows kept with this layout."""
+    rows = await db.fetchall(f"SELECT candidate_id, {'csv' if as_csv else 'xlsx'}, widths FROM report_rows WHERE "
+                             "format = ? AND candidate_id IN (SELECT value FROM json_each(?))",
+                             (layout, json.dumps(sorted(set(candidate_ids)))))
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+async def kept_ids(db: Database, candidate_ids: Iterable[int], layout: str) -> set[int]:
+    rows = await db.fetchall("SELECT candidate_id FROM report_rows WHERE format = ? AND candidate_id "
+                             "IN (SELECT value FROM json_each(?))", (layout, json.dumps(sorted(set(candidate_ids)))))
+    return {r[0] for r in rows}
+
+
+async def keep_rows(db: Database, rows: dict[int, tuple[str, str, str]], layout: str, seen: int) -> bool:
+    """Keep rows drawn from data read after ``report_changes`` returned ``seen``; if anything changed since, keep
+    nothing (a row could show data older than the change) and return False."""
+    async with db.transaction() as conn:
+        async with conn.execute("SELECT n FROM report_changes") as cur:
+            if (await cur.fetchone())[0] != seen:
+                return False
+        await conn.executemany("INSERT OR REPLACE INTO report_rows (candidate_id, format, xlsx, csv, widths) "
+                               "VALUES (?, ?, ?, ?, ?)", [(cid, layout, *row) for cid, row in rows.items()])
+    return True
+
+
 # --- meetings -----------------------------------------------------------------------------------------
 
 async def add_meeting(db: Database, kind: str, at: str, *, by: int | None, created_at: str, by_default: bool = False) -> int:

@@ -117,3 +117,19 @@ def test_day_of_agrees_with_the_full_conversion_every_hour_of_a_year_with_both_c
     assert day_of("2026-07-14T21:59:59+00:00") == date(2026, 7, 14)
     assert day_of("2026-07-14T23:30:00+01:00") == date(2026, 7, 15)  # another offset: converted in full
     assert day_of("2026-07-14") == date(2026, 7, 14) and day_of(None) is None and day_of("") is None
+
+
+def test_a_period_holds_exactly_the_stored_values_whose_paris_day_it_contains():
+    from datetime import datetime, timedelta, timezone
+
+    from bot.indicators import day_of
+
+    periods = [Q3, Period(date(2026, 3, 29), date(2026, 10, 25)), Period(date(2026, 10, 25), date(2026, 10, 26)),
+               Period(date(2026, 1, 1), date(2027, 1, 1))]  # ends on both clock changes, and a whole year
+    instant = datetime(2025, 12, 30, 22, tzinfo=timezone.utc)
+    while instant < datetime(2027, 1, 2, tzinfo=timezone.utc):
+        for value in (instant.isoformat(), instant.date().isoformat(), instant.astimezone(timezone(timedelta(hours=5))).isoformat()):
+            for period in periods:
+                assert period.holds(value) == (day_of(value) in period), (value, period)
+        instant += timedelta(minutes=30)
+    assert not Q3.holds(None) and not Q3.holds("")

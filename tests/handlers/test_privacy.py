@@ -60,6 +60,7 @@ async def test_erasure_after_two_confirmations_keeps_statistics_right(sb):
     data = await reporting.dataset(sb.db)
     year = Period(MONDAY.date() - timedelta(days=1), MONDAY.date() + timedelta(days=1))
     before = compute(data, year, MONDAY.date())
+    await sb.say("cls", "/export")  # the row drawn for the table is kept, with the name
 
     await sb.say("cls", "/rgpd_effacer 1")
     await sb.press("cls", "Annuler")
@@ -84,6 +85,11 @@ async def test_erasure_after_two_confirmations_keeps_statistics_right(sb):
     assert "déjà effacées" in texts_of(await sb.say("cls", "/rgpd_effacer 1"))
     card = texts_of(await sb.say("cls", "/dossier 1"))
     assert "Anonyme (n° 1)" in card and "Dupont" not in card and "06 12" not in card
+    from bot.exports import ROW_FORMAT
+
+    assert await reporting.kept_rows(sb.db, [1], ROW_FORMAT) == {}  # the kept row went with the data
+    table = (await sb.say("cls", "/export csv"))[-1].file_data.decode("utf-8-sig")
+    assert "Anonyme" in table and "Dupont" not in table and "06 12" not in table
 
 
 async def test_retention_warns_then_anonymises_unless_extended(sb):

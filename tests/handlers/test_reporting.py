@@ -72,3 +72,90 @@ async def test_export_by_epci_follows_the_territories_wished_at_the_interview(sb
     rows = list(csv.reader(io.StringIO(out[-1].file_data.decode("utf-8-sig")), delimiter=";"))
     assert [r[0] for r in rows[1:]] == ["1"]
     assert "ECLA" in out[-1].text
+
+
+async def _candidats(sb, command="/export") -> list[dict]:
+    document = (await sb.say("cls", command))[-1]
+    sheet = load_workbook(io.BytesIO(document.file_data))["Candidats"]
+    rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+async def test_export_rows_are_kept_and_drawn_again_as_soon_as_what_they_show_changes(sb):
+    from datetime import datetime
+
+    from bot.exports import ROW_FORMAT
+    from storage import reporting, sites
+    from tests.handlers.test_sites import import_sites, interview_for_croisement
+
+    await import_sites(sb, [["MSP de Conliège", "MSP", "Conliège", "médecin généraliste", "libéral", "oui", "oui", ""]])
+    await interview_for_croisement(sb)
+    await sb.say("cls", "/croisement 1")
+    await sb.press("cls", "1. MSP")
+    await sb.press("cls", "Valider")
+    first = await _candidats(sb)
+    assert await reporting.kept_ids(sb.db, [1], ROW_FORMAT) == {1}
+    assert await _candidats(sb) == first  # read back from what was kept: the same table
+    proposed = first[0]["Lieux contactés"]
+    assert proposed.startswith("MSP")
+
+    # every change the row shows draws it again: a visit planned in the chat ...
+    await sb.say("cls", f"/visites 1 vendredi 4 décembre : {proposed}")
+    assert await reporting.kept_ids(sb.db, [1], ROW_FORMAT) == set()
+    row = (await _candidats(sb))[0]
+    assert row["Jour des visites"] == datetime(2026, 12, 4) and row["Lieux visités"] == proposed
+    # ... a status changed from the card ...
+    await sb.say("cls", "/dossier 1")
+    await sb.press("cls", "Changer le statut")
+    await sb.press("cls", "abandon")
+    assert (await _candidats(sb))[0]["Statut"] == "abandon"
+    # ... a site renamed, in the rows of the candidates it was proposed to
+    site_id = next(s.id for s in await sites.all_sites(sb.db) if s.name == proposed)
+    await sites.update(sb.db, site_id, {"name": "MSP des Coteaux"}, at=sb.clock.utc_iso())
+    assert "MSP des Coteaux" in (await _candidats(sb))[0]["Lieux contactés"]
+    # and the CSV comes from the same kept rows
+    out = await sb.say("cls", "/export csv")
+    rows = list(csv.reader(io.StringIO(out[-1].file_data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[1][rows[0].index("Lieux contactés")] == "MSP des Coteaux" and rows[1][rows[0].index("Statut")] == "abandon"
+
+
+async def test_every_table_a_row_shows_forgets_the_kept_row_when_it_changes(sb):
+    from bot.exports import ROW_FORMAT
+    from storage import reporting
+    from tests.support import to_follow_up
+
+    await to_follow_up(sb)
+    await sb.say("cls", "/croisement 1")  # not needed for the row: the writes below are
+    writes = [
+        "UPDATE candidates SET phone = '06 00 00 00 00' WHERE id = 1",
+        "UPDATE interview_answers SET value = '\"Autre\"' WHERE candidate_id = 1 AND question = 'motivations'",
+        "INSERT INTO interview_answers (candidate_id, question, value, answered_by, answered_at) "
+        "VALUES (1, 'zz_essai', '\"Escalade\"', 1, 'x')",
+        "DELETE FROM interview_answers WHERE candidate_id = 1 AND question = 'zz_essai'",
+        "INSERT INTO croisements (candidate_id, done_at, on_time) VALUES (1, '2026-11-24T10:00:00+00:00', 1)",
+        "UPDATE visits SET day = '2026-12-05' WHERE candidate_id = 1",
+        "UPDATE debriefs SET done_at = '2026-12-05T18:00:00+00:00' WHERE candidate_id = 1 AND stage = 'soir'",
+        "UPDATE follow_ups SET note = 'Rappelé' WHERE candidate_id = 1",
+        "DELETE FROM visits WHERE candidate_id = 1",
+    ]
+    for sql in writes:
+        await _candidats(sb)
+        assert await reporting.kept_ids(sb.db, [1], ROW_FORMAT) == {1}, sql
+        before = await reporting.report_changes(sb.db)
+        await sb.db.execute(sql)
+        assert await reporting.kept_ids(sb.db, [1], ROW_FORMAT) == set(), sql
+        assert await reporting.report_changes(sb.db) > before, sql
+
+
+async def test_rows_drawn_from_data_older_than_a_change_are_not_kept(sb):
+    from bot.exports import ROW_FORMAT
+    from storage import reporting
+
+    await register_candidate(sb)
+    seen = await reporting.report_changes(sb.db)
+    await sb.db.execute("UPDATE candidates SET phone = '06 00 00 00 00' WHERE id = 1")  # while a table was being drawn
+    assert not await reporting.keep_rows(sb.db, {1: ("<c/>", "1;Marie\r\n", "1,5")}, ROW_FORMAT, seen)
+    assert await reporting.kept_ids(sb.db, [1], ROW_FORMAT) == set()
+    assert await reporting.keep_rows(sb.db, {1: ("<c/>", "1;Marie\r\n", "1,5")}, ROW_FORMAT,
+                                     await reporting.report_changes(sb.db))
+    assert await reporting.kept_ids(sb.db, [1], "another layout") == set()  # a new layout draws every row again
