@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -164,11 +164,22 @@ def draw_rows(data, rows: list[dict[str, Any]]) -> dict[int, Drawn]:
     return {values[0]: draw(values) for values in candidate_rows(data, rows)}
 
 
-def _candidates_table(data, rows: list[dict[str, Any]], drawn: dict[int, Drawn] | None) -> Iterator[Any]:
-    """Kept rows where there are, drawn now otherwise."""
+# The Candidats rows of some candidates, already drawn (read from storage a few hundred at a time, so that the
+# table of 10,000 candidates is never all in memory).
+RowSource = Callable[[list[int]], Mapping[int, Drawn]]
+READ_AT_ONCE = 500
+
+
+def _candidates_table(data, rows: list[dict[str, Any]], drawn: RowSource | None) -> Iterator[Any]:
+    """The rows from ``drawn`` when given, drawn now otherwise."""
     if drawn is None:
-        return candidate_rows(data, rows)
-    return (drawn[c["id"]] for c in rows)
+        yield from candidate_rows(data, rows)
+        return
+    for start in range(0, len(rows), READ_AT_ONCE):
+        ids = [c["id"] for c in rows[start:start + READ_AT_ONCE]]
+        found = drawn(ids)
+        for cid in ids:
+            yield found[cid]
 
 
 def indicator_rows(ind: Indicators) -> list[list[Any]]:
@@ -195,8 +206,8 @@ def indicator_rows(ind: Indicators) -> list[list[Any]]:
     return rows
 
 
-def workbook(data, filters: Filters, ind: Indicators, drawn: dict[int, Drawn] | None = None) -> bytes:
-    """The reporting table; ``drawn``: the Candidats rows already drawn, by candidate (all of the selected ones)."""
+def workbook(data, filters: Filters, ind: Indicators, drawn: RowSource | None = None) -> bytes:
+    """The reporting table; ``drawn``: where the Candidats rows already drawn are (all of the selected ones)."""
     rows = selected(data, filters)
     ids = {c["id"] for c in rows}
     names = {c["id"]: f"{c['first_name']} {c['last_name']}" for c in data.candidates}
@@ -231,5 +242,5 @@ def workbook(data, filters: Filters, ind: Indicators, drawn: dict[int, Drawn] | 
     ])
 
 
-def candidates_csv(data, filters: Filters, drawn: dict[int, Drawn] | None = None) -> bytes:
+def candidates_csv(data, filters: Filters, drawn: RowSource | None = None) -> bytes:
     return write_csv(CANDIDATE_HEADERS, _candidates_table(data, selected(data, filters), drawn))

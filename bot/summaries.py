@@ -42,8 +42,18 @@ NEEDS = {"logement": ("logement", "loger", "appartement", "maison"), "emploi du 
          "réseau, accueil": ("reseau", "accueil", "integration", "contacts")}
 
 
-# one pattern per need, each word matched at a word's start ("scolar" finds "scolarité")
-NEED_PATTERNS = {need: re.compile(rf"\b(?:{'|'.join(words)})") for need, words in NEEDS.items()}
+# Each word matched at a word's start ("scolar" finds "scolarité"), whatever its accents and capitals: one pattern
+# per need, run on the answers as typed (normalising 7,000 answers first took most of a yearly summary's time).
+_ACCENTED = {"a": "[aàâä]", "c": "[cç]", "e": "[eéèêë]", "i": "[iîï]", "o": "[oôö]", "u": "[uùûü]", "y": "[yÿ]"}
+
+
+def _any_accents(word: str) -> str:
+    return "".join(_ACCENTED.get(letter, re.escape(letter)) for letter in word)
+
+
+NEED_PATTERNS = {need: re.compile(rf"\b(?:{'|'.join(map(_any_accents, words))})", re.IGNORECASE)
+                 for need, words in NEEDS.items()}
+NEED_QUESTIONS = ("besoins", "locaux", "logement_besoins", "conjoint", "scolarite", "conjoint_aide")
 
 
 def kind_of(word: str) -> str | None:
@@ -68,8 +78,7 @@ def needs_expressed(answers: list[dict]) -> Counter:
     """How many candidates expressed each kind of need at their interview (from the free answers, no names)."""
     counts: Counter = Counter()
     for a in answers:
-        text = normalise(" ".join(str(a.get(k) or "") for k in ("besoins", "locaux", "logement_besoins", "conjoint",
-                                                                 "scolarite")))
+        text = " ".join(str(a.get(k) or "") for k in NEED_QUESTIONS[:-1])
         for need, pattern in NEED_PATTERNS.items():
             if pattern.search(text):
                 counts[need] += 1
@@ -134,12 +143,12 @@ def summary(kind: MeetingKind, cur: Indicators, prev: Indicators, *, meeting_day
 
 def chart(cur: Indicators, prev: Indicators, title: str) -> bytes:
     """A PNG: the pipeline funnel, installations per EPCI, and the trend against the previous period."""
-    import matplotlib  # loaded only when a chart is drawn: it is slow to import
+    # loaded only when a chart is drawn: it is slow to import. A Figure of its own, without pyplot's global state,
+    # can be drawn in a worker thread.
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    figure, (funnel, per_epci, trend) = plt.subplots(1, 3, figsize=(15, 4.8), dpi=100)
+    figure = Figure(figsize=(15, 4.8), dpi=100)
+    funnel, per_epci, trend = figure.subplots(1, 3)
     names = [n for n, _ in cur.funnel]
     values = [v for _, v in cur.funnel]
     funnel.barh(names[::-1], values[::-1], color="#2a7ab0")
@@ -163,10 +172,10 @@ def chart(cur: Indicators, prev: Indicators, title: str) -> bytes:
     for axis in (per_epci, trend):
         axis.yaxis.set_major_locator(MaxNLocator(integer=True))
     figure.suptitle(title)
-    figure.tight_layout()
+    # the labels are always the same words: fixed margins fit them (tight_layout took half of the drawing time)
+    figure.subplots_adjust(left=0.075, right=0.985, bottom=0.2, top=0.85, wspace=0.3)
     out = io.BytesIO()
     figure.savefig(out, format="png")
-    plt.close(figure)
     return out.getvalue()
 
 

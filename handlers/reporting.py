@@ -3,24 +3,28 @@ pushed to the team group for review some days before each meeting), and the week
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from typing import TypeVar
 
 from telegram import InputFile, Update
 
 from bot.context import BotContext, Services
 from bot.dates import PARIS, DateParseError, format_date, format_datetime, parse_moment
-from bot.exports import ROW_FORMAT, Filters, candidates_csv, draw_rows, selected, workbook
+from bot.exports import ROW_FORMAT, Filters, RowSource, candidates_csv, draw_rows, selected, workbook
 from bot.indicators import Period, compute, parse_period
 from bot.pipeline import Status
 from bot.spreadsheets import Drawn
-from bot.summaries import MEETING_KINDS, chart, covered_period, default_dates, kind_of, needs_expressed, summary
+from bot.summaries import MEETING_KINDS, NEED_QUESTIONS, chart, covered_period, default_dates, kind_of, needs_expressed, summary
 from bot.territory import EPCI_LABELS, epci_key
 from handlers import reminders as engine
 from handlers.candidates import parse_filters
 from handlers.common import audit, esc, reply
 from storage import reminders, reporting
 
+T = TypeVar("T")
 SUMMARY_DAYS_BEFORE = 7
 MEETING_TIME = (14, 0)
 
@@ -55,9 +59,10 @@ def parse_export_args(args: list[str], today: date) -> tuple[bool, Filters, str 
 DRAWN_AT_ONCE = 500  # rows drawn and kept together: the first table of 10,000 candidates is never all in memory
 
 
-async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[reporting.Dataset, dict[int, Drawn]]:
-    """What the reporting table needs: the dataset, and the Candidats row of each candidate it lists, kept from an
-    earlier table when nothing it shows has changed since (drawn and kept now otherwise)."""
+async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[reporting.Dataset, RowSource]:
+    """What the reporting table needs: the dataset, and where to read the Candidats row of each candidate it lists,
+    kept from an earlier table when nothing it shows has changed since (drawn and kept now otherwise). The rows are
+    read while the table is written, in a worker thread (see ``built``)."""
     seen = await reporting.report_changes(db)  # before reading: a change after it makes the rows drawn now not kept
     data = await reporting.dataset(db, with_answers=False)
     if filters.epcis:  # the EPCI a candidate wishes for is one of the answers: every candidate's are needed to choose
@@ -77,9 +82,32 @@ async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[rep
             not_kept.update(new)  # something changed while drawing: use them this time only
     if not filters.epcis:
         data.answers = {}  # the last chunk's: the table is written from the kept rows
-    found = await reporting.kept_rows(db, [c["id"] for c in rows if c["id"] not in not_kept], ROW_FORMAT, as_csv=as_csv)
-    drawn = {cid: Drawn(text, "", widths) if not as_csv else Drawn("", text, widths) for cid, (text, widths) in found.items()}
-    return data, {**drawn, **not_kept}
+    loop = asyncio.get_running_loop()
+
+    def read(ids: list[int]) -> dict[int, Drawn]:
+        if _in_event_loop():  # waiting there for the loop itself would never end
+            raise RuntimeError("kept rows are read from the thread that writes the table, not from the event loop")
+        found = asyncio.run_coroutine_threadsafe(
+            reporting.kept_rows(db, [i for i in ids if i not in not_kept], ROW_FORMAT, as_csv=as_csv), loop).result()
+        drawn = {cid: Drawn("", text, w) if as_csv else Drawn(text, "", w) for cid, (text, w) in found.items()}
+        drawn.update((i, not_kept[i]) for i in ids if i in not_kept)
+        return drawn
+
+    return data, read
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+async def built(build: Callable[..., T], *args) -> T:
+    """A table, summary or chart made in a worker thread: seconds of work at 10,000 candidates, during which the
+    event loop keeps sending reminders and receiving updates."""
+    return await asyncio.to_thread(build, *args)
 
 
 async def export(update: Update, context: BotContext) -> None:
@@ -94,9 +122,10 @@ async def export(update: Update, context: BotContext) -> None:
     period = filters.period or Period(date(today.year, 1, 1), today + timedelta(days=1))
     stamp = context.now().strftime("%Y-%m-%d")
     if as_csv:
-        payload, name = candidates_csv(data, filters, drawn), f"candidats-{stamp}.csv"
+        payload, name = await built(candidates_csv, data, filters, drawn), f"candidats-{stamp}.csv"
     else:
-        payload, name = workbook(data, filters, compute(data, period, today), drawn), f"tableau-de-reporting-{stamp}.xlsx"
+        payload = await built(lambda: workbook(data, filters, compute(data, period, today), drawn))
+        name = f"tableau-de-reporting-{stamp}.xlsx"
     described = []
     if filters.period:
         described.append(f"du {format_date(filters.period.start)} au {format_date(filters.period.end - timedelta(days=1))}")
@@ -198,14 +227,15 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
         data, drawn = await table_data(services.db, Filters(period=period))
     else:
         data = await reporting.dataset(services.db, with_answers=False)
-    current, previous = compute(data, period, today), compute(data, period.before(), today)
+    current, previous = await built(lambda: (compute(data, period, today), compute(data, period.before(), today)))
     interviewed = [c["id"] for c in data.candidates
                    if c.get("interview_done_at") and period.start <= _local(c["interview_done_at"]).date() < period.end]
-    in_period = list((await reporting.answers(services.db, interviewed)).values())
+    in_period = list((await reporting.answers(services.db, interviewed, questions=NEED_QUESTIONS)).values())
     names = {sid: s["name"] for sid, s in data.sites.items()}
     text = summary(kind, current, previous, meeting_day=meeting_day, needs=needs_expressed(in_period), site_names=names)
-    png = chart(current, previous, f"{kind.title} — du {period.start:%d/%m/%Y} au {(period.end - timedelta(days=1)):%d/%m/%Y}")
-    book = workbook(data, Filters(period=period), current, drawn) if financed else None
+    png = await built(chart, current, previous,
+                      f"{kind.title} — du {period.start:%d/%m/%Y} au {(period.end - timedelta(days=1)):%d/%m/%Y}")
+    book = await built(workbook, data, Filters(period=period), current, drawn) if financed else None
     return text, png, book
 
 
@@ -240,7 +270,7 @@ async def _render_push(services: Services, r, now: datetime):
     if book is None:
         period = Period(now.date() - timedelta(days=365), now.date() + timedelta(days=1))
         data, drawn = await table_data(services.db, Filters(period=period))
-        book = workbook(data, Filters(period=period), compute(data, period, now.date()), drawn)
+        book = await built(lambda: workbook(data, Filters(period=period), compute(data, period, now.date()), drawn))
     files.append(("document", f"tableau-{kind.key}.xlsx", book))
     intro = (f"📝 <b>À relire avant la réunion</b> ({kind.title}, {format_datetime(_local(meeting['at']))}) : "
              f"la synthèse, le graphique et le tableau ci-dessus.\n\n")

@@ -55,18 +55,22 @@ async def dataset(db: Database, *, with_answers: bool = True) -> Dataset:
     return data
 
 
-async def answers(db: Database, candidate_ids: Iterable[int] | None = None, *,
-                  as_text: bool = False) -> dict[int, dict[str, Any] | str]:
-    """Interview answers by candidate (all candidates, or those given), skipped questions left out; ``as_text``:
-    each candidate's answers as one JSON text, for Dataset.answers_of to decode when it is needed."""
+async def answers(db: Database, candidate_ids: Iterable[int] | None = None, *, as_text: bool = False,
+                  questions: Iterable[str] | None = None) -> dict[int, dict[str, Any] | str]:
+    """Interview answers by candidate (all candidates, or those given; all questions, or those given), skipped
+    questions left out; ``as_text``: each candidate's answers as one JSON text, for Dataset.answers_of to decode
+    when it is needed."""
     # one JSON object per candidate, assembled by SQLite: one decode per candidate instead of one per answer
     select = ("SELECT candidate_id, '{' || group_concat(json_quote(question) || ':' || value, ',') || '}' AS answers "
               "FROM interview_answers WHERE skipped = 0 ")
-    if candidate_ids is None:
-        rows = await db.fetchall(select + "GROUP BY candidate_id")
-    else:
-        rows = await db.fetchall(select + "AND candidate_id IN (SELECT value FROM json_each(?)) GROUP BY candidate_id",
-                                 (json.dumps(sorted(set(candidate_ids))),))
+    params: list[str] = []
+    if questions is not None:
+        select += "AND question IN (SELECT value FROM json_each(?)) "
+        params.append(json.dumps(list(questions)))
+    if candidate_ids is not None:
+        select += "AND candidate_id IN (SELECT value FROM json_each(?)) "
+        params.append(json.dumps(sorted(set(candidate_ids))))
+    rows = await db.fetchall(select + "GROUP BY candidate_id", tuple(params))
     return {r[0]: r[1] for r in rows} if as_text else {r[0]: json.loads(r[1]) for r in rows}
 
 

@@ -106,3 +106,9 @@ def test_paris_wall_time_of_stored_instants_across_both_clock_changes():
     assert _local("2026-10-25T00:30:00+00:00") == datetime(2026, 10, 25, 2, 30)  # still summer time
     assert _local("2026-10-25T01:30:00+00:00") == datetime(2026, 10, 25, 2, 30)  # winter time again
     assert _local("2026-07-14T12:00:00+02:00") == datetime(2026, 7, 14, 12, 0) and _local(None) is None
+
+
+def test_needs_are_found_whatever_the_accents_and_capitals_typed():
+    answers = [{"locaux": "Un SECRÉTARIAT partagé"}, {"scolarite": "École primaire"}, {"besoins": "L’Intégration"},
+               {"scolarite": "Ecole"}, {"logement_besoins": "Préfère louer"}, {"besoins": "relogement"}]
+    assert needs_expressed(answers) == {"secrétariat": 1, "scolarité, garde d'enfants": 2, "réseau, accueil": 1}
