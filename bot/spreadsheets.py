@@ -4,6 +4,7 @@ Excel writes it."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import re
@@ -28,10 +29,19 @@ ROW = "\x01"  # never in a cell: XML cannot carry it, and it is taken out of eve
 
 def draw(values: Sequence[Any]) -> Drawn:
     """A row of values as both sheet cells and CSV line (see ``Drawn``)."""
-    xml = "".join(_xml_cell(f"{_column(i)}{ROW}", v) for i, v in enumerate(values))
+    cells: list[str] = []
+    text = _text
+    for i, value in enumerate(values):
+        if type(value) is str:  # most cells: written here, without a call per cell
+            if value:
+                cells += ('<c r="', _column(i), ROW, '" t="inlineStr"><is><t xml:space="preserve">', text(value),
+                          "</t></is></c>")
+        elif value is not None:
+            cells.append(_xml_cell(_column(i) + ROW, value))
+    shown = [v if type(v) is str else _shown(v) for v in values]  # what the CSV and the widths both need
     line = io.StringIO()
-    csv.writer(line, delimiter=";").writerow(_csv_values(values))
-    return Drawn(xml, line.getvalue(), [len(_shown(v)) for v in values])
+    csv.writer(line, delimiter=";").writerow(shown)
+    return Drawn("".join(cells), line.getvalue(), [len(v) for v in shown])
 
 
 def _widths(row: Drawn) -> Sequence[int]:
@@ -126,6 +136,7 @@ _ROOT_RELS = (
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+@functools.cache
 def _column(index: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA."""
     name = ""

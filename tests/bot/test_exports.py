@@ -112,3 +112,19 @@ def test_needs_are_found_whatever_the_accents_and_capitals_typed():
     answers = [{"locaux": "Un SECRÉTARIAT partagé"}, {"scolarite": "École primaire"}, {"besoins": "L’Intégration"},
                {"scolarite": "Ecole"}, {"logement_besoins": "Préfère louer"}, {"besoins": "relogement"}]
     assert needs_expressed(answers) == {"secrétariat": 1, "scolarité, garde d'enfants": 2, "réseau, accueil": 1}
+
+
+def test_rows_drawn_once_make_the_same_tables_as_rows_drawn_on_the_spot():
+    from bot.exports import draw_rows
+
+    data = fixture()
+    data.answers = {1: {"motivations": "Quitter la ville & <la> mer", "modes": ["liberal"], "enfants": 2}}
+    drawn = draw_rows(data, data.candidates)
+    assert candidates_csv(data, Filters(), lambda ids: {i: drawn[i] for i in ids}) == candidates_csv(data, Filters())
+    ind = compute(data, Q3, TODAY)
+    kept = load_workbook(io.BytesIO(workbook(data, Filters(), ind, lambda ids: {i: drawn[i] for i in ids})))
+    fresh = load_workbook(io.BytesIO(workbook(data, Filters(), ind)))
+    for name in fresh.sheetnames:
+        assert [[c.value for c in r] for r in kept[name].iter_rows()] == [[c.value for c in r] for r in fresh[name].iter_rows()]
+        assert [kept[name].column_dimensions[k].width for k in "ABCDE"] == [fresh[name].column_dimensions[k].width for k in "ABCDE"]
+    assert kept["Candidats"].cell(2, CANDIDATE_HEADERS.index("Premier contact") + 1).number_format == "DD/MM/YYYY"
