@@ -505,6 +505,7 @@ async def on_site_button(update: Update, context: BotContext) -> None:
     value = ANSWER_CODES[parts[4]]
     await polls.answer(context.db, poll.id, int(parts[3]), site_id, value, by=user_id, by_team=is_team,
                        at=context.now_iso())
+    await reminders.cancel_pending(context.db, _relance_globs(poll.id, site_id), at=context.now_iso())  # it answered
     await query.answer(f"{ANSWERS[value]} — enregistré")
     text, markup = await site_poll_text(context.services, poll, site_id, for_team=is_team)
     try:
@@ -535,15 +536,23 @@ async def on_outsider_text(update: Update, context: BotContext) -> None:
 
 # --- reminders to silent sites, the deadline, the results ------------------------------------------------
 
+RELANCES = ("sondage_mi", "sondage_veille")  # halfway to the deadline, the day before it
+
+
 async def _plan_relances(app, poll: Poll) -> None:
-    """Halfway to the deadline and the day before it, one reminder per contact of each invited site."""
+    """Halfway to the deadline and the day before it, one reminder per contact of each invited site that has not
+    answered yet."""
     services = engine.services_of(app)
     opened = _local(poll.opened_at) if poll.opened_at else services.clock.now()
     deadline = _local(poll.deadline)
     moments = {"sondage_mi": services.settings.hours.adjust(opened + (deadline - opened) / 2),
                "sondage_veille": services.settings.hours.adjust(deadline - timedelta(days=1))}
+    # the deadline moved: the reminders planned for the old one go
+    await reminders.cancel_pending(services.db, _relance_globs(poll.id), at=services.clock.utc_iso(),
+                                   unless_glob=f"*:{deadline.strftime('%Y%m%d%H%M')}")
+    answered = {site for (_, site) in await polls.answers(services.db, poll.id)}
     for ps in await polls.sites(services.db, poll.id):
-        if not ps.invited:
+        if not ps.invited or ps.site_id in answered:
             continue
         for contact in await sites.contacts_of(services.db, "lieu", ps.site_id):
             for kind, when in moments.items():
@@ -552,6 +561,13 @@ async def _plan_relances(app, poll: Poll) -> None:
                     await reminders.create(services.db, kind=kind, key=key, candidate_id=poll.candidate_id,
                                            chat_id=contact.user_id, text=f"{poll.id}:{ps.site_id}", due_at=_utc(when),
                                            exact=True, at=services.clock.utc_iso())
+
+
+def _relance_globs(poll_id: int, site_id: int | None = None) -> list[str]:
+    """The keys of a poll's reminders to silent sites (of one site), as planned by ``_plan_relances``."""
+    middle = f"{poll_id}:{site_id}:" if site_id is not None else f"{poll_id}:"
+    return [f"{kind}:{middle}*" for kind in RELANCES]
+
 
 
 async def _render_relance(services: Services, r, now: datetime):
@@ -566,8 +582,8 @@ async def _render_relance(services: Services, r, now: datetime):
             f"ci-dessus. Merci !"), None
 
 
-engine.RENDERERS["sondage_mi"] = _render_relance
-engine.RENDERERS["sondage_veille"] = _render_relance
+for _kind in RELANCES:
+    engine.RENDERERS[_kind] = _render_relance
 
 
 async def close_poll(app, poll: Poll, *, early_by: str | None = None) -> None:
@@ -576,6 +592,7 @@ async def close_poll(app, poll: Poll, *, early_by: str | None = None) -> None:
     db = services.db
     now = services.clock.now()
     await polls.update(db, poll.id, state="closed", closed_at=_utc(now))
+    await reminders.cancel_pending(db, _relance_globs(poll.id), at=_utc(now))  # nothing left to remind anyone of
     poll = await polls.get(db, poll.id)
     candidate = await candidates.get(db, poll.candidate_id)
     slot_objs, poll_sites, site_rows, invited, answers = await _state(db, poll)

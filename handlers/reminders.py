@@ -355,7 +355,9 @@ async def _digest(services: Services, now: datetime) -> str:
             continue
         due = _parse(r.original_due_at)
         line = await _line(services, r)
-        if r.state == "awaiting" or due < now:
+        # late: due, or sent and still unanswered, for more than a quarter of an hour (not what falls due with the digest)
+        since = _parse(r.sent_at) if r.state == "awaiting" and r.sent_at else due
+        if now - since > LATE_AFTER:
             late.append(f"• {line} — prévu le {format_short(due)}")
         elif due < week_end:
             coming.append(f"• {format_short(due)} — {line}")

@@ -127,6 +127,18 @@ async def close(db: Database, reminder_id: int, *, state: str, at: str, by: int 
         return cur.rowcount > 0
 
 
+async def cancel_pending(db: Database, key_globs: list[str], *, at: str, unless_glob: str | None = None) -> None:
+    """Cancel the reminders not sent yet whose key matches one of ``key_globs`` (SQLite GLOB patterns), except
+    those matching ``unless_glob``."""
+    sql = (f"UPDATE reminders SET state = 'cancelled', closed_at = ? WHERE state = 'pending' "
+           f"AND ({' OR '.join('key GLOB ?' for _ in key_globs)})")
+    params = [at, *key_globs]
+    if unless_glob is not None:
+        sql += " AND key NOT GLOB ?"
+        params.append(unless_glob)
+    await db.execute(sql, tuple(params))
+
+
 async def reschedule(db: Database, reminder_id: int, *, due_at: str, exact: bool) -> None:
     """Move a reminder to a new time; it is pending again and counts as on time then."""
     await db.execute(

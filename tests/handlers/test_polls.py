@@ -247,3 +247,26 @@ async def test_clone_for_the_next_candidate(sb):
     assert "1. " in out  # slots of their own (no availability given: the next working days)
     clone = await polls.current_for(sb.db, 2)
     assert clone.cloned_from == 1 and clone.state == "draft"
+
+
+async def _relances(sb) -> list:
+    return [r for r in (await reminders.open_ones(sb.db, limit=500))[0] if r.kind in ("sondage_mi", "sondage_veille")]
+
+
+async def test_reminders_to_silent_sites_go_when_a_site_answers_the_deadline_moves_or_the_poll_closes(sb):
+    await prepared(sb, sites_chosen=3)
+    await send_poll(sb)
+    sites_reminded = {r.text for r in await _relances(sb)}
+    assert len(sites_reminded) == 3 and len(await _relances(sb)) == 6  # halfway and the day before, for each site
+    await answer(sb, "alice", "5/01", "o")
+    assert len(await _relances(sb)) == 4 and "1:1" not in {r.text for r in await _relances(sb)}  # alice's site answered
+
+    await sb.press("cpts1", "Prolonger")
+    await sb.say("cpts1", "vendredi 4 décembre 18h")
+    moved = await _relances(sb)
+    assert len(moved) == 4 and all(r.key.endswith(":202612041800") for r in moved)  # only the new deadline's
+
+    await sb.press("cpts1", "Clore maintenant")
+    assert await _relances(sb) == []
+    digest = [s.text for s in await sb.advance(timedelta(days=7)) if s.text.startswith("🗓 Point de la semaine")][-1]
+    assert "Sondage : relance" not in digest and "appeler « Centre de santé de Montmorot »" in digest  # calls to make stay

@@ -324,3 +324,13 @@ async def test_real_job_queue_wakes_late_and_still_sends(tmp_path):
         await app.stop()
         await app.shutdown()
         await shutdown(app)
+
+
+async def test_what_falls_due_with_the_monday_digest_is_this_week_not_late(sb):
+    await sb.say("cls", "/rappel appeler la mairie lundi 30 novembre 8h50")
+    await sb.say("cls", "/rappel relire la convention vendredi 10h")
+    out = group_texts(await sb.advance(timedelta(days=7)))  # to Monday 30 November 9:00
+    digest = [t for t in out if t.startswith("🗓")][-1]
+    this_week, late = digest.split("En retard ou sans réponse")
+    assert "appeler la mairie" in this_week and "appeler la mairie" not in late  # sent ten minutes ago
+    assert "relire la convention" in late.split("Les 7 derniers jours")[0]  # last Friday's, still open
