@@ -503,9 +503,9 @@ async def on_site_button(update: Update, context: BotContext) -> None:
         await query.answer("Ce bouton n'est plus valable.", show_alert=True)
         return
     value = ANSWER_CODES[parts[4]]
+    answered = reminders.cancel_pending_statement(_relance_keys(poll.id, site_id), at=context.now_iso())  # no reminder now
     await polls.answer(context.db, poll.id, int(parts[3]), site_id, value, by=user_id, by_team=is_team,
-                       at=context.now_iso())
-    await reminders.cancel_pending(context.db, _relance_globs(poll.id, site_id), at=context.now_iso())  # it answered
+                       at=context.now_iso(), then=answered)
     await query.answer(f"{ANSWERS[value]} — enregistré")
     text, markup = await site_poll_text(context.services, poll, site_id, for_team=is_team)
     try:
@@ -548,8 +548,8 @@ async def _plan_relances(app, poll: Poll) -> None:
     moments = {"sondage_mi": services.settings.hours.adjust(opened + (deadline - opened) / 2),
                "sondage_veille": services.settings.hours.adjust(deadline - timedelta(days=1))}
     # the deadline moved: the reminders planned for the old one go
-    await reminders.cancel_pending(services.db, _relance_globs(poll.id), at=services.clock.utc_iso(),
-                                   unless_glob=f"*:{deadline.strftime('%Y%m%d%H%M')}")
+    await reminders.cancel_pending(services.db, _relance_keys(poll.id), at=services.clock.utc_iso(),
+                                   unless_suffix=f":{deadline.strftime('%Y%m%d%H%M')}")
     answered = {site for (_, site) in await polls.answers(services.db, poll.id)}
     for ps in await polls.sites(services.db, poll.id):
         if not ps.invited or ps.site_id in answered:
@@ -563,10 +563,10 @@ async def _plan_relances(app, poll: Poll) -> None:
                                            exact=True, at=services.clock.utc_iso())
 
 
-def _relance_globs(poll_id: int, site_id: int | None = None) -> list[str]:
-    """The keys of a poll's reminders to silent sites (of one site), as planned by ``_plan_relances``."""
+def _relance_keys(poll_id: int, site_id: int | None = None) -> list[str]:
+    """How the keys of a poll's reminders to silent sites (of one site) begin, as ``_plan_relances`` makes them."""
     middle = f"{poll_id}:{site_id}:" if site_id is not None else f"{poll_id}:"
-    return [f"{kind}:{middle}*" for kind in RELANCES]
+    return [f"{kind}:{middle}" for kind in RELANCES]
 
 
 
@@ -592,7 +592,7 @@ async def close_poll(app, poll: Poll, *, early_by: str | None = None) -> None:
     db = services.db
     now = services.clock.now()
     await polls.update(db, poll.id, state="closed", closed_at=_utc(now))
-    await reminders.cancel_pending(db, _relance_globs(poll.id), at=_utc(now))  # nothing left to remind anyone of
+    await reminders.cancel_pending(db, _relance_keys(poll.id), at=_utc(now))  # nothing left to remind anyone of
     poll = await polls.get(db, poll.id)
     candidate = await candidates.get(db, poll.candidate_id)
     slot_objs, poll_sites, site_rows, invited, answers = await _state(db, poll)

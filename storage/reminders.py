@@ -127,16 +127,23 @@ async def close(db: Database, reminder_id: int, *, state: str, at: str, by: int 
         return cur.rowcount > 0
 
 
-async def cancel_pending(db: Database, key_globs: list[str], *, at: str, unless_glob: str | None = None) -> None:
-    """Cancel the reminders not sent yet whose key matches one of ``key_globs`` (SQLite GLOB patterns), except
-    those matching ``unless_glob``."""
-    sql = (f"UPDATE reminders SET state = 'cancelled', closed_at = ? WHERE state = 'pending' "
-           f"AND ({' OR '.join('key GLOB ?' for _ in key_globs)})")
-    params = [at, *key_globs]
-    if unless_glob is not None:
-        sql += " AND key NOT GLOB ?"
-        params.append(unless_glob)
-    await db.execute(sql, tuple(params))
+def cancel_pending_statement(key_prefixes: list[str], *, at: str,
+                             unless_suffix: str | None = None) -> tuple[str, tuple]:
+    """The statement that cancels the reminders not sent yet whose key starts with one of ``key_prefixes``, except
+    those ending with ``unless_suffix`` (to run in another write's transaction: see polls.answer)."""
+    # prefixes as ranges of the key's unique index, and "+state" to keep the planner off the state's index: a
+    # poll button must not read every pending reminder
+    ranges = " OR ".join("(key >= ? AND key < ?)" for _ in key_prefixes)
+    sql = f"UPDATE reminders SET state = 'cancelled', closed_at = ? WHERE ({ranges}) AND +state = 'pending'"
+    params = [at, *(bound for p in key_prefixes for bound in (p, p[:-1] + chr(ord(p[-1]) + 1)))]
+    if unless_suffix is not None:
+        sql += " AND substr(key, -?) != ?"
+        params += [len(unless_suffix), unless_suffix]
+    return sql, tuple(params)
+
+
+async def cancel_pending(db: Database, key_prefixes: list[str], *, at: str, unless_suffix: str | None = None) -> None:
+    await db.execute(*cancel_pending_statement(key_prefixes, at=at, unless_suffix=unless_suffix))
 
 
 async def reschedule(db: Database, reminder_id: int, *, due_at: str, exact: bool) -> None:

@@ -270,3 +270,4 @@ async def test_reminders_to_silent_sites_go_when_a_site_answers_the_deadline_mov
     assert await _relances(sb) == []
     digest = [s.text for s in await sb.advance(timedelta(days=7)) if s.text.startswith("🗓 Point de la semaine")][-1]
     assert "Sondage : relance" not in digest and "appeler « Centre de santé de Montmorot »" in digest  # calls to make stay
+
