@@ -222,11 +222,7 @@ async def _backup_due(services: Services) -> str | None:
     if not services.nightly_backups:
         return None
     last = await privacy.get_kv(services.db, LAST_BACKUP)
-    if last is None:
-        return services.clock.utc_iso()
-    at = datetime.fromisoformat(last.split("|")[0]).astimezone(PARIS)
-    nxt = datetime.combine(at.date() + timedelta(days=1), BACKUP_AT).replace(tzinfo=PARIS)
-    return nxt.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return engine.next_night(last.split("|")[0] if last else None, BACKUP_AT, services.clock.now())
 
 
 async def _backup_run(app, now: datetime) -> None:

@@ -61,6 +61,14 @@ class Hook:
 
 
 HOOKS: list[Hook] = []
+
+
+def next_night(last_run: str | None, at: time, now: datetime) -> str:
+    """When nightly work runs next (UTC): at ``at`` in Paris the night after its last run, or now if it never ran."""
+    if last_run is None:
+        return _utc(now)
+    day = datetime.fromisoformat(last_run).astimezone(PARIS).date() + timedelta(days=1)
+    return _utc(datetime.combine(day, at).replace(tzinfo=PARIS))
 # more sections for the weekly digest (the weekly pulse of step F)
 DIGEST_SECTIONS: list[Callable[[Services, datetime], Awaitable[list[str]]]] = []
 # kind -> how a reminder of a kind owned by another step reads: (text, markup), or None when it no longer applies

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+import logging
+from datetime import date, datetime, time, timedelta, timezone
 from typing import TypeVar
 
 from telegram import InputFile, Update
@@ -22,9 +23,10 @@ from bot.territory import EPCI_LABELS, epci_key
 from handlers import reminders as engine
 from handlers.candidates import parse_filters
 from handlers.common import audit, esc, reply
-from storage import reminders, reporting
+from storage import privacy, reminders, reporting
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 SUMMARY_DAYS_BEFORE = 7
 MEETING_TIME = (14, 0)
 
@@ -69,19 +71,9 @@ async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[rep
         data.answers = await reporting.answers(db, as_text=True)
     rows = selected(data, filters)
     kept = await reporting.kept_ids(db, [c["id"] for c in rows], ROW_FORMAT)
-    missing = [c for c in rows if c["id"] not in kept]
-    not_kept: dict[int, Drawn] = {}
-    for start in range(0, len(missing), DRAWN_AT_ONCE):
-        chunk = missing[start:start + DRAWN_AT_ONCE]
-        if not filters.epcis:  # the interview answers are the bulk of the data: read only those of the rows to draw
-            data.answers = await reporting.answers(db, [c["id"] for c in chunk], as_text=True)
-        new = draw_rows(data, chunk)
-        widths = {cid: ",".join(map(str, d.widths)) for cid, d in new.items()}
-        if not await reporting.keep_rows(db, {cid: (d.xml, d.csv, widths[cid]) for cid, d in new.items()},
-                                         ROW_FORMAT, seen):
-            not_kept.update(new)  # something changed while drawing: use them this time only
-    if not filters.epcis:
-        data.answers = {}  # the last chunk's: the table is written from the kept rows
+    # the interview answers are the bulk of the data: read only those of the rows to draw (unless already read)
+    not_kept = await _draw_and_keep(db, data, [c for c in rows if c["id"] not in kept], seen,
+                                    read_answers=not filters.epcis)
     loop = asyncio.get_running_loop()
 
     def read(ids: list[int]) -> dict[int, Drawn]:
@@ -94,6 +86,58 @@ async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[rep
         return drawn
 
     return data, read
+
+
+async def _draw_and_keep(db, data: reporting.Dataset, rows: list[dict], seen: int, *,
+                         read_answers: bool) -> dict[int, Drawn]:
+    """Draw these candidates' rows and keep them, 500 at a time; returns those not kept because something changed
+    while they were drawn (they are right for this table, not for the next)."""
+    not_kept: dict[int, Drawn] = {}
+    for start in range(0, len(rows), DRAWN_AT_ONCE):
+        chunk = rows[start:start + DRAWN_AT_ONCE]
+        if read_answers:
+            data.answers = await reporting.answers(db, [c["id"] for c in chunk], as_text=True)
+        new = await built(draw_rows, data, chunk)
+        widths = {cid: ",".join(map(str, d.widths)) for cid, d in new.items()}
+        if not await reporting.keep_rows(db, {cid: (d.xml, d.csv, widths[cid]) for cid, d in new.items()},
+                                         ROW_FORMAT, seen):
+            not_kept.update(new)
+    if read_answers:
+        data.answers = {}  # the last chunk's: tables are written from the kept rows
+    return not_kept
+
+
+TABLE_PREPARED = "tableau:prepare"
+PREPARE_AT = time(2, 45)  # after the nightly backup
+PREPARE_AFTER_START = timedelta(minutes=10)
+
+
+async def prepare_table(services: Services) -> int:
+    """Draw and keep every row no table has kept yet (all of them after an update of the bot that changed the
+    table), so that the first /export of the day is as quick as the next; returns how many were drawn."""
+    seen = await reporting.report_changes(services.db)
+    missing = await reporting.unkept_ids(services.db, ROW_FORMAT)
+    if missing:
+        data = await reporting.dataset(services.db, with_answers=False)
+        await _draw_and_keep(services.db, data, [c for c in data.candidates if c["id"] in missing], seen,
+                             read_answers=True)
+    await privacy.set_kv(services.db, TABLE_PREPARED, f"{services.clock.utc_iso()}|{ROW_FORMAT}")
+    return len(missing)
+
+
+async def _prepare_due(services: Services) -> str | None:
+    last = await privacy.get_kv(services.db, TABLE_PREPARED)
+    if last is None or last.split("|")[1] != ROW_FORMAT:  # never with this layout: soon, not while the bot starts
+        return _utc(services.started_at + PREPARE_AFTER_START)
+    return engine.next_night(last.split("|")[0], PREPARE_AT, services.clock.now())
+
+
+async def _prepare_run(app, now: datetime) -> None:
+    drawn = await prepare_table(engine.services_of(app))
+    log.info("reporting table prepared", extra={"rows": drawn})
+
+
+engine.HOOKS.append(engine.Hook(next_due=_prepare_due, run=_prepare_run))
 
 
 def _in_event_loop() -> bool:

@@ -90,6 +90,13 @@ async def kept_rows(db: Database, candidate_ids: Iterable[int], layout: str, *,
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
+async def unkept_ids(db: Database, layout: str) -> set[int]:
+    """The candidates whose row is not kept with this layout."""
+    rows = await db.fetchall("SELECT id FROM candidates WHERE id NOT IN "
+                             "(SELECT candidate_id FROM report_rows WHERE format = ?)", (layout,))
+    return {r[0] for r in rows}
+
+
 async def kept_ids(db: Database, candidate_ids: Iterable[int], layout: str) -> set[int]:
     rows = await db.fetchall("SELECT candidate_id FROM report_rows WHERE format = ? AND candidate_id "
                              "IN (SELECT value FROM json_each(?))", (layout, json.dumps(sorted(set(candidate_ids)))))

@@ -159,3 +159,23 @@ async def test_rows_drawn_from_data_older_than_a_change_are_not_kept(sb):
     assert await reporting.keep_rows(sb.db, {1: ("<c/>", "1;Marie\r\n", "1,5")}, ROW_FORMAT,
                                      await reporting.report_changes(sb.db))
     assert await reporting.kept_ids(sb.db, [1], "another layout") == set()  # a new layout draws every row again
+
+
+async def test_rows_no_table_kept_yet_are_drawn_soon_after_start_then_every_night(sb):
+    from bot.exports import ROW_FORMAT
+    from storage import reporting
+
+    for first, last in (("Marie", "Dupont"), ("Luc", "Bernard"), ("Inès", "Morel")):
+        await register_candidate(sb, first=first, last=last, interview=None)
+    assert await reporting.unkept_ids(sb.db, ROW_FORMAT) == {1, 2, 3}
+    await sb.advance(timedelta(minutes=11))  # ten minutes after the bot started
+    assert await reporting.unkept_ids(sb.db, ROW_FORMAT) == set()
+
+    await sb.say("cls", "/dossier 2")
+    await sb.press("cls", "Changer le statut")
+    await sb.press("cls", "abandon")
+    assert await reporting.unkept_ids(sb.db, ROW_FORMAT) == {2}
+    await sb.advance(timedelta(hours=18))  # to 3:11 the next night, past 2:45
+    assert await reporting.unkept_ids(sb.db, ROW_FORMAT) == set()
+    row = next(r for r in await _candidats(sb) if r["N°"] == 2)
+    assert row["Statut"] == "abandon" and row["Prénom"] == "Luc"
