@@ -299,6 +299,13 @@ async def scale_worker(db: Path, repeats: int) -> dict:
     await sb.start()
     try:
         todo = await _ids_with_status(sb, Status.ENTRETIEN_FAIT, 2)
+        # what the bot does by itself ten minutes after it starts and every night: every row of the table drawn
+        from handlers import reminders as engine
+        from handlers.reporting import prepare_table
+
+        started = time.perf_counter()
+        prepared = await prepare_table(engine.services_of(sb.app))
+        prepare = {"rows": prepared, "seconds": round(time.perf_counter() - started, 2)}
         timings: dict[str, list[float]] = {}
         replies: dict[str, str] = {}
         for repeat in range(repeats):
@@ -314,7 +321,8 @@ async def scale_worker(db: Path, repeats: int) -> dict:
         counts = {t: await bulk.count(sb.db, t) for t in ("candidates", "sites", "visits", "reminders")}
     finally:
         await sb.stop()
-    return {"counts": counts, "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    return {"counts": counts, "prepare": prepare,
+            "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "commands": {cmd: {"kind": next(k for k, c in SCALE_COMMANDS if c.split()[0] == cmd.split()[0]
                                             and (k != "export_csv" or "csv" in cmd) and (k != "export" or "csv" not in cmd)),
                                "median_ms": round(1000 * statistics.median(ts[1:] or ts), 1),

@@ -74,6 +74,9 @@ def render(r: dict) -> str:
         limits = {"dossiers": (t["dossiers_ms"], "ms"), "croisement": (t["croisement_ms"], "ms"),
                   "export": (t["export_s"] * 1000, "ms"), "export_csv": (t["export_s"] * 1000, "ms"),
                   "summary": (t["summary_s"] * 1000, "ms")}
+        if "prepare" in e:
+            lines.append(_row(f"Lignes du tableau dessinées d'avance ({e['prepare']['rows']}, en tâche de fond : 10 min "
+                              "après le démarrage, puis chaque nuit)", f"{e['prepare']['seconds']} s", "rapporté", None))
         for command, v in e["commands"].items():
             limit, _ = limits[v["kind"]]
             lines.append(_row(f"`{command}` ({e['counts']['candidates']} candidats)",

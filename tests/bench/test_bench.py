@@ -25,6 +25,7 @@ async def test_every_section_runs_and_loses_nothing(tmp_path):
 
     scale = results["echelle"]
     assert scale["counts"]["candidates"] == Plan.small().data.candidates
+    assert scale["prepare"]["rows"] == Plan.small().data.candidates  # a new database: every row drawn beforehand
     replies = {command: v["reply"] for command, v in scale["commands"].items()}
     assert replies["/export"].startswith("📎 Tableau de reporting")
     assert replies["/synthese copil"].startswith("📊 Synthèse — Copil CLS")
