@@ -29,19 +29,11 @@ ROW = "\x01"  # never in a cell: XML cannot carry it, and it is taken out of eve
 
 def draw(values: Sequence[Any]) -> Drawn:
     """A row of values as both sheet cells and CSV line (see ``Drawn``)."""
-    cells: list[str] = []
-    text = _text
-    for i, value in enumerate(values):
-        if type(value) is str:  # most cells: written here, without a call per cell
-            if value:
-                cells += ('<c r="', _column(i), ROW, '" t="inlineStr"><is><t xml:space="preserve">', text(value),
-                          "</t></is></c>")
-        elif value is not None:
-            cells.append(_xml_cell(_column(i) + ROW, value))
     shown = [v if type(v) is str else _shown(v) for v in values]  # what the CSV and the widths both need
     line = io.StringIO()
     csv.writer(line, delimiter=";").writerow(shown)
-    return Drawn("".join(cells), line.getvalue(), [len(v) for v in shown])
+    return Drawn("".join(_cells(values, [_column(i) for i in range(len(values))], ROW)), line.getvalue(),
+                 [len(v) for v in shown])
 
 
 def _widths(row: Drawn) -> Sequence[int]:
@@ -172,6 +164,20 @@ def _xml_cell(ref: str, value: Any, style: int = 0) -> str:
     return f'<c r="{ref}" t="inlineStr"{styled}><is><t xml:space="preserve">{_text(str(value))}</t></is></c>'
 
 
+def _cells(row: Sequence[Any], columns: Sequence[str], number: str) -> list[str]:
+    """The pieces of a row's cells, ``number`` being its row number."""
+    cells: list[str] = []
+    text = _text
+    for column, value in zip(columns, row):
+        if type(value) is str:  # most cells: written here, without a call per cell
+            if value:
+                cells += ('<c r="', column, number, '" t="inlineStr"><is><t xml:space="preserve">', text(value),
+                          "</t></is></c>")
+        elif value is not None:
+            cells.append(_xml_cell(column + number, value))
+    return cells
+
+
 def _sheet_xml(headers: Sequence[str], rows: Iterable[Sequence[Any]], shape: list[int]) -> Iterator[str]:
     """The sheet's XML in pieces of a few hundred rows (a big table is never held whole in memory); the
     number of rows is left in ``shape[1]``."""
@@ -189,25 +195,13 @@ def _sheet_xml(headers: Sequence[str], rows: Iterable[Sequence[Any]], shape: lis
              '<sheetData><row r="1">',
              "".join(_xml_cell(f"{columns[i]}1", h, _BOLD) for i, h in enumerate(headers)), "</row>"]
     r = 1
-    text = _text
     for r, row in enumerate(itertools.chain(first, rows), start=2):
         if len(parts) >= 500:
             yield "".join(parts)
             parts.clear()
         number = str(r)
-        if type(row) is Drawn:
-            parts.append(f'<row r="{number}">{row.xml.replace(ROW, number)}</row>')
-            continue
-        cells = [f'<row r="{number}">']
-        for column, value in zip(columns, row):
-            if type(value) is str:  # most cells: written here, without a call per cell
-                if value:
-                    cells += ('<c r="', column, number, '" t="inlineStr"><is><t xml:space="preserve">', text(value),
-                              "</t></is></c>")
-            elif value is not None:
-                cells.append(_xml_cell(column + number, value))
-        cells.append("</row>")
-        parts.append("".join(cells))
+        cells = row.xml.replace(ROW, number) if type(row) is Drawn else "".join(_cells(row, columns, number))
+        parts.append(f'<row r="{number}">{cells}</row>')
     shape[1] = r - 1
     parts.append("</sheetData>")
     if r > 1 and headers:

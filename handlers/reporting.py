@@ -4,9 +4,9 @@ pushed to the team group for review some days before each meeting), and the week
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import Callable
-import logging
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TypeVar
 
