@@ -116,7 +116,7 @@ class FakeBotAPI:
         self.started: set[int] = set()  # users who opened a private chat with the bot
         self.messages: dict[tuple[int, int], dict] = {}
         self._message_ids: dict[int, itertools.count] = defaultdict(lambda: itertools.count(1))
-        self._update_ids = itertools.count(1)
+        self.last_update_id = 0
         self._callback_ids = itertools.count(1)
         self.updates: deque[dict] = deque()
         self._new_update = asyncio.Event()
@@ -153,6 +153,14 @@ class FakeBotAPI:
 
     # --- users acting -----------------------------------------------------------------------------------
 
+    def _next_update_id(self) -> int:
+        self.last_update_id += 1
+        return self.last_update_id
+
+    def updates_continue_after(self, update_id: int) -> None:
+        """Telegram's update ids only grow: a bot started again on a database that handled some gets new ones."""
+        self.last_update_id = max(self.last_update_id, update_id)
+
     def _queue(self, update: dict) -> dict:
         self.updates.append(update)
         self._new_update.set()
@@ -175,7 +183,7 @@ class FakeBotAPI:
         self.messages[(chat_id, message_id)] = message
         if chat["type"] != "private" and self.privacy_mode and not self._bot_sees(message):
             return None
-        return self._queue({"update_id": next(self._update_ids), "message": message})
+        return self._queue({"update_id": self._next_update_id(), "message": message})
 
     def _bot_sees(self, message: dict) -> bool:
         """Group privacy mode: commands, replies to the bot, and mentions only."""
@@ -205,7 +213,7 @@ class FakeBotAPI:
         if chat["type"] != "private" and self.privacy_mode and not (
                 (caption or "").startswith("/") or (reply_to is not None and "reply_to_message" in message)):
             return None
-        return self._queue({"update_id": next(self._update_ids), "message": message})
+        return self._queue({"update_id": self._next_update_id(), "message": message})
 
     def user_press(self, user_id: int, chat_id: int, message_id: int, data: str) -> dict:
         """A user presses an inline button (any data: a forged one included)."""
@@ -214,7 +222,7 @@ class FakeBotAPI:
             "id": str(next(self._callback_ids)), "from": self.users[user_id], "chat_instance": str(chat_id),
             "message": message, "data": data,
         }
-        return self._queue({"update_id": next(self._update_ids), "callback_query": query})
+        return self._queue({"update_id": self._next_update_id(), "callback_query": query})
 
     def bot_added_to(self, chat_id: int, by_user: int) -> dict:
         change = {
@@ -222,7 +230,7 @@ class FakeBotAPI:
             "old_chat_member": {"status": "left", "user": BOT_USER},
             "new_chat_member": {"status": "member", "user": BOT_USER},
         }
-        return self._queue({"update_id": next(self._update_ids), "my_chat_member": change})
+        return self._queue({"update_id": self._next_update_id(), "my_chat_member": change})
 
     def take_updates(self) -> list[dict]:
         taken = list(self.updates)

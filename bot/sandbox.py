@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.dates import PARIS, normalise
 from bot.fakeapi import FakeBotAPI, Sent
 from handlers.reminders import dispatch_due, next_wake
+from storage import updates
 
 TEAM_CHAT_ID = -1001000000001
 
@@ -75,6 +76,8 @@ class Sandbox:
                                      nightly_backups=self.nightly_backups)
         await self.app.initialize()
         await startup(self.app)
+        # a console opened again on its database (the default one is kept): new updates must not look handled
+        self.api.updates_continue_after(await updates.last_id(self.db))
         await self.app.start()
         return self
 

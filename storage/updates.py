@@ -20,3 +20,8 @@ async def mark(db: Database, update_id: int, at: str) -> None:
         await conn.execute("INSERT OR IGNORE INTO processed_updates (update_id, at) VALUES (?, ?)", (update_id, at))
         if update_id % 1000 == 0:
             await conn.execute("DELETE FROM processed_updates WHERE update_id < ?", (update_id - KEEP,))
+
+
+async def last_id(db: Database) -> int:
+    """The highest update id handled (0 for a new database)."""
+    return (await db.fetchone("SELECT COALESCE(MAX(update_id), 0) FROM processed_updates"))[0]

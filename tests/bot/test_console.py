@@ -50,3 +50,13 @@ def test_durations():
     assert console.parse_duration("1h30", MONDAY).total_seconds() == 5400
     assert console.parse_duration("2 jours", MONDAY).days == 2
     assert console.parse_duration("3 mois", MONDAY).days == 92  # 23 Nov -> 23 Feb: 7 + 31 + 31 + 23
+
+
+async def test_a_console_opened_again_on_its_database_still_answers(tmp_path):
+    from bot.sandbox import Sandbox
+    from tests.conftest import MONDAY
+
+    for _ in range(2):  # the default console database is kept from one session to the next
+        async with Sandbox(tmp_path / "bac-a-sable.sqlite3", start=MONDAY) as sb:
+            out = await sb.say("cls", "/commande_inconnue")
+            assert "Je ne connais pas la commande /commande_inconnue" in out[-1].text
