@@ -137,6 +137,8 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("communes_import", territory.import_communes_command))
     app.add_handler(CommandHandler("elus", territory.list_elus))
     app.add_handler(CommandHandler("elu_ajouter", territory.new_elu))
+    app.add_handler(CommandHandler("elu", territory.show_elu))
+    app.add_handler(CallbackQueryHandler(territory.on_elu_button, pattern=r"^u:"))
     app.add_handler(CommandHandler("inviter_elu", territory.invite_elu))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, sites.on_document))
     # availability polls (instead of framadate) and the visit day

@@ -17,7 +17,7 @@ puis validez le message d'information des élus
 /inviter_lieu N — un lien pour que le contact du lieu rejoigne le bot
 /lieux_import · /lieux_export — le tableau des lieux (Excel ou CSV)
 /communes · /commune_ajouter · /communes_import — les communes des 4 EPCI
-/elus · /elu_ajouter · /inviter_elu N — les élus à informer des visites
+/elus · /elu N · /elu_ajouter · /inviter_elu N — les élus à informer des visites (fiche : corriger, retirer)
 
 <b>Sondage des lieux</b> (remplace framadate)
 /sondage N — préparer le sondage de disponibilité des lieux retenus au croisement (créneaux tirés de l'entretien,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.dates import format_date
@@ -11,7 +12,7 @@ from bot.sites import commune_rows
 from bot.territory import EPCI_LABELS, STARTER_COMMUNES, epci_key, name_key
 from handlers import common, sites as step_c
 from handlers.candidates import candidate_number
-from handlers.common import esc, reply, send
+from handlers.common import audit, edit_markup, esc, keyboard, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import sites, territory
 from storage.db import Database
@@ -135,7 +136,131 @@ async def list_elus(update: Update, context: BotContext) -> None:
         on_telegram = bool(await sites.contacts_of(context.db, "elu", e.id))
         reach = " · ".join(filter(None, (e.phone, e.email, "sur Telegram ✉️" if on_telegram else None))) or "—"
         lines.append(f"<b>n° {e.id}</b> · {esc(e.name)}, {esc(e.mandate)} ({esc(where)}) — {esc(reach)}")
+    lines.append("\nFiche (corriger, retirer) : /elu N")
     await reply(update, context, "\n".join(lines))
+
+
+# --- an élu's card: corrections (a new mandate, new contacts) and removal (after an election) ----------------
+
+# what can be corrected, in the order of the buttons; "where" asks for the commune or the EPCI again
+ELU_FIELDS = ("name", "mandate", "where", "phone", "email")
+ELU_FIELD_LABELS = {"name": "Nom", "mandate": "Mandat", "where": "Commune ou EPCI", "phone": "Téléphone",
+                    "email": "E-mail"}
+
+
+async def _where(context: BotContext, elu: territory.Elu) -> str:
+    commune = await territory.commune(context.db, elu.commune_id) if elu.commune_id else None
+    return commune.name if commune else EPCI_LABELS.get(elu.epci or "", "—")
+
+
+async def render_elu(context: BotContext, elu_id: int):
+    """(text, buttons) of an élu's card, or (None, None) if there is no such élu."""
+    elu = await territory.elu(context.db, elu_id)
+    if elu is None:
+        return None, None
+    contacts = [c.name for c in await sites.contacts_of(context.db, "elu", elu.id)]
+    text = "\n".join([
+        f"🏛 <b>Élu n° {elu.id} — {esc(elu.name)}</b>",
+        f"Mandat : {esc(elu.mandate)} ({esc(await _where(context, elu))})",
+        f"Téléphone : {esc(elu.phone or '—')}",
+        f"E-mail : {esc(elu.email or '—')}",
+        "Sur Telegram : " + (esc(", ".join(contacts)) + " (reçoit les annonces de visites)" if contacts
+                             else f"pas encore — /inviter_elu {elu.id}"),
+    ])
+    markup = keyboard([[("✏️ Corriger", f"u:{elu.id}:fix"), ("🔗 Inviter", f"u:{elu.id}:inv")],
+                       [("🗑 Retirer", f"u:{elu.id}:del"), ("🔃 Actualiser", f"u:{elu.id}:view")]])
+    return text, markup
+
+
+async def show_elu(update: Update, context: BotContext) -> None:
+    """/elu N: an élu's card, to correct it or remove them."""
+    number = candidate_number(context.args or [])
+    if number is None:
+        await reply(update, context, "Indiquez le numéro de l'élu, par exemple : /elu 2 (voir /elus).")
+        return
+    text, markup = await render_elu(context, number)
+    if text is None:
+        await reply(update, context, f"Aucun élu n° {number}. Tapez /elus pour la liste.")
+        return
+    await reply(update, context, text, markup)
+
+
+async def _edit(query, text: str, markup) -> None:
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest:  # nothing changed
+        pass
+
+
+async def on_elu_button(update: Update, context: BotContext) -> None:
+    """A button of an élu's card."""
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    elu = await territory.elu(context.db, int(parts[1])) if len(parts) in (3, 4) and parts[1].isdigit() else None
+    arg = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
+    if elu is None or (len(parts) == 4 and arg is None):
+        await query.answer("Ce bouton n'est plus valable.", show_alert=True)
+        return
+    action = parts[2]
+    if action == "view" and arg is None:
+        await query.answer()
+        await _edit(query, *await render_elu(context, elu.id))
+    elif action == "fix" and arg is None:
+        await query.answer()
+        labels = [(ELU_FIELD_LABELS[k], f"u:{elu.id}:fx:{i}") for i, k in enumerate(ELU_FIELDS)]
+        rows = [labels[i:i + 2] for i in range(0, len(labels), 2)] + [[("⬅️ Retour à la fiche", f"u:{elu.id}:view")]]
+        await edit_markup(query, keyboard(rows))
+    elif action == "fx" and arg is not None and arg < len(ELU_FIELDS):
+        await query.answer()
+        await begin(update, context, "elu_corriger", data={"field": ELU_FIELDS[arg], "elu": elu.id})
+    elif action == "inv" and arg is None:
+        await query.answer()
+        link, expires = await step_c.invitation_link(context, "elu", elu.id)
+        await send(context, update.effective_chat.id, f"🔗 Lien d'invitation pour {esc(elu.name)} (valable une fois, "
+                                                      f"jusqu'au {format_date(expires)}) :\n{link}")
+    elif action == "del" and arg is None:
+        await query.answer()
+        await edit_markup(query, keyboard([[("🗑 Oui, retirer cet élu", f"u:{elu.id}:del:1")],
+                                           [("⬅️ Non, garder", f"u:{elu.id}:view")]]))
+    elif action == "del" and arg == 1:
+        await query.answer()
+        await territory.remove_elu(context.db, elu.id)
+        await audit(context, "élu retiré", detail=f"élu n° {elu.id}")
+        await _edit(query, f"🗑 {esc(elu.name)} ({esc(elu.mandate)}) ne fait plus partie des élus : il ou elle ne "
+                           f"recevra plus les annonces de visites. Les annonces déjà envoyées restent dans l'historique.",
+                    None)
+    else:
+        await query.answer("Ce bouton n'est plus valable.", show_alert=True)
+
+
+def _correction_form(dialog: Dialog) -> Form:
+    field = dialog.data["field"]
+    if field == "where":  # the scope, then the commune or the EPCI it calls for
+        return Form("elu_corriger", "Correction d'un élu", tuple(q for q in ELU_FORM.questions
+                                                                  if q.key in ("scope", "commune", "epci")))
+    return ELU_FORM.only(field, "elu_corriger")
+
+
+async def _correction_header(context: BotContext, dialog: Dialog) -> str:
+    return f"✏️ <b>Correction de l'élu n° {dialog.data['elu']}</b>"
+
+
+async def _apply_correction(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
+    field, elu_id, values = dialog.data["field"], dialog.data["elu"], answers.values
+    if field == "where":
+        commune = await step_c.find_commune(context, values["commune"]) if values.get("commune") else None
+        changes = {"commune_id": commune.id if commune else None, "epci": None if commune else values.get("epci")}
+    else:
+        changes = {field: values.get(field)}
+    await territory.update_elu(context.db, elu_id, changes)
+    await audit(context, "élu corrigé", detail=f"élu n° {elu_id} : {ELU_FIELD_LABELS[field]}")
+    text, markup = await render_elu(context, elu_id)
+    if text is not None:
+        await send(context, dialog.chat_id, f"✅ {ELU_FIELD_LABELS[field]} corrigé.\n\n{text}", markup)
+
+
+register(Flow(name="elu_corriger", form=_correction_form, complete=_apply_correction, header=_correction_header,
+              summary=False, skip_label="🗑 Effacer", check=step_c.check_site_answer))
 
 
 async def invite_elu(update: Update, context: BotContext) -> None:

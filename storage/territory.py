@@ -82,6 +82,26 @@ async def elu(db: Database, elu_id: int) -> Elu | None:
     return Elu(**dict(row)) if row else None
 
 
+ELU_COLUMNS = ("name", "mandate", "commune_id", "epci", "phone", "email")
+
+
+async def update_elu(db: Database, elu_id: int, changes: dict[str, str | int | None]) -> None:
+    unknown = set(changes) - set(ELU_COLUMNS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    await db.execute(f"UPDATE elus SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?", (*changes.values(), elu_id))
+
+
+async def remove_elu(db: Database, elu_id: int) -> bool:
+    """An élu no longer in office: gone, with the Telegram accounts bound to them and their unused invitations
+    (the notices already sent stay). False if there was no such élu."""
+    async with db.transaction() as conn:
+        await conn.execute("DELETE FROM outsiders WHERE kind = 'elu' AND target_id = ?", (elu_id,))
+        await conn.execute("DELETE FROM invitations WHERE kind = 'elu' AND target_id = ? AND used_by IS NULL", (elu_id,))
+        cur = await conn.execute("DELETE FROM elus WHERE id = ?", (elu_id,))
+        return cur.rowcount > 0
+
+
 async def elus(db: Database) -> list[Elu]:
     rows = await db.fetchall("SELECT id, name, mandate, commune_id, epci, phone, email, receives FROM elus ORDER BY name")
     return [Elu(**dict(r)) for r in rows]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from openpyxl import load_workbook
 
 from bot.spreadsheets import write_xlsx
-from storage import candidates, sites
+from storage import candidates, sites, territory
 from tests.support import register_candidate, texts_of
 
 HEADER = ["Nom", "Type", "Commune", "Professions recherchées", "Modes", "Équipe pluriprofessionnelle",
@@ -254,3 +254,66 @@ async def test_a_croisement_shows_the_best_matches_and_counts_the_rest(sb):
     buttons = [b for row in sb.api.last_with_buttons(sb.settings.team_chat_id)["reply_markup"]["inline_keyboard"]
                for b in row]
     assert len([b for b in buttons if "MSP n°" in b["text"]]) == 15 and len(buttons) <= 100
+
+
+async def test_an_elu_corrected_after_an_election_then_removed(sb):
+    await sb.say("cls", "/elu_ajouter")
+    for step in ("Jeanne Roux", "Maire"):
+        await sb.say("cls", step)
+    await sb.press("cls", "Une commune")
+    await sb.say("cls", "Conliège")
+    await sb.say("cls", "03 84 11 22 33")
+    await sb.press("cls", "Passer")
+    await sb.press("cls", "Confirmer")
+    token = _token(texts_of(await sb.say("cls", "/inviter_elu 1")))
+    await sb.say("jeanne", f"/start {token}", "prive")
+    card = texts_of(await sb.say("cls", "/elu 1"))
+    assert "Élu n° 1 — Jeanne Roux" in card and "Mandat : Maire (Conliège)" in card and "Sur Telegram : Jeanne" in card
+
+    # a new mandate, for the EPCI now
+    await sb.press("cls", "Corriger")
+    await sb.press("cls", "Mandat")
+    await sb.say("cls", "Vice-présidente santé")
+    await sb.say("cls", "/elu 1")
+    await sb.press("cls", "Corriger")
+    await sb.press("cls", "Commune ou EPCI")
+    await sb.press("cls", "Un EPCI")
+    out = texts_of(await sb.press("cls", "ECLA"))
+    assert "Commune ou EPCI corrigé" in out and "Mandat : Vice-présidente santé (ECLA)" in out
+    elu = await territory.elu(sb.db, 1)
+    assert (elu.commune_id, elu.epci, elu.phone) == (None, "ecla", "03 84 11 22 33")
+    # the phone number goes
+    await sb.say("cls", "/elu 1")
+    await sb.press("cls", "Corriger")
+    await sb.press("cls", "Téléphone")
+    assert "Téléphone : —" in texts_of(await sb.press("cls", "Effacer"))
+
+    # no longer in office: asked twice, then gone with the Telegram account bound to them
+    await sb.say("cls", "/elu 1")
+    await sb.press("cls", "Retirer")
+    await sb.press("cls", "Non, garder")
+    assert await territory.elu(sb.db, 1) is not None
+    await sb.press("cls", "Retirer")
+    out = texts_of(await sb.press("cls", "Oui, retirer cet élu"))
+    assert "ne fait plus partie des élus" in out
+    assert await territory.elu(sb.db, 1) is None and await sites.contacts_of(sb.db, "elu", 1) == []
+    assert "Aucun élu n° 1" in texts_of(await sb.say("cls", "/elu 1"))
+    assert "Aucun élu enregistré" in texts_of(await sb.say("cls", "/elus"))
+
+
+async def test_forged_elu_buttons_change_nothing(sb):
+    await sb.say("cls", "/elu_ajouter")
+    for step in ("Marc Petit", "Maire"):
+        await sb.say("cls", step)
+    await sb.press("cls", "Une commune")
+    await sb.say("cls", "Perrigny")
+    await sb.press("cls", "Passer")
+    await sb.press("cls", "Passer")
+    await sb.press("cls", "Confirmer")
+    await sb.say("cls", "/elu 1")
+    message = sb.api.last_with_buttons(sb.settings.team_chat_id)["message_id"]
+    for data in ("u:9:del:1", "u:1:del:x", "u:1:fx:99", "u:1:boom", "u:x:view", "u:1"):
+        out = await sb.press_data("cls", data, message_id=message)
+        assert out[-1].kind == "toast" and "plus valable" in out[-1].text, data
+    assert await territory.elu(sb.db, 1) is not None
+    assert "indiquez le numéro" in texts_of(await sb.say("cls", "/elu")).lower()
