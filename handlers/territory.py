@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.dates import format_date
@@ -12,7 +11,7 @@ from bot.sites import commune_rows
 from bot.territory import EPCI_LABELS, STARTER_COMMUNES, epci_key, name_key
 from handlers import common, sites as step_c
 from handlers.candidates import candidate_number
-from handlers.common import audit, edit_markup, esc, keyboard, reply, send
+from handlers.common import audit, edit_markup, edit_text, esc, keyboard, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import sites, territory
 from storage.db import Database
@@ -185,13 +184,6 @@ async def show_elu(update: Update, context: BotContext) -> None:
     await reply(update, context, text, markup)
 
 
-async def _edit(query, text: str, markup) -> None:
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest:  # nothing changed
-        pass
-
-
 async def on_elu_button(update: Update, context: BotContext) -> None:
     """A button of an élu's card."""
     query = update.callback_query
@@ -204,7 +196,7 @@ async def on_elu_button(update: Update, context: BotContext) -> None:
     action = parts[2]
     if action == "view" and arg is None:
         await query.answer()
-        await _edit(query, *await render_elu(context, elu.id))
+        await edit_text(query, *await render_elu(context, elu.id))
     elif action == "fix" and arg is None:
         await query.answer()
         labels = [(ELU_FIELD_LABELS[k], f"u:{elu.id}:fx:{i}") for i, k in enumerate(ELU_FIELDS)]
@@ -226,7 +218,7 @@ async def on_elu_button(update: Update, context: BotContext) -> None:
         await query.answer()
         await territory.remove_elu(context.db, elu.id)
         await audit(context, "élu retiré", detail=f"élu n° {elu.id}")
-        await _edit(query, f"🗑 {esc(elu.name)} ({esc(elu.mandate)}) ne fait plus partie des élus : il ou elle ne "
+        await edit_text(query, f"🗑 {esc(elu.name)} ({esc(elu.mandate)}) ne fait plus partie des élus : il ou elle ne "
                            f"recevra plus les annonces de visites. Les annonces déjà envoyées restent dans l'historique.",
                     None)
     else:

@@ -125,6 +125,18 @@ async def test_invitation_single_use_expiry_and_what_a_site_contact_may_see(sb):
     assert "a expiré" in texts_of(await sb.say("carole", f"/start {token}", "prive"))
 
 
+async def add_elu(sb, name: str, commune: str, *, phone: str | None = None) -> None:
+    """Record the mayor ``name`` of ``commune`` through /elu_ajouter (no e-mail)."""
+    await sb.say("cls", "/elu_ajouter")
+    await sb.say("cls", name)
+    await sb.say("cls", "Maire")
+    await sb.press("cls", "Une commune")
+    await sb.say("cls", commune)
+    await (sb.say("cls", phone) if phone else sb.press("cls", "Passer"))
+    await sb.press("cls", "Passer")
+    await sb.press("cls", "Confirmer")
+
+
 async def interview_for_croisement(sb):
     """Candidate n° 1: médecin généraliste, libéral, ECLA, grouped, pluripro, premises needed; open criteria."""
     await register_candidate(sb, interview=None)
@@ -157,15 +169,8 @@ async def test_croisement_from_the_card_to_the_elus_message(sb):
     await import_sites(sb, GOOD)
     await interview_for_croisement(sb)
     # an élu of Conliège on Telegram, another of Perrigny reachable by phone only
-    for name, commune in (("Jeanne Roux", "Conliège"), ("Marc Petit", "Perrigny")):
-        await sb.say("cls", "/elu_ajouter")
-        await sb.say("cls", name)
-        await sb.say("cls", "Maire")
-        await sb.press("cls", "Une commune")
-        await sb.say("cls", commune)
-        await (sb.say("cls", "03 84 11 22 33") if commune == "Perrigny" else sb.press("cls", "Passer"))
-        await sb.press("cls", "Passer")
-        await sb.press("cls", "Confirmer")
+    await add_elu(sb, "Jeanne Roux", "Conliège")
+    await add_elu(sb, "Marc Petit", "Perrigny", phone="03 84 11 22 33")
     token = _token(texts_of(await sb.say("cls", "/inviter_elu 1")))
     await sb.say("jeanne", f"/start {token}", "prive")
 
@@ -207,14 +212,7 @@ async def test_without_consent_the_elus_get_no_first_name(sb):
     await sb.press("cls", "Corriger")
     await sb.press("cls", "Consentement")
     await sb.press("cls", "Non")
-    await sb.say("cls", "/elu_ajouter")
-    for step in ("Jeanne Roux", "Maire"):
-        await sb.say("cls", step)
-    await sb.press("cls", "Une commune")
-    await sb.say("cls", "Conliège")
-    await sb.press("cls", "Passer")
-    await sb.press("cls", "Passer")
-    await sb.press("cls", "Confirmer")
+    await add_elu(sb, "Jeanne Roux", "Conliège")
     await sb.say("cls", "/croisement 1")
     await sb.press("cls", "1. MSP")
     await sb.press("cls", "Valider")
@@ -257,14 +255,7 @@ async def test_a_croisement_shows_the_best_matches_and_counts_the_rest(sb):
 
 
 async def test_an_elu_corrected_after_an_election_then_removed(sb):
-    await sb.say("cls", "/elu_ajouter")
-    for step in ("Jeanne Roux", "Maire"):
-        await sb.say("cls", step)
-    await sb.press("cls", "Une commune")
-    await sb.say("cls", "Conliège")
-    await sb.say("cls", "03 84 11 22 33")
-    await sb.press("cls", "Passer")
-    await sb.press("cls", "Confirmer")
+    await add_elu(sb, "Jeanne Roux", "Conliège", phone="03 84 11 22 33")
     token = _token(texts_of(await sb.say("cls", "/inviter_elu 1")))
     await sb.say("jeanne", f"/start {token}", "prive")
     card = texts_of(await sb.say("cls", "/elu 1"))
@@ -302,14 +293,7 @@ async def test_an_elu_corrected_after_an_election_then_removed(sb):
 
 
 async def test_forged_elu_buttons_change_nothing(sb):
-    await sb.say("cls", "/elu_ajouter")
-    for step in ("Marc Petit", "Maire"):
-        await sb.say("cls", step)
-    await sb.press("cls", "Une commune")
-    await sb.say("cls", "Perrigny")
-    await sb.press("cls", "Passer")
-    await sb.press("cls", "Passer")
-    await sb.press("cls", "Confirmer")
+    await add_elu(sb, "Marc Petit", "Perrigny")
     await sb.say("cls", "/elu 1")
     message = sb.api.last_with_buttons(sb.settings.team_chat_id)["message_id"]
     for data in ("u:9:del:1", "u:1:del:x", "u:1:fx:99", "u:1:boom", "u:x:view", "u:1"):
