@@ -197,6 +197,7 @@ async def startup(app: Application) -> None:
     await territory.seed_communes(db)
     await reporting.ensure_meetings(app.bot_data["services"])
     await reminders.start_engine(app)
+    await dialog.resume_interrupted(app)
     try:
         await app.bot.set_my_commands(COMMANDS)
     except TelegramError:

@@ -258,6 +258,27 @@ async def _advance(update: Update, context: BotContext, dialog: Dialog, after: s
     await ask(context, dialog, reply_to=reply_to)
 
 
+async def resume_interrupted(app) -> int:
+    """At start: go on with the dialogs a crash stopped between writing an answer and asking the next question.
+
+    PTB confirms an update to Telegram when it asks for the next ones, before the update is handled: the update
+    that carried the answer is not sent again. Such a dialog still sits at the question it got an answer for, an
+    answer given after its last message (a question gone back to on purpose was answered before). Only answers
+    stamped to the second can tell (the interview's), and only flows ending on a summary are moved on here."""
+    context = app.context_types.context(app)
+    moved = 0
+    for dialog, written_at in await dialogs.every_open(context.db):
+        flow = FLOWS.get(dialog.form)
+        if flow is None or not flow.summary or not dialog.position or "pending" in dialog.data:
+            continue
+        answers = await load_answers(context, dialog)
+        answered_at = answers.at.get(dialog.position) or ""
+        if dialog.position in answers.done and len(answered_at) > 10 and answered_at >= written_at:
+            await _advance(None, context, dialog, dialog.position, None)
+            moved += 1
+    return moved
+
+
 async def _accept(update: Update, context: BotContext, dialog: Dialog, q: Question, value: Any,
                   reply_to: int | None) -> None:
     dialog.data.pop("pending", None)

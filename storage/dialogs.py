@@ -95,3 +95,9 @@ async def finish(db: Database, dialog_id: int) -> None:
 async def in_chat(db: Database, chat_id: int) -> list[Dialog]:
     rows = await db.fetchall("SELECT * FROM dialogs WHERE chat_id = ? ORDER BY id", (chat_id,))
     return [_dialog(r) for r in rows]
+
+
+async def every_open(db: Database) -> list[tuple[Dialog, str]]:
+    """Every dialog in progress, with when it was last written."""
+    rows = await db.fetchall("SELECT * FROM dialogs ORDER BY id")
+    return [(_dialog(r), r["updated_at"]) for r in rows]

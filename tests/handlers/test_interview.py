@@ -236,3 +236,37 @@ async def test_interview_without_a_recorded_appointment(sb):
     await sb.press("cls", "Confirmer")
     stored = await candidates.get(sb.db, 1)
     assert stored.status == "entretien_fait" and date.fromisoformat(stored.croisement_due) == date(2026, 12, 3)
+
+
+async def test_a_crash_between_an_answer_and_the_next_question_goes_on_at_restart(sb):
+    """The update that carried the answer is already confirmed to Telegram (PTB confirms before handling): after the
+    restart, the bot itself asks the next question instead of waiting on the one that was answered."""
+    from datetime import timedelta
+
+    from storage import interviews
+
+    await register_candidate(sb)
+    await sb.say("cls", "/entretien 1")
+    await sb.press("cls", "Oui")  # déroulé
+    sb.clock.advance(timedelta(minutes=1))
+    asked = await current_dialog(sb)
+    assert asked.position == "motivations"
+    # what the crashed bot had time to do: the answer written, the next question not yet asked
+    await interviews.save_answer(sb.db, 1, "motivations", "Rejoindre sa compagne", by=sb.person("cls").user_id,
+                                 role="cls", at=sb.clock.utc_iso())
+    before = sb.api.visible(sb.chat_id("cls", "equipe"))[-1]["message_id"]
+    await sb.restart()
+    resumed = await current_dialog(sb)
+    latest = sb.api.visible(sb.chat_id("cls", "equipe"))[-1]
+    assert resumed.position == "calendrier" and latest["message_id"] > before == asked.prompt_message_id
+    assert resumed.prompt_message_id == latest["message_id"] and "Calendrier du projet" in latest["text"]
+    assert (await interviews.answers(sb.db, 1))[1].value == "Rejoindre sa compagne"
+
+    # a question gone back to on purpose (answered before) stays where it is at the next restart
+    position = (await current_dialog(sb)).position
+    sb.clock.advance(timedelta(minutes=1))
+    await sb.press("cls", "Retour")
+    back = (await current_dialog(sb)).position
+    assert back == "motivations" != position
+    await sb.restart()
+    assert (await current_dialog(sb)).position == "motivations"
