@@ -53,7 +53,8 @@ def _any_accents(word: str) -> str:
 
 NEED_PATTERNS = {need: re.compile(rf"\b(?:{'|'.join(map(_any_accents, words))})", re.IGNORECASE)
                  for need, words in NEEDS.items()}
-NEED_QUESTIONS = ("besoins", "locaux", "logement_besoins", "conjoint", "scolarite", "conjoint_aide")
+NEED_TEXTS = ("besoins", "locaux", "logement_besoins", "conjoint", "scolarite")  # free answers searched
+NEED_QUESTIONS = (*NEED_TEXTS, "conjoint_aide")  # everything needs_expressed reads
 
 
 def kind_of(word: str) -> str | None:
@@ -78,7 +79,7 @@ def needs_expressed(answers: list[dict]) -> Counter:
     """How many candidates expressed each kind of need at their interview (from the free answers, no names)."""
     counts: Counter = Counter()
     for a in answers:
-        text = " ".join(str(a.get(k) or "") for k in NEED_QUESTIONS[:-1])
+        text = " ".join(str(a.get(k) or "") for k in NEED_TEXTS)
         for need, pattern in NEED_PATTERNS.items():
             if pattern.search(text):
                 counts[need] += 1

@@ -93,6 +93,15 @@ async def send_private(context: BotContext, user_id: int, name: str, text: str, 
         return None
 
 
+def card_button(data: str | None) -> tuple[int, str, int | None] | None:
+    """``prefix:id:action[:n]`` read back from a pressed button (callback data can be forged): the id, the action
+    and the number, or None when the data is not of that shape."""
+    parts = (data or "").split(":")
+    if len(parts) not in (3, 4) or not parts[1].isdecimal() or (len(parts) == 4 and not parts[3].isdecimal()):
+        return None
+    return int(parts[1]), parts[2], int(parts[3]) if len(parts) == 4 else None
+
+
 async def edit_markup(query, markup) -> None:
     """Change the buttons of the pressed message; an unchanged or too old message is left as it is."""
     try:

@@ -43,7 +43,7 @@ from bot.polls import (
 from handlers import candidates as step_a
 from handlers import croisement as step_c
 from handlers import reminders as engine
-from handlers.common import edit_markup, esc, keyboard, reply, send, send_private
+from handlers.common import card_button, edit_markup, esc, keyboard, reply, send, send_private
 from handlers import dialog as dialog_engine
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import candidates, dialogs, interviews, polls, reminders, sites, visits
@@ -245,13 +245,13 @@ async def _refresh(context: BotContext, poll: Poll, intro: str | None = None) ->
 async def on_team_button(update: Update, context: BotContext) -> None:
     """The team's buttons on a poll's draft, tally or results."""
     query = update.callback_query
-    parts = (query.data or "").split(":")
-    poll = await polls.get(context.db, int(parts[1])) if len(parts) in (3, 4) and parts[1].isdigit() else None
-    arg = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
-    if poll is None or (len(parts) == 4 and arg is None) or query.message.chat_id != poll.chat_id:
+    pressed = card_button(query.data)
+    poll = await polls.get(context.db, pressed[0]) if pressed else None
+    if poll is None or query.message.chat_id != poll.chat_id:
         await query.answer("Ce bouton n'est plus valable.", show_alert=True)
         return
-    action, cb = parts[2], f"q:{poll.id}:"
+    _, action, arg = pressed
+    cb = f"q:{poll.id}:"
     draft, open_ = poll.state == "draft", poll.state == "open"
     if action == "add" and (draft or open_):
         await query.answer()
@@ -503,9 +503,8 @@ async def on_site_button(update: Update, context: BotContext) -> None:
         await query.answer("Ce bouton n'est plus valable.", show_alert=True)
         return
     value = ANSWER_CODES[parts[4]]
-    answered = reminders.cancel_pending_statement(_relance_keys(poll.id, site_id), at=context.now_iso())  # no reminder now
     await polls.answer(context.db, poll.id, int(parts[3]), site_id, value, by=user_id, by_team=is_team,
-                       at=context.now_iso(), then=answered)
+                       at=context.now_iso(), cancel_reminders=_relance_keys(poll.id, site_id))  # it answered
     await query.answer(f"{ANSWERS[value]} — enregistré")
     text, markup = await site_poll_text(context.services, poll, site_id, for_team=is_team)
     try:

@@ -24,7 +24,7 @@ from bot.spreadsheets import UnreadableFile, read_table, write_csv, write_xlsx
 from bot.territory import EPCI_LABELS, epci_key, name_key
 from handlers import common
 from handlers.candidates import candidate_number
-from handlers.common import audit, esc, keyboard, reply, send
+from handlers.common import audit, card_button, esc, keyboard, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import dialogs, sites, territory
 from storage.dialogs import Dialog
@@ -215,13 +215,12 @@ async def invite_site(update: Update, context: BotContext) -> None:
 async def on_site_button(update: Update, context: BotContext) -> None:
     """A button of a site's card."""
     query = update.callback_query
-    parts = (query.data or "").split(":")
-    site = await sites.get(context.db, int(parts[1])) if len(parts) in (3, 4) and parts[1].isdigit() else None
-    arg = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
-    if site is None or (len(parts) == 4 and arg is None):
+    pressed = card_button(query.data)
+    site = await sites.get(context.db, pressed[0]) if pressed else None
+    if site is None:
         await query.answer("Ce bouton n'est plus valable.", show_alert=True)
         return
-    action = parts[2]
+    _, action, arg = pressed
     if action == "view":
         await query.answer()
         text, markup = await render_site(context, site.id)

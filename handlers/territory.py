@@ -11,7 +11,7 @@ from bot.sites import commune_rows
 from bot.territory import EPCI_LABELS, STARTER_COMMUNES, epci_key, name_key
 from handlers import common, sites as step_c
 from handlers.candidates import candidate_number
-from handlers.common import audit, edit_markup, edit_text, esc, keyboard, reply, send
+from handlers.common import audit, card_button, edit_markup, edit_text, esc, keyboard, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import sites, territory
 from storage.db import Database
@@ -130,8 +130,7 @@ async def list_elus(update: Update, context: BotContext) -> None:
         return
     lines = ["🏛 <b>Élus</b>"]
     for e in found:
-        commune = await territory.commune(context.db, e.commune_id) if e.commune_id else None
-        where = commune.name if commune else EPCI_LABELS.get(e.epci or "", "—")
+        where = await _where(context, e)
         on_telegram = bool(await sites.contacts_of(context.db, "elu", e.id))
         reach = " · ".join(filter(None, (e.phone, e.email, "sur Telegram ✉️" if on_telegram else None))) or "—"
         lines.append(f"<b>n° {e.id}</b> · {esc(e.name)}, {esc(e.mandate)} ({esc(where)}) — {esc(reach)}")
@@ -187,13 +186,12 @@ async def show_elu(update: Update, context: BotContext) -> None:
 async def on_elu_button(update: Update, context: BotContext) -> None:
     """A button of an élu's card."""
     query = update.callback_query
-    parts = (query.data or "").split(":")
-    elu = await territory.elu(context.db, int(parts[1])) if len(parts) in (3, 4) and parts[1].isdigit() else None
-    arg = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
-    if elu is None or (len(parts) == 4 and arg is None):
+    pressed = card_button(query.data)
+    elu = await territory.elu(context.db, pressed[0]) if pressed else None
+    if elu is None:
         await query.answer("Ce bouton n'est plus valable.", show_alert=True)
         return
-    action = parts[2]
+    _, action, arg = pressed
     if action == "view" and arg is None:
         await query.answer()
         await edit_text(query, *await render_elu(context, elu.id))

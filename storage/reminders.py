@@ -130,7 +130,7 @@ async def close(db: Database, reminder_id: int, *, state: str, at: str, by: int 
 def cancel_pending_statement(key_prefixes: list[str], *, at: str,
                              unless_suffix: str | None = None) -> tuple[str, tuple]:
     """The statement that cancels the reminders not sent yet whose key starts with one of ``key_prefixes``, except
-    those ending with ``unless_suffix`` (to run in another write's transaction: see polls.answer)."""
+    those ending with ``unless_suffix`` (also run in another write's transaction: see polls.answer)."""
     # prefixes as ranges of the key's unique index, and "+state" to keep the planner off the state's index: a
     # poll button must not read every pending reminder
     ranges = " OR ".join("(key >= ? AND key < ?)" for _ in key_prefixes)

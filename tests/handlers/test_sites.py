@@ -296,7 +296,7 @@ async def test_forged_elu_buttons_change_nothing(sb):
     await add_elu(sb, "Marc Petit", "Perrigny")
     await sb.say("cls", "/elu 1")
     message = sb.api.last_with_buttons(sb.settings.team_chat_id)["message_id"]
-    for data in ("u:9:del:1", "u:1:del:x", "u:1:fx:99", "u:1:boom", "u:x:view", "u:1"):
+    for data in ("u:9:del:1", "u:1:del:x", "u:1:fx:99", "u:1:boom", "u:x:view", "u:1", "u:²:view", "u:1:del:²"):
         out = await sb.press_data("cls", data, message_id=message)
         assert out[-1].kind == "toast" and "plus valable" in out[-1].text, data
     assert await territory.elu(sb.db, 1) is not None
