@@ -2,7 +2,7 @@
 
 A step counts in the period when it happened in it: a candidate when first contacted, an interview when held, a
 croisement when recorded, a visit on its day, an installation on its date (or when the status became
-"installé"), an abandon when the status became "abandon". A follow-up is due in the period when its day falls in
+"installé"), an abandon when the status became "abandon". storage.reporting.period_facts selects and counts them. A follow-up is due in the period when its day falls in
 it and has come; it is on time when done at most 14 days after that day.
 """
 
@@ -40,6 +40,11 @@ class Period:
         if len(value) == 25 and value.endswith("+00:00"):  # what storage writes
             return self._instants[0] <= value < self._instants[1]
         return day_of(value) in self
+
+    def bounds(self) -> dict[str, str]:
+        """The period's bounds as stored text, for storage to count in SQL what ``holds`` would: days (d0, d1) and
+        Paris midnights in UTC (i0, i1), each start included and end excluded."""
+        return {"d0": self._days[0], "d1": self._days[1], "i0": self._instants[0], "i1": self._instants[1]}
 
     @functools.cached_property
     def _days(self) -> tuple[str, str]:
@@ -109,102 +114,62 @@ class Indicators:
                 ("Visites", self.visits), ("Installations", len(self.installations))]
 
 
-def installation_day(candidate: dict[str, Any]) -> date | None:
-    if candidate["status"] != "installe":
-        return None
-    return day_of(candidate.get("installed_on")) or day_of(candidate["status_changed_at"])
-
-
-def compute(data, period: Period, today: date) -> Indicators:
-    """Every indicator for the period (``data``: storage.reporting.Dataset or an object with its fields)."""
+def compute(facts, period: Period, today: date) -> Indicators:
+    """Every indicator for the period, from what storage.reporting.period_facts selected and counted for it."""
     ind = Indicators(period)
-    candidates = {c["id"]: c for c in data.candidates}
-    site_types = {s["name"]: s["type"] for s in data.sites.values()}
-    for c in candidates.values():
-        if period.holds(c["first_contact"]):
-            ind.new_candidates += 1
-            ind.by_source[c["source"]] += 1
-            ind.by_profession[c["profession"]] += 1
-            ind.by_status[c["status"]] += 1
-        if period.holds(c.get("interview_done_at")):
-            ind.interviews += 1
-        if c["status"] == "abandon" and period.holds(c["status_changed_at"]):
-            ind.abandons += 1
-        installed = installation_day(c)
-        if installed in period:
-            commune = c.get("installed_commune") or ""
-            site_type = site_types.get(c.get("installed_place"), "")
-            ind.installations.append({"profession": c["profession"], "commune": commune, "site_type": site_type,
-                                      "epci": data.commune_epci.get(name_key(commune), "")})
-    for cid, cr in data.croisements.items():
-        if period.holds(cr["done_at"]):
-            ind.croisements += 1
-            ind.croisements_on_time += int(bool(cr["on_time"]))
-    invited_by_poll: dict[int, list[dict[str, Any]]] = {}
-    for ps in data.poll_sites:
-        invited_by_poll.setdefault(ps["poll_id"], []).append(ps)
-    for poll in data.polls:
-        if period.holds(poll["opened_at"]):
-            ind.polls_sent += 1
-            invited = invited_by_poll.get(poll["id"], [])
-            ind.sites_asked += len(invited)
-            ind.sites_answering += sum(1 for ps in invited if ps["answered"])
-    visited_sites: dict[int, list[int]] = {}
-    for stop in data.stops:
-        visited_sites.setdefault(stop["candidate_id"], []).append(stop["site_id"])
-    by_name = {s["name"]: sid for sid, s in data.sites.items()}
-    for cid, visit in data.visits.items():
-        day = day_of(visit["day"])
-        if day in period and day <= today:
-            ind.visits += 1
-            site_ids = visited_sites.get(cid) or [by_name[n] for n in visit["sites"] if n in by_name]
-            ind.site_visits += len(site_ids) or len(visit["sites"])
-            for site_id in site_ids:
-                ind.sites.setdefault(site_id, Counter())["visited"] += 1
-    for d in data.debriefs:
-        if period.holds(d["done_at"]):
-            ind.debriefs[d["stage"]] += 1
-    for f in data.follow_ups:
-        due = day_of(f["due_day"])
-        if due in period and due <= today:
-            ind.follow_ups_due[f["months"]] += 1
-            done = day_of(f.get("done_at"))
-            if done is not None and done <= due + FOLLOW_UP_GRACE:
-                ind.follow_ups_on_time[f["months"]] += 1
-            elif done is not None:
-                ind.follow_ups_late[f["months"]] += 1
-    for p in data.proposals:
-        if period.holds(p["at"]):
-            counter = ind.sites.setdefault(p["site_id"], Counter())
-            counter["proposed"] += 1
-            counter["contacted"] += int(bool(p["chosen"]))
+    for source, profession, status, count in facts.first_contacts:
+        ind.new_candidates += count
+        ind.by_source[source] += count
+        ind.by_profession[profession] += count
+        ind.by_status[status] += count
+    ind.interviews, ind.abandons = facts.interviews, facts.abandons
+    ind.croisements, ind.croisements_on_time = facts.croisements, facts.croisements_on_time
+    ind.polls_sent, ind.sites_asked, ind.sites_answering = facts.polls_sent, facts.sites_asked, facts.sites_answering
+    ind.debriefs.update(facts.debriefs)
+    site_types = {s["name"]: s["type"] for s in facts.sites.values()}
+    for c in facts.installed:
+        commune = c["installed_commune"] or ""
+        ind.installations.append({"profession": c["profession"], "commune": commune,
+                                  "site_type": site_types.get(c["installed_place"], ""),
+                                  "epci": facts.commune_epci.get(name_key(commune), "")})
+    by_name = {s["name"]: sid for sid, s in facts.sites.items()}
+    for visit in facts.visits:  # in the period, up to today
+        ind.visits += 1
+        site_ids = visit["stops"] or [by_name[n] for n in visit["sites"] if n in by_name]
+        ind.site_visits += len(site_ids) or len(visit["sites"])
+        for site_id in site_ids:
+            ind.sites.setdefault(site_id, Counter())["visited"] += 1
+    for f in facts.follow_ups:  # due in the period, up to today
+        due, done = day_of(f["due_day"]), day_of(f["done_at"])
+        ind.follow_ups_due[f["months"]] += 1
+        if done is not None and done <= due + FOLLOW_UP_GRACE:
+            ind.follow_ups_on_time[f["months"]] += 1
+        elif done is not None:
+            ind.follow_ups_late[f["months"]] += 1
+    for site_id, proposed, contacted in facts.proposals:
+        counter = ind.sites.setdefault(site_id, Counter())
+        counter["proposed"] += proposed
+        counter["contacted"] += contacted
     for site_id, counter in ind.sites.items():
-        site = data.sites.get(site_id)
+        site = facts.sites.get(site_id)
         if site:
             ind.epci.setdefault(site["epci"], Counter()).update(counter)
     for inst in ind.installations:
         if inst["epci"]:
             ind.epci.setdefault(inst["epci"], Counter())["installations"] += 1
-    ind.delays = _delays(data, candidates, period)
+    ind.delays = _delays(facts.steps)
     return ind
 
 
-def _delays(data, candidates: dict[int, dict[str, Any]], period: Period) -> dict[str, float | None]:
+def _delays(steps: list[tuple]) -> dict[str, float | None]:
     """Median days between steps, over the candidates whose later step falls in the period."""
     pairs: dict[str, list[int]] = {"contact → entretien": [], "entretien → croisement": [], "croisement → visites": [],
                                    "visites → installation": []}
-    for cid, c in candidates.items():
-        steps = [c["first_contact"], c.get("interview_done_at"), data.croisements.get(cid, {}).get("done_at"),
-                 data.visits.get(cid, {}).get("day")]
-        installed = installation_day(c)
-        # most candidates have no step in the period: their days are not worked out
-        ends = [period.holds(v) for v in steps[1:]] + [installed in period]
-        if not any(ends):
-            continue
-        days = [day_of(v) for v in steps] + [installed]
+    for row in steps:
+        ends, days = row[:4], row[4:]
         for name, a, b, end in zip(pairs, days, days[1:], ends):
-            if a and b and end:
-                pairs[name].append((b - a).days)
+            if end and a is not None and b is not None:
+                pairs[name].append(round(b - a))
     return {name: (median(values) if values else None) for name, values in pairs.items()}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,7 +44,8 @@ NEEDS = {"logement": ("logement", "loger", "appartement", "maison"), "emploi du 
 
 
 # Each word matched at a word's start ("scolar" finds "scolarité"), whatever its accents and capitals: one pattern
-# per need, run on the answers as typed (normalising 7,000 answers first took most of a yearly summary's time).
+# for all needs, run once on each candidate's answers as typed (normalising 7,000 answers first took most of a
+# yearly summary's time). The group that matched names the need.
 _ACCENTED = {"a": "[aàâä]", "c": "[cç]", "e": "[eéèêë]", "i": "[iîï]", "o": "[oôö]", "u": "[uùûü]", "y": "[yÿ]"}
 
 
@@ -51,10 +53,11 @@ def _any_accents(word: str) -> str:
     return "".join(_ACCENTED.get(letter, re.escape(letter)) for letter in word)
 
 
-NEED_PATTERNS = {need: re.compile(rf"\b(?:{'|'.join(map(_any_accents, words))})", re.IGNORECASE)
-                 for need, words in NEEDS.items()}
+_NEED_NAMES = list(NEEDS)
+NEED_PATTERN = re.compile(r"\b(?:" + "|".join(f"(?P<n{i}>{'|'.join(map(_any_accents, words))})"
+                                               for i, words in enumerate(NEEDS.values())) + ")", re.IGNORECASE)
 NEED_TEXTS = ("besoins", "locaux", "logement_besoins", "conjoint", "scolarite")  # free answers searched
-NEED_QUESTIONS = (*NEED_TEXTS, "conjoint_aide")  # everything needs_expressed reads
+SPOUSE_HELP = "conjoint_aide"  # "does the spouse need help finding work?"
 
 
 def kind_of(word: str) -> str | None:
@@ -75,16 +78,17 @@ def default_dates(kind: MeetingKind, after: date, count: int = 1) -> list[date]:
     return out
 
 
-def needs_expressed(answers: list[dict]) -> Counter:
-    """How many candidates expressed each kind of need at their interview (from the free answers, no names)."""
+def needs_expressed(answers: Iterable[tuple[str, bool]]) -> Counter:
+    """How many candidates expressed each kind of need at their interview, from each one's free answers (joined in
+    one text) and whether they asked help for their spouse's job (storage.reporting.interview_texts). No names."""
     counts: Counter = Counter()
-    for a in answers:
-        text = " ".join(str(a.get(k) or "") for k in NEED_TEXTS)
-        for need, pattern in NEED_PATTERNS.items():
-            if pattern.search(text):
-                counts[need] += 1
-    if any(a.get("conjoint_aide") is True for a in answers):
-        counts["emploi du conjoint"] = max(counts["emploi du conjoint"], sum(1 for a in answers if a.get("conjoint_aide") is True))
+    spouse_help = 0
+    for text, helped in answers:
+        for need in {match.lastgroup for match in NEED_PATTERN.finditer(text)}:
+            counts[_NEED_NAMES[int(need[1:])]] += 1
+        spouse_help += helped
+    if spouse_help:
+        counts["emploi du conjoint"] = max(counts["emploi du conjoint"], spouse_help)
     return counts
 
 

@@ -15,15 +15,15 @@ from telegram import InputFile, Update
 from bot.context import BotContext, Services
 from bot.dates import PARIS, DateParseError, format_date, format_datetime, parse_moment
 from bot.exports import ROW_FORMAT, Filters, RowSource, candidates_csv, draw_rows, selected, workbook
-from bot.indicators import Period, compute, parse_period
+from bot.indicators import Indicators, Period, compute, parse_period
 from bot.pipeline import Status
 from bot.spreadsheets import Drawn
-from bot.summaries import MEETING_KINDS, NEED_QUESTIONS, chart, covered_period, default_dates, kind_of, needs_expressed, summary
+from bot.summaries import MEETING_KINDS, NEED_TEXTS, SPOUSE_HELP, chart, covered_period, default_dates, kind_of, needs_expressed, summary
 from bot.territory import EPCI_LABELS, epci_key
 from handlers import reminders as engine
 from handlers.candidates import parse_filters
 from handlers.common import audit, esc, reply
-from storage import privacy, reminders, reporting
+from storage import privacy, reminders, reporting, sites
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -62,18 +62,17 @@ DRAWN_AT_ONCE = 500  # rows drawn and kept together: the first table of 10,000 c
 
 
 async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[reporting.Dataset, RowSource]:
-    """What the reporting table needs: the dataset, and where to read the Candidats row of each candidate it lists,
-    kept from an earlier table when nothing it shows has changed since (drawn and kept now otherwise). The rows are
-    read while the table is written, in a worker thread (see ``built``)."""
+    """What the reporting table needs: the Visites, Suivis and Lieux sheets and enough of each candidate to choose
+    the rows, and where to read the Candidats row of each candidate it lists, kept from an earlier table when
+    nothing it shows has changed since (drawn and kept now otherwise). The rows are read while the table is
+    written, in a worker thread (see ``built``)."""
     seen = await reporting.report_changes(db)  # before reading: a change after it makes the rows drawn now not kept
-    data = await reporting.dataset(db, with_answers=False)
+    data = await reporting.table_dataset(db, with_proposals=bool(filters.epcis))
     if filters.epcis:  # the EPCI a candidate wishes for is one of the answers: every candidate's are needed to choose
         data.answers = await reporting.answers(db, as_text=True)
-    rows = selected(data, filters)
-    kept = await reporting.kept_ids(db, [c["id"] for c in rows], ROW_FORMAT)
-    # the interview answers are the bulk of the data: read only those of the rows to draw (unless already read)
-    not_kept = await _draw_and_keep(db, data, [c for c in rows if c["id"] not in kept], seen,
-                                    read_answers=not filters.epcis)
+    ids = [c["id"] for c in selected(data, filters)]
+    kept = await reporting.kept_ids(db, ids, ROW_FORMAT)
+    not_kept = await _draw_and_keep(db, [i for i in ids if i not in kept], seen)
     loop = asyncio.get_running_loop()
 
     def read(ids: list[int]) -> dict[int, Drawn]:
@@ -88,22 +87,18 @@ async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[rep
     return data, read
 
 
-async def _draw_and_keep(db, data: reporting.Dataset, rows: list[dict], seen: int, *,
-                         read_answers: bool) -> dict[int, Drawn]:
-    """Draw these candidates' rows and keep them, 500 at a time; returns those not kept because something changed
-    while they were drawn (they are right for this table, not for the next)."""
+async def _draw_and_keep(db, ids: list[int], seen: int) -> dict[int, Drawn]:
+    """Draw these candidates' rows and keep them, 500 at a time, each time reading only what those rows show;
+    returns those not kept because something changed while they were drawn (they are right for this table, not
+    for the next)."""
     not_kept: dict[int, Drawn] = {}
-    for start in range(0, len(rows), DRAWN_AT_ONCE):
-        chunk = rows[start:start + DRAWN_AT_ONCE]
-        if read_answers:
-            data.answers = await reporting.answers(db, [c["id"] for c in chunk], as_text=True)
-        new = await built(draw_rows, data, chunk)
+    for start in range(0, len(ids), DRAWN_AT_ONCE):
+        data = await reporting.dataset(db, ids[start:start + DRAWN_AT_ONCE])
+        new = await built(draw_rows, data, data.candidates)
         widths = {cid: ",".join(map(str, d.widths)) for cid, d in new.items()}
         if not await reporting.keep_rows(db, {cid: (d.xml, d.csv, widths[cid]) for cid, d in new.items()},
                                          ROW_FORMAT, seen):
             not_kept.update(new)
-    if read_answers:
-        data.answers = {}  # the last chunk's: tables are written from the kept rows
     return not_kept
 
 
@@ -117,10 +112,7 @@ async def prepare_table(services: Services) -> int:
     table), so that the first /export of the day is as quick as the next; returns how many were drawn."""
     seen = await reporting.report_changes(services.db)
     missing = await reporting.unkept_ids(services.db, ROW_FORMAT)
-    if missing:
-        data = await reporting.dataset(services.db, with_answers=False)
-        await _draw_and_keep(services.db, data, [c for c in data.candidates if c["id"] in missing], seen,
-                             read_answers=True)
+    await _draw_and_keep(services.db, sorted(missing), seen)
     await privacy.set_kv(services.db, TABLE_PREPARED, f"{services.clock.utc_iso()}|{ROW_FORMAT}")
     return len(missing)
 
@@ -138,6 +130,11 @@ async def _prepare_run(app, now: datetime) -> None:
 
 
 engine.HOOKS.append(engine.Hook(next_due=_prepare_due, run=_prepare_run))
+
+
+async def indicators(db, period: Period, today: date) -> Indicators:
+    """The period's indicators: SQLite selects and counts what falls in it, bot.indicators applies the rules."""
+    return compute(await reporting.period_facts(db, period.bounds(), today.isoformat()), period, today)
 
 
 def _in_event_loop() -> bool:
@@ -168,7 +165,8 @@ async def export(update: Update, context: BotContext) -> None:
     if as_csv:
         payload, name = await built(candidates_csv, data, filters, drawn), f"candidats-{stamp}.csv"
     else:
-        payload = await built(lambda: workbook(data, filters, compute(data, period, today), drawn))
+        ind = await indicators(context.db, period, today)
+        payload = await built(workbook, data, filters, ind, drawn)
         name = f"tableau-de-reporting-{stamp}.xlsx"
     described = []
     if filters.period:
@@ -266,20 +264,18 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
         past = [_local(m["at"]).date() for m in await reporting.meetings(services.db, kind_key)
                 if _local(m["at"]).date() < day and not m["by_default"]]
         period = covered_period(kind, day, past[-1] if past else None)
-    financed = kind.audience == "financeurs"  # their summary comes with the period's reporting table
-    if financed:
+    current, previous = await indicators(services.db, period, today), await indicators(services.db, period.before(), today)
+    title = f"{kind.title} — du {period.start:%d/%m/%Y} au {(period.end - timedelta(days=1)):%d/%m/%Y}"
+    async with asyncio.TaskGroup() as tasks:  # the chart is drawn while SQLite reads the interviews
+        drawing = tasks.create_task(built(chart, current, previous, title))
+        texts = await reporting.interview_texts(services.db, period.bounds(), NEED_TEXTS, SPOUSE_HELP)
+    names = {s.id: s.name for s in await sites.all_sites(services.db)}
+    text = summary(kind, current, previous, meeting_day=meeting_day, needs=needs_expressed(texts), site_names=names)
+    png = drawing.result()
+    book = None
+    if kind.audience == "financeurs":  # their summary comes with the period's reporting table
         data, drawn = await table_data(services.db, Filters(period=period))
-    else:
-        data = await reporting.dataset(services.db, with_answers=False)
-    current, previous = await built(lambda: (compute(data, period, today), compute(data, period.before(), today)))
-    interviewed = [c["id"] for c in data.candidates
-                   if c.get("interview_done_at") and period.start <= _local(c["interview_done_at"]).date() < period.end]
-    in_period = list((await reporting.answers(services.db, interviewed, questions=NEED_QUESTIONS)).values())
-    names = {sid: s["name"] for sid, s in data.sites.items()}
-    text = summary(kind, current, previous, meeting_day=meeting_day, needs=needs_expressed(in_period), site_names=names)
-    png = await built(chart, current, previous,
-                      f"{kind.title} — du {period.start:%d/%m/%Y} au {(period.end - timedelta(days=1)):%d/%m/%Y}")
-    book = await built(workbook, data, Filters(period=period), current, drawn) if financed else None
+        book = await built(workbook, data, Filters(period=period), current, drawn)
     return text, png, book
 
 
@@ -314,7 +310,8 @@ async def _render_push(services: Services, r, now: datetime):
     if book is None:
         period = Period(now.date() - timedelta(days=365), now.date() + timedelta(days=1))
         data, drawn = await table_data(services.db, Filters(period=period))
-        book = await built(lambda: workbook(data, Filters(period=period), compute(data, period, now.date()), drawn))
+        book = await built(workbook, data, Filters(period=period), await indicators(services.db, period, now.date()),
+                           drawn)
     files.append(("document", f"tableau-{kind.key}.xlsx", book))
     intro = (f"📝 <b>À relire avant la réunion</b> ({kind.title}, {format_datetime(_local(meeting['at']))}) : "
              f"la synthèse, le graphique et le tableau ci-dessus.\n\n")

@@ -9,6 +9,7 @@ from importlib import resources
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -34,6 +35,22 @@ def latest_version() -> int:
     return migrations()[-1][0]
 
 
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris_day(value: str | None) -> str | None:
+    """SQL ``paris_day(value)``: the Paris day ("YYYY-MM-DD") of a stored date or instant. The queries that count
+    by period compare text and only call this for values in another shape than storage writes."""
+    if not value:
+        return None
+    if len(value) == 10:
+        return value
+    try:
+        return datetime.fromisoformat(value).astimezone(PARIS).date().isoformat()
+    except ValueError:  # not a date: in no period
+        return None
+
+
 def utc_now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -49,6 +66,7 @@ async def connect(path: str | Path) -> aiosqlite.Connection:
     # the team's only record: every commit reaches the disk before the user is told it is saved
     await conn.execute("PRAGMA synchronous = FULL")
     await conn.execute("PRAGMA busy_timeout = 5000")
+    await conn.create_function("paris_day", 1, paris_day, deterministic=True)
     return conn
 
 

@@ -12,13 +12,12 @@ from storage.db import Database
 
 @dataclass
 class Dataset:
+    """What the reporting table shows (bot.exports), for all candidates or some of them."""
     candidates: list[dict[str, Any]] = field(default_factory=list)
     # candidate -> interview answers, or their JSON text (decoded row by row: 10,000 decoded at once weigh 50 MB)
     answers: dict[int, dict[str, Any] | str] = field(default_factory=dict)
     croisements: dict[int, dict[str, Any]] = field(default_factory=dict)  # candidate -> croisement
     proposals: list[dict[str, Any]] = field(default_factory=list)  # croisement_sites rows
-    polls: list[dict[str, Any]] = field(default_factory=list)
-    poll_sites: list[dict[str, Any]] = field(default_factory=list)  # invited, with whether they answered
     visits: dict[int, dict[str, Any]] = field(default_factory=dict)  # candidate -> visit (day, sites)
     stops: list[dict[str, Any]] = field(default_factory=list)
     debriefs: list[dict[str, Any]] = field(default_factory=list)
@@ -31,28 +30,50 @@ class Dataset:
         return json.loads(value) if isinstance(value, str) else value
 
 
-async def dataset(db: Database, *, with_answers: bool = True) -> Dataset:
-    """Everything at once; the interview answers (the bulk of it) only when asked for (see ``answers``)."""
+async def dataset(db: Database, candidate_ids: Iterable[int] | None = None, *, with_answers: bool = True) -> Dataset:
+    """Everything a row of the table shows, for all candidates or those given; the interview answers (the bulk of
+    it) only when asked for (see ``answers``)."""
+    where, params = "", ()
+    if candidate_ids is not None:
+        where, params = "WHERE candidate_id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(set(candidate_ids))),)
     data = Dataset()
-    data.candidates = [dict(r) for r in await db.fetchall("SELECT * FROM candidates ORDER BY id")]
+    data.candidates = [dict(r) for r in await db.fetchall(
+        f"SELECT * FROM candidates {where.replace('candidate_id', 'id')} ORDER BY id", params)]
     if with_answers:
-        data.answers = await answers(db, as_text=True)
-    data.croisements = {r["candidate_id"]: dict(r) for r in await db.fetchall("SELECT * FROM croisements")}
-    data.proposals = [dict(r) for r in await db.fetchall("SELECT candidate_id, site_id, chosen, at FROM croisement_sites")]
-    data.polls = [dict(r) for r in await db.fetchall("SELECT * FROM polls WHERE opened_at IS NOT NULL")]
-    data.poll_sites = [dict(r) for r in await db.fetchall(
-        "SELECT ps.poll_id, ps.site_id, ps.invited, EXISTS (SELECT 1 FROM poll_answers a WHERE a.poll_id = ps.poll_id "
-        "AND a.site_id = ps.site_id) AS answered FROM poll_sites ps WHERE ps.invited = 1")]
-    data.visits = {r["candidate_id"]: {**dict(r), "sites": json.loads(r["sites"])}
-                   for r in await db.fetchall("SELECT * FROM visits")}
-    data.stops = [dict(r) for r in await db.fetchall("SELECT * FROM visit_stops WHERE cancelled = 0")]
-    data.debriefs = [dict(r) for r in await db.fetchall("SELECT candidate_id, stage, done_at FROM debriefs")]
-    data.follow_ups = [dict(r) for r in await db.fetchall("SELECT * FROM follow_ups")]
-    data.sites = {r["id"]: dict(r) for r in await db.fetchall(
-        "SELECT s.id, s.name, s.type, s.status, c.name AS commune, c.name_key, c.epci FROM sites s "
-        "JOIN communes c ON c.id = s.commune_id")}
-    data.commune_epci = {r["name_key"]: r["epci"] for r in await db.fetchall("SELECT name_key, epci FROM communes")}
+        data.answers = await answers(db, candidate_ids, as_text=True)
+    data.croisements = {r["candidate_id"]: dict(r) for r in await db.fetchall(f"SELECT * FROM croisements {where}", params)}
+    data.proposals = [dict(r) for r in await db.fetchall(
+        f"SELECT candidate_id, site_id, chosen, at FROM croisement_sites {where}", params)]
+    await _sheets(db, data, where, params)
+    data.debriefs = [dict(r) for r in await db.fetchall(
+        f"SELECT candidate_id, stage, done_at FROM debriefs {where}", params)]
     return data
+
+
+async def table_dataset(db: Database, *, with_proposals: bool = False) -> Dataset:
+    """What the table needs besides its Candidats rows when they are kept: enough of each candidate to choose the
+    rows (first contact, last change, status, profession, names, place of installation), and the Visites, Suivis
+    and Lieux sheets; the croisement's proposals only to choose by EPCI."""
+    data = Dataset()
+    data.candidates = [dict(r) for r in await db.fetchall(
+        "SELECT id, first_name, last_name, first_contact, updated_at, status, profession, installed_commune "
+        "FROM candidates ORDER BY id")]
+    if with_proposals:
+        data.proposals = [dict(r) for r in await db.fetchall("SELECT candidate_id, site_id, chosen, at FROM croisement_sites")]
+    await _sheets(db, data, "", ())
+    return data
+
+
+async def _sheets(db: Database, data: Dataset, where: str, params: tuple) -> None:
+    data.visits = {r["candidate_id"]: {**dict(r), "sites": json.loads(r["sites"])}
+                   for r in await db.fetchall(f"SELECT candidate_id, day, sites FROM visits {where}", params)}
+    data.stops = [dict(r) for r in await db.fetchall(
+        f"SELECT candidate_id, site_id, starts_at, ends_at FROM visit_stops {where} "
+        f"{'AND' if where else 'WHERE'} cancelled = 0", params)]
+    data.follow_ups = [dict(r) for r in await db.fetchall(
+        f"SELECT candidate_id, months, due_day, done_at, outcome, note FROM follow_ups {where}", params)]
+    data.sites = await _sites(db)
+    data.commune_epci = await _commune_epci(db)
 
 
 async def answers(db: Database, candidate_ids: Iterable[int] | None = None, *, as_text: bool = False,
@@ -72,6 +93,121 @@ async def answers(db: Database, candidate_ids: Iterable[int] | None = None, *, a
         params.append(json.dumps(sorted(set(candidate_ids))))
     rows = await db.fetchall(select + "GROUP BY candidate_id", tuple(params))
     return {r[0]: r[1] for r in rows} if as_text else {r[0]: json.loads(r[1]) for r in rows}
+
+
+# --- the indicators of a period, filtered and counted by SQLite ------------------------------------------------
+# A summary at 10,000 candidates spent a second turning every row into Python objects to count a few of them:
+# SQLite now selects and counts what falls in the period, and bot.indicators applies the protocol's rules to that.
+
+def _holds(column: str) -> str:
+    """SQL for bot.indicators.Period.holds: a stored date or UTC instant in the period whose ``Period.bounds()`` are
+    the query's parameters (text compared as Period.holds does; any other shape through ``paris_day``)."""
+    return (f"(CASE WHEN {column} IS NULL OR {column} = '' THEN 0 "
+            f"WHEN length({column}) = 10 THEN {column} >= :d0 AND {column} < :d1 "
+            f"WHEN length({column}) = 25 AND substr({column}, 20) = '+00:00' THEN {column} >= :i0 AND {column} < :i1 "
+            f"ELSE coalesce(paris_day({column}) >= :d0 AND paris_day({column}) < :d1, 0) END)")
+
+
+def _day(column: str) -> str:
+    """SQL for bot.indicators.day_of, as "YYYY-MM-DD" text (before 22:00 UTC an instant's day is Paris's)."""
+    return (f"(CASE WHEN length({column}) = 10 THEN {column} WHEN length({column}) = 25 AND substr({column}, 20) = "
+            f"'+00:00' AND substr({column}, 12, 2) < '22' THEN substr({column}, 1, 10) ELSE paris_day({column}) END)")
+
+
+# An installation counts on its date, or on the day the status became "installé" when no date was given.
+_INSTALLED = ("(CASE WHEN c.status = 'installe' THEN coalesce(" + _day("nullif(c.installed_on, '')") + ", "
+              + _day("c.status_changed_at") + ") END)")
+
+
+@dataclass
+class PeriodFacts:
+    """What the indicators of a period are made from (bot.indicators.compute)."""
+    first_contacts: list[tuple[str, str, str, int]]  # (source, profession, status, candidates) first contacted
+    interviews: int
+    abandons: int  # candidates whose status became "abandon" in the period
+    croisements: int
+    croisements_on_time: int
+    polls_sent: int
+    sites_asked: int
+    sites_answering: int
+    debriefs: dict[str, int]  # stage -> debriefs done in the period
+    proposals: list[tuple[int, int, int]]  # (site, times proposed, times contacted) by croisements of the period
+    visits: list[dict[str, Any]]  # visit days in the period, up to today: sites (names), stops (site ids)
+    follow_ups: list[dict[str, Any]]  # due in the period, up to today: months, due_day, done_at
+    installed: list[dict[str, Any]]  # installed in the period: profession, commune, place
+    # the candidates with a step after first contact in the period: whether each step (interview, croisement,
+    # visits, installation) is in it, then the Julian day of each step, first contact included (None: not yet)
+    steps: list[tuple]
+    sites: dict[int, dict[str, Any]]
+    commune_epci: dict[str, str]  # commune name key -> EPCI
+
+
+async def period_facts(db: Database, bounds: dict[str, str], today: str) -> PeriodFacts:
+    """The facts of the period whose bounds are given (bot.indicators.Period.bounds), ``today`` a "YYYY-MM-DD"."""
+    p = {**bounds, "today": today}
+    first_contacts = [tuple(r) for r in await db.fetchall(
+        f"SELECT source, profession, status, count(*) FROM candidates WHERE {_holds('first_contact')} "
+        "GROUP BY source, profession, status", p)]
+    counts = await db.fetchone(
+        f"SELECT (SELECT count(*) FROM candidates WHERE {_holds('interview_done_at')}), "
+        f"(SELECT count(*) FROM candidates WHERE status = 'abandon' AND {_holds('status_changed_at')}), "
+        f"(SELECT count(*) FROM croisements WHERE {_holds('done_at')}), "
+        f"(SELECT coalesce(sum(on_time != 0), 0) FROM croisements WHERE {_holds('done_at')})", p)
+    polls = await db.fetchone(
+        "SELECT count(DISTINCT p.id), count(ps.site_id), coalesce(sum(EXISTS (SELECT 1 FROM poll_answers a WHERE "
+        "a.poll_id = ps.poll_id AND a.site_id = ps.site_id)), 0) FROM polls p LEFT JOIN poll_sites ps "
+        f"ON ps.poll_id = p.id AND ps.invited = 1 WHERE {_holds('p.opened_at')}", p)
+    debriefs = {r[0]: r[1] for r in await db.fetchall(
+        f"SELECT stage, count(*) FROM debriefs WHERE {_holds('done_at')} GROUP BY stage", p)}
+    proposals = [tuple(r) for r in await db.fetchall(
+        f"SELECT site_id, count(*), sum(chosen != 0) FROM croisement_sites WHERE {_holds('at')} GROUP BY site_id", p)]
+    visits = [{"candidate_id": r[0], "sites": json.loads(r[1]), "stops": json.loads(r[2])} for r in await db.fetchall(
+        "SELECT v.candidate_id, v.sites, (SELECT json_group_array(s.site_id) FROM visit_stops s WHERE "
+        f"s.candidate_id = v.candidate_id AND s.cancelled = 0) FROM visits v WHERE {_holds('v.day')} "
+        f"AND {_day('v.day')} <= :today", p)]
+    follow_ups = [dict(r) for r in await db.fetchall(
+        f"SELECT months, due_day, done_at FROM follow_ups WHERE {_holds('due_day')} AND {_day('due_day')} <= :today", p)]
+    installed = [dict(r) for r in await db.fetchall(
+        f"SELECT c.profession, c.installed_place, c.installed_commune FROM candidates c WHERE {_INSTALLED} >= :d0 "
+        f"AND {_INSTALLED} < :d1", p)]
+    steps = [tuple(r) for r in await db.fetchall(
+        "SELECT * FROM (SELECT "
+        f"{_holds('c.interview_done_at')} AS e1, {_holds('cr.done_at')} AS e2, {_holds('v.day')} AS e3, "
+        f"coalesce({_INSTALLED} >= :d0 AND {_INSTALLED} < :d1, 0) AS e4, julianday({_day('c.first_contact')}), "
+        f"julianday({_day('c.interview_done_at')}), julianday({_day('cr.done_at')}), julianday({_day('v.day')}), "
+        f"julianday({_INSTALLED}) FROM candidates c LEFT JOIN croisements cr ON cr.candidate_id = c.id "
+        "LEFT JOIN visits v ON v.candidate_id = c.id) WHERE e1 OR e2 OR e3 OR e4", p)]
+    return PeriodFacts(first_contacts, counts[0], counts[1], counts[2], counts[3], polls[0], polls[1], polls[2],
+                       debriefs, proposals, visits, follow_ups, installed, steps, await _sites(db),
+                       await _commune_epci(db))
+
+
+async def interviewed(db: Database, bounds: dict[str, str]) -> list[int]:
+    """The candidates interviewed in the period whose bounds are given."""
+    return [r[0] for r in await db.fetchall(f"SELECT id FROM candidates WHERE {_holds('interview_done_at')}", bounds)]
+
+
+async def interview_texts(db: Database, bounds: dict[str, str], questions: Iterable[str],
+                          flag: str) -> list[tuple[str, bool]]:
+    """For each candidate interviewed in the period: the answers to these questions joined in one text, and whether
+    the yes/no question ``flag`` was answered yes."""
+    rows = await db.fetchall(
+        "SELECT group_concat(CASE WHEN question != :flag THEN value ->> '$' END, ' '), "
+        "max(question = :flag AND value = 'true') FROM interview_answers WHERE skipped = 0 "
+        "AND (question = :flag OR question IN (SELECT value FROM json_each(:questions))) AND candidate_id IN "
+        f"(SELECT id FROM candidates WHERE {_holds('interview_done_at')}) GROUP BY candidate_id",
+        {**bounds, "flag": flag, "questions": json.dumps(list(questions))})
+    return [(r[0] or "", bool(r[1])) for r in rows]
+
+
+async def _sites(db: Database) -> dict[int, dict[str, Any]]:
+    return {r["id"]: dict(r) for r in await db.fetchall(
+        "SELECT s.id, s.name, s.type, s.status, c.name AS commune, c.name_key, c.epci FROM sites s "
+        "JOIN communes c ON c.id = s.commune_id")}
+
+
+async def _commune_epci(db: Database) -> dict[str, str]:
+    return {r["name_key"]: r["epci"] for r in await db.fetchall("SELECT name_key, epci FROM communes")}
 
 
 # --- the reporting table's rows, kept once drawn (migration 0009) ----------------------------------------

@@ -7,15 +7,14 @@ from datetime import date, datetime
 from openpyxl import load_workbook
 
 from bot.exports import CANDIDATE_HEADERS, Filters, candidates_csv, workbook
-from bot.indicators import compute
 from bot.summaries import MEETING_KINDS, chart, default_dates, needs_expressed, summary
-from tests.bot.test_indicators import Q3, TODAY, fixture
+from tests.bot.test_indicators import Q3, fixture, stored_indicators
 
 
-def test_workbook_sheets_headers_types_values():
+async def test_workbook_sheets_headers_types_values(tmp_path):
     data = fixture()
     data.answers = {1: {"motivations": "Quitter la ville", "modes": ["liberal"], "enfants": 2}}
-    book = load_workbook(io.BytesIO(workbook(data, Filters(), compute(data, Q3, TODAY))))
+    book = load_workbook(io.BytesIO(workbook(data, Filters(), await stored_indicators(data, Q3, tmp_path))))
     assert book.sheetnames == ["Candidats", "Lieux", "Visites", "Suivis", "Indicateurs"]
     sheet = book["Candidats"]
     headers = [c.value for c in sheet[1]]
@@ -52,9 +51,13 @@ def test_filters_and_csv():
     assert [r[0] for r in rows[1:]] == ["1"]
 
 
-def test_summary_for_elus_has_no_personal_data():
+async def both_quarters(tmp_path):
     data = fixture()
-    cur, prev = compute(data, Q3, TODAY), compute(data, Q3.before(), TODAY)
+    return await stored_indicators(data, Q3, tmp_path / "q3"), await stored_indicators(data, Q3.before(), tmp_path / "q2")
+
+
+async def test_summary_for_elus_has_no_personal_data(tmp_path):
+    cur, prev = await both_quarters(tmp_path)
     text = summary(MEETING_KINDS["copil"], cur, prev, meeting_day=date(2026, 10, 1), needs=needs_expressed([]),
                    site_names={10: "MSP de Conliège"})
     assert "Synthèse — Copil CLS du jeudi 1er octobre 2026" in text
@@ -65,10 +68,9 @@ def test_summary_for_elus_has_no_personal_data():
         assert personal not in text
 
 
-def test_summaries_per_audience():
-    data = fixture()
-    cur, prev = compute(data, Q3, TODAY), compute(data, Q3.before(), TODAY)
-    needs = needs_expressed([{"besoins": "Trouver un logement et une crèche"}, {"conjoint": "infirmière", "conjoint_aide": True}])
+async def test_summaries_per_audience(tmp_path):
+    cur, prev = await both_quarters(tmp_path)
+    needs = needs_expressed([("Trouver un logement et une crèche", False), ("infirmière", True)])
     assert needs == {"logement": 1, "scolarité, garde d'enfants": 1, "emploi du conjoint": 1}
     pros = summary(MEETING_KINDS["coordination"], cur, prev, meeting_day=None, needs=needs, site_names={10: "MSP de Conliège"})
     assert "• MSP de Conliège : proposé 1, contacté 1, visité 1" in pros and "• logement : 1 candidat(s)" in pros
@@ -77,9 +79,8 @@ def test_summaries_per_audience():
     assert "Suivis à 3 mois : 1 faits à temps sur 2 dus" in funders
 
 
-def test_chart_is_a_png():
-    data = fixture()
-    png = chart(compute(data, Q3, TODAY), compute(data, Q3.before(), TODAY), "Copil CLS")
+async def test_chart_is_a_png(tmp_path):
+    png = chart(*await both_quarters(tmp_path), "Copil CLS")
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
 
 
@@ -109,19 +110,20 @@ def test_paris_wall_time_of_stored_instants_across_both_clock_changes():
 
 
 def test_needs_are_found_whatever_the_accents_and_capitals_typed():
-    answers = [{"locaux": "Un SECRÉTARIAT partagé"}, {"scolarite": "École primaire"}, {"besoins": "L’Intégration"},
-               {"scolarite": "Ecole"}, {"logement_besoins": "Préfère louer"}, {"besoins": "relogement"}]
-    assert needs_expressed(answers) == {"secrétariat": 1, "scolarité, garde d'enfants": 2, "réseau, accueil": 1}
+    answers = [("Un SECRÉTARIAT partagé", False), ("École primaire", False), ("L’Intégration", False), ("Ecole", False),
+               ("Préfère louer", False), ("relogement", False), ("Crèche ; garde d'enfants ; un local", False)]
+    assert needs_expressed(answers) == {"secrétariat": 1, "scolarité, garde d'enfants": 3, "réseau, accueil": 1,
+                                        "locaux": 1}
 
 
-def test_rows_drawn_once_make_the_same_tables_as_rows_drawn_on_the_spot():
+async def test_rows_drawn_once_make_the_same_tables_as_rows_drawn_on_the_spot(tmp_path):
     from bot.exports import draw_rows
 
     data = fixture()
     data.answers = {1: {"motivations": "Quitter la ville & <la> mer", "modes": ["liberal"], "enfants": 2}}
     drawn = draw_rows(data, data.candidates)
     assert candidates_csv(data, Filters(), lambda ids: {i: drawn[i] for i in ids}) == candidates_csv(data, Filters())
-    ind = compute(data, Q3, TODAY)
+    ind = await stored_indicators(data, Q3, tmp_path)
     kept = load_workbook(io.BytesIO(workbook(data, Filters(), ind, lambda ids: {i: drawn[i] for i in ids})))
     fresh = load_workbook(io.BytesIO(workbook(data, Filters(), ind)))
     for name in fresh.sheetnames:

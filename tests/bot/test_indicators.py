@@ -1,9 +1,15 @@
-"""Indicators checked against a small fixture computed by hand."""
+"""Indicators checked against a small fixture computed by hand, stored in SQLite: storage selects and counts what
+falls in a period, bot.indicators applies the rules."""
 
+import json
 from datetime import date
 
-from bot.indicators import Period, compute, parse_period
-from storage.reporting import Dataset
+
+from bot.indicators import Indicators, Period, compute, parse_period
+from handlers.territory import seed_communes
+from storage import bulk
+from storage.db import Database
+from storage.reporting import Dataset, period_facts
 
 TODAY = date(2026, 11, 23)
 Q3 = Period(date(2026, 7, 1), date(2026, 10, 1))
@@ -16,6 +22,12 @@ def cand(id, first_contact, status, **kw):
                 status_changed_at="2026-01-01T10:00:00+00:00", created_by=1, created_at="x", updated_at="2026-01-01",
                 remote_debrief_at=None, installed_place=None, installed_commune=None, installed_on=None)
     return {**base, **kw}
+
+
+# the poll sent for candidate 1: one site answered, the other did not
+POLLS = [{"id": 1, "candidate_id": 1, "opened_at": "2026-07-21T09:00:00+00:00"}]
+POLL_SITES = [{"poll_id": 1, "site_id": 10, "invited": 1, "answered": 1},
+              {"poll_id": 1, "site_id": 11, "invited": 1, "answered": 0}]
 
 
 def fixture() -> Dataset:
@@ -44,9 +56,6 @@ def fixture() -> Dataset:
         {"candidate_id": 1, "site_id": 11, "chosen": 0, "at": "2026-07-20T09:00:00+00:00", "section": "criteres", "rank": 2, "score": 2},
         {"candidate_id": 2, "site_id": 11, "chosen": 1, "at": "2026-08-14T09:00:00+00:00", "section": "criteres", "rank": 1, "score": 3},
     ]
-    data.polls = [{"id": 1, "candidate_id": 1, "opened_at": "2026-07-21T09:00:00+00:00"}]
-    data.poll_sites = [{"poll_id": 1, "site_id": 10, "invited": 1, "answered": 1},
-                       {"poll_id": 1, "site_id": 11, "invited": 1, "answered": 0}]
     data.visits = {1: {"candidate_id": 1, "day": "2026-08-04", "sites": ["MSP de Conliège"]}}
     data.stops = [{"candidate_id": 1, "site_id": 10, "starts_at": "2026-08-04T07:00:00+00:00",
                    "ends_at": "2026-08-04T08:15:00+00:00", "cancelled": 0}]
@@ -61,8 +70,44 @@ def fixture() -> Dataset:
     return data
 
 
-def test_indicators_over_a_quarter():
-    ind = compute(fixture(), Q3, TODAY)
+STAMP = "2026-01-01T10:00:00+00:00"
+
+
+async def store(db: Database, data: Dataset) -> None:
+    """The fixture in the database (with the candidates its follow-ups belong to, contacted long before)."""
+    await seed_communes(db)
+    communes = {r["name_key"]: r["id"] for r in await db.fetchall("SELECT id, name_key FROM communes")}
+    await bulk.insert(db, "sites", [{"id": sid, "name": s["name"], "type": s["type"], "status": s["status"],
+                                     "commune_id": communes[s["name_key"]], "created_at": STAMP, "updated_at": STAMP}
+                                    for sid, s in data.sites.items()])
+    others = sorted({f["candidate_id"] for f in data.follow_ups} - {c["id"] for c in data.candidates})
+    await bulk.insert(db, "candidates", data.candidates + [cand(i, "2020-01-01", "nouveau") for i in others])
+    await bulk.insert(db, "croisements", list(data.croisements.values()))
+    await bulk.insert(db, "croisement_sites", data.proposals)
+    await bulk.insert(db, "polls", [{**p, "deadline": STAMP, "created_at": STAMP, "chat_id": -1, "state": "open"}
+                                    for p in POLLS])
+    await bulk.insert(db, "poll_sites", [{k: ps[k] for k in ("poll_id", "site_id", "invited")} for ps in POLL_SITES])
+    await bulk.insert(db, "poll_slots", [{"id": 1, "poll_id": 1, "day": "2026-08-04", "part": "journee"}])
+    await bulk.insert(db, "poll_answers", [{"poll_id": ps["poll_id"], "slot_id": 1, "site_id": ps["site_id"], "answer": "oui",
+                                            "by_user": 5, "at": STAMP} for ps in POLL_SITES if ps["answered"]])
+    await bulk.insert(db, "visits", [{"candidate_id": v["candidate_id"], "day": v["day"], "sites": json.dumps(v["sites"]),
+                                      "created_at": STAMP} for v in data.visits.values()])
+    await bulk.insert(db, "visit_stops", data.stops)
+    await bulk.insert(db, "debriefs", [{**d, "answers": "{}"} for d in data.debriefs])
+    await bulk.insert(db, "follow_ups", data.follow_ups)
+
+
+async def stored_indicators(data: Dataset, period: Period, tmp_path) -> Indicators:
+    db = await Database.open(tmp_path / "indicateurs.sqlite3")
+    try:
+        await store(db, data)
+        return compute(await period_facts(db, period.bounds(), TODAY.isoformat()), period, TODAY)
+    finally:
+        await db.close()
+
+
+async def test_indicators_over_a_quarter(tmp_path):
+    ind = await stored_indicators(fixture(), Q3, tmp_path)
     assert ind.new_candidates == 2
     assert dict(ind.by_source) == {"ars": 1, "cpam": 1}
     assert dict(ind.by_profession) == {"medecin_generaliste": 1, "infirmier": 1}
@@ -85,8 +130,8 @@ def test_indicators_over_a_quarter():
     assert ind.funnel == [("Candidats", 2), ("Entretiens", 3), ("Croisements", 2), ("Visites", 1), ("Installations", 1)]
 
 
-def test_nothing_outside_the_period():
-    ind = compute(fixture(), Period(date(2025, 1, 1), date(2026, 1, 1)), TODAY)
+async def test_nothing_outside_the_period(tmp_path):
+    ind = await stored_indicators(fixture(), Period(date(2025, 1, 1), date(2026, 1, 1)), tmp_path)
     assert ind.funnel == [("Candidats", 0), ("Entretiens", 0), ("Croisements", 0), ("Visites", 0), ("Installations", 0)]
     assert ind.pct_on_time is None and all(v is None for v in ind.delays.values())
 
@@ -133,3 +178,27 @@ def test_a_period_holds_exactly_the_stored_values_whose_paris_day_it_contains():
                 assert period.holds(value) == (day_of(value) in period), (value, period)
         instant += timedelta(minutes=30)
     assert not Q3.holds(None) and not Q3.holds("")
+
+
+async def test_sqlite_counts_in_a_period_exactly_what_the_period_holds(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from storage.reporting import interviewed
+
+    values, instant = [], datetime(2026, 3, 27, 20, tzinfo=timezone.utc)
+    while instant < datetime(2026, 3, 30, 2, tzinfo=timezone.utc):  # across the spring clock change
+        values += [instant.isoformat(), instant.date().isoformat(),
+                   instant.astimezone(timezone(timedelta(hours=5))).isoformat(),  # another shape than storage writes
+                   instant.isoformat(timespec="microseconds")]
+        instant += timedelta(minutes=30)
+    values.append("")
+    db = await Database.open(tmp_path / "periodes.sqlite3")
+    try:
+        await bulk.insert(db, "candidates", [cand(i, "2026-01-01", "entretien_fait", interview_done_at=v)
+                                             for i, v in enumerate(values, start=1)])
+        for period in (Period(date(2026, 3, 28), date(2026, 3, 29)), Period(date(2026, 3, 29), date(2026, 3, 30))):
+            found = set(await interviewed(db, period.bounds()))
+            assert found == {i for i, v in enumerate(values, start=1) if period.holds(v)}, period
+            assert 40 < len(found) < len(values) / 2
+    finally:
+        await db.close()

@@ -56,6 +56,16 @@ async def test_summary_on_demand_and_bad_input(sb):
     assert "déjà passé" in texts_of(await sb.say("cpts1", "/reunion cdom hier 10h"))
 
 
+async def test_needs_said_at_an_interview_reach_the_professionals_summary(sb):
+    from tests.handlers.test_sites import interview_for_croisement
+
+    await interview_for_croisement(sb)  # premises: "Un bureau"
+    await register_candidate(sb, first="Louis", last="Perrin", interview=None)  # not interviewed
+    text = (await sb.say("cpts1", "/synthese coordination 12 derniers mois"))[-1].text
+    assert "Besoins exprimés par les candidats\n• locaux : 1 candidat(s)\n\n" in text
+    assert "• Entretiens : 1 " in text and "Louis" not in text
+
+
 async def test_weekly_pulse_with_monday_digest(sb):
     await register_candidate(sb)
     out = await sb.advance(timedelta(days=7))
