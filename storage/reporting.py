@@ -30,17 +30,14 @@ class Dataset:
         return json.loads(value) if isinstance(value, str) else value
 
 
-async def dataset(db: Database, candidate_ids: Iterable[int] | None = None, *, with_answers: bool = True) -> Dataset:
-    """Everything a row of the table shows, for all candidates or those given; the interview answers (the bulk of
-    it) only when asked for (see ``answers``)."""
-    where, params = "", ()
-    if candidate_ids is not None:
-        where, params = "WHERE candidate_id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(set(candidate_ids))),)
+async def dataset(db: Database, candidate_ids: Iterable[int]) -> Dataset:
+    """Everything the rows of these candidates show, to draw them (bot.exports.draw_rows)."""
+    ids = sorted(set(candidate_ids))
+    where, params = "WHERE candidate_id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
     data = Dataset()
     data.candidates = [dict(r) for r in await db.fetchall(
-        f"SELECT * FROM candidates {where.replace('candidate_id', 'id')} ORDER BY id", params)]
-    if with_answers:
-        data.answers = await answers(db, candidate_ids, as_text=True)
+        "SELECT * FROM candidates WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id", params)]
+    data.answers = await answers(db, ids, as_text=True)
     data.croisements = {r["candidate_id"]: dict(r) for r in await db.fetchall(f"SELECT * FROM croisements {where}", params)}
     data.proposals = [dict(r) for r in await db.fetchall(
         f"SELECT candidate_id, site_id, chosen, at FROM croisement_sites {where}", params)]
@@ -60,11 +57,11 @@ async def table_dataset(db: Database, *, with_proposals: bool = False) -> Datase
         "FROM candidates ORDER BY id")]
     if with_proposals:
         data.proposals = [dict(r) for r in await db.fetchall("SELECT candidate_id, site_id, chosen, at FROM croisement_sites")]
-    await _sheets(db, data, "", ())
+    await _sheets(db, data)
     return data
 
 
-async def _sheets(db: Database, data: Dataset, where: str, params: tuple) -> None:
+async def _sheets(db: Database, data: Dataset, where: str = "", params: tuple = ()) -> None:
     data.visits = {r["candidate_id"]: {**dict(r), "sites": json.loads(r["sites"])}
                    for r in await db.fetchall(f"SELECT candidate_id, day, sites FROM visits {where}", params)}
     data.stops = [dict(r) for r in await db.fetchall(
@@ -76,18 +73,14 @@ async def _sheets(db: Database, data: Dataset, where: str, params: tuple) -> Non
     data.commune_epci = await _commune_epci(db)
 
 
-async def answers(db: Database, candidate_ids: Iterable[int] | None = None, *, as_text: bool = False,
-                  questions: Iterable[str] | None = None) -> dict[int, dict[str, Any] | str]:
-    """Interview answers by candidate (all candidates, or those given; all questions, or those given), skipped
-    questions left out; ``as_text``: each candidate's answers as one JSON text, for Dataset.answers_of to decode
-    when it is needed."""
+async def answers(db: Database, candidate_ids: Iterable[int] | None = None, *,
+                  as_text: bool = False) -> dict[int, dict[str, Any] | str]:
+    """Interview answers by candidate (all candidates, or those given), skipped questions left out; ``as_text``:
+    each candidate's answers as one JSON text, for Dataset.answers_of to decode when it is needed."""
     # one JSON object per candidate, assembled by SQLite: one decode per candidate instead of one per answer
     select = ("SELECT candidate_id, '{' || group_concat(json_quote(question) || ':' || value, ',') || '}' AS answers "
               "FROM interview_answers WHERE skipped = 0 ")
     params: list[str] = []
-    if questions is not None:
-        select += "AND question IN (SELECT value FROM json_each(?)) "
-        params.append(json.dumps(list(questions)))
     if candidate_ids is not None:
         select += "AND candidate_id IN (SELECT value FROM json_each(?)) "
         params.append(json.dumps(sorted(set(candidate_ids))))

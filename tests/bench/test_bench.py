@@ -52,3 +52,15 @@ def test_a_run_of_one_section_keeps_the_others_of_the_same_plan(tmp_path):
     assert out["machine"]["date"] == "2026-11-23 12:30" and out["remeasured"] == {"echelle": "2026-11-23 14:32"}
     assert "debit" not in merged({**again, "plan": {"interviews": 2}}, path)  # another plan: nothing mixed
     assert merged(again, tmp_path / "none.json") == again
+
+
+def test_peak_memory_is_the_process_own_not_the_one_of_the_process_that_started_it():
+    import subprocess
+    import sys
+
+    ballast = bytearray(300 * 1024 * 1024)
+    for i in range(0, len(ballast), 4096):  # touched: resident in this process
+        ballast[i] = 1
+    out = subprocess.run([sys.executable, "-c", "from bench.perf import peak_rss_mb; print(peak_rss_mb())"],
+                         capture_output=True, text=True, check=True)
+    assert 10 < float(out.stdout) < 250
