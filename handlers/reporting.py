@@ -132,9 +132,11 @@ async def _prepare_run(app, now: datetime) -> None:
 engine.HOOKS.append(engine.Hook(next_due=_prepare_due, run=_prepare_run))
 
 
-async def indicators(db, period: Period, today: date) -> Indicators:
-    """The period's indicators: SQLite selects and counts what falls in it, bot.indicators applies the rules."""
-    return compute(await reporting.period_facts(db, period.bounds(), today.isoformat()), period, today)
+async def indicators(db, periods: list[Period], today: date) -> list[Indicators]:
+    """Each period's indicators: SQLite selects and counts what falls in them (one pass over each table for all),
+    bot.indicators applies the rules."""
+    facts = await reporting.period_facts(db, [p.bounds() for p in periods], today.isoformat())
+    return [compute(f, period, today) for f, period in zip(facts, periods)]
 
 
 def _in_event_loop() -> bool:
@@ -165,7 +167,7 @@ async def export(update: Update, context: BotContext) -> None:
     if as_csv:
         payload, name = await built(candidates_csv, data, filters, drawn), f"candidats-{stamp}.csv"
     else:
-        ind = await indicators(context.db, period, today)
+        (ind,) = await indicators(context.db, [period], today)
         payload = await built(workbook, data, filters, ind, drawn)
         name = f"tableau-de-reporting-{stamp}.xlsx"
     described = []
@@ -264,7 +266,7 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
         past = [_local(m["at"]).date() for m in await reporting.meetings(services.db, kind_key)
                 if _local(m["at"]).date() < day and not m["by_default"]]
         period = covered_period(kind, day, past[-1] if past else None)
-    current, previous = await indicators(services.db, period, today), await indicators(services.db, period.before(), today)
+    current, previous = await indicators(services.db, [period, period.before()], today)
     title = f"{kind.title} — du {period.start:%d/%m/%Y} au {(period.end - timedelta(days=1)):%d/%m/%Y}"
     async with asyncio.TaskGroup() as tasks:  # the chart is drawn while SQLite reads the interviews
         drawing = tasks.create_task(built(chart, current, previous, title))
@@ -310,8 +312,8 @@ async def _render_push(services: Services, r, now: datetime):
     if book is None:
         period = Period(now.date() - timedelta(days=365), now.date() + timedelta(days=1))
         data, drawn = await table_data(services.db, Filters(period=period))
-        book = await built(workbook, data, Filters(period=period), await indicators(services.db, period, now.date()),
-                           drawn)
+        (ind,) = await indicators(services.db, [period], now.date())
+        book = await built(workbook, data, Filters(period=period), ind, drawn)
     files.append(("document", f"tableau-{kind.key}.xlsx", book))
     intro = (f"📝 <b>À relire avant la réunion</b> ({kind.title}, {format_datetime(_local(meeting['at']))}) : "
              f"la synthèse, le graphique et le tableau ci-dessus.\n\n")

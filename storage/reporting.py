@@ -92,13 +92,26 @@ async def answers(db: Database, candidate_ids: Iterable[int] | None = None, *,
 # A summary at 10,000 candidates spent a second turning every row into Python objects to count a few of them:
 # SQLite now selects and counts what falls in the period, and bot.indicators applies the protocol's rules to that.
 
-def _holds(column: str) -> str:
-    """SQL for bot.indicators.Period.holds: a stored date or UTC instant in the period whose ``Period.bounds()`` are
-    the query's parameters (text compared as Period.holds does; any other shape through ``paris_day``)."""
-    return (f"(CASE WHEN {column} IS NULL OR {column} = '' THEN 0 "
-            f"WHEN length({column}) = 10 THEN {column} >= :d0 AND {column} < :d1 "
-            f"WHEN length({column}) = 25 AND substr({column}, 20) = '+00:00' THEN {column} >= :i0 AND {column} < :i1 "
-            f"ELSE coalesce(paris_day({column}) >= :d0 AND paris_day({column}) < :d1, 0) END)")
+def _among(value: str, low: str, high: str, periods: int) -> str:
+    """SQL: the index of the first period whose bounds ``low``/``high`` (parameters suffixed with the index) hold
+    ``value``, NULL if none."""
+    return ("CASE " + " ".join(f"WHEN {value} >= :{low}_{n} AND {value} < :{high}_{n} THEN {n}" for n in range(periods))
+            + " END")
+
+
+def _which(column: str, periods: int = 1) -> str:
+    """SQL for bot.indicators.Period.holds over several periods at once (one pass over the rows for a summary and
+    the period before): the index of the period holding a stored date or UTC instant, NULL if none. The text is
+    compared with each period's bounds (``_bounds``) as Period.holds does; any other shape goes through paris_day."""
+    return (f"(CASE WHEN {column} IS NULL OR {column} = '' THEN NULL "
+            f"WHEN length({column}) = 10 THEN {_among(column, 'd0', 'd1', periods)} "
+            f"WHEN length({column}) = 25 AND substr({column}, 20) = '+00:00' THEN {_among(column, 'i0', 'i1', periods)} "
+            f"ELSE {_among(f'paris_day({column})', 'd0', 'd1', periods)} END)")
+
+
+def _bounds(periods: list[dict[str, str]]) -> dict[str, str]:
+    """The query parameters of these periods' bounds (bot.indicators.Period.bounds), numbered in order."""
+    return {f"{key}_{n}": value for n, bounds in enumerate(periods) for key, value in bounds.items()}
 
 
 def _day(column: str) -> str:
@@ -135,49 +148,62 @@ class PeriodFacts:
     commune_epci: dict[str, str]  # commune name key -> EPCI
 
 
-async def period_facts(db: Database, bounds: dict[str, str], today: str) -> PeriodFacts:
-    """The facts of the period whose bounds are given (bot.indicators.Period.bounds), ``today`` a "YYYY-MM-DD"."""
-    p = {**bounds, "today": today}
-    first_contacts = [tuple(r) for r in await db.fetchall(
-        f"SELECT source, profession, status, count(*) FROM candidates WHERE {_holds('first_contact')} "
-        "GROUP BY source, profession, status", p)]
-    counts = await db.fetchone(
-        f"SELECT (SELECT count(*) FROM candidates WHERE {_holds('interview_done_at')}), "
-        f"(SELECT count(*) FROM candidates WHERE status = 'abandon' AND {_holds('status_changed_at')}), "
-        f"(SELECT count(*) FROM croisements WHERE {_holds('done_at')}), "
-        f"(SELECT coalesce(sum(on_time != 0), 0) FROM croisements WHERE {_holds('done_at')})", p)
-    polls = await db.fetchone(
-        "SELECT count(DISTINCT p.id), count(ps.site_id), coalesce(sum(EXISTS (SELECT 1 FROM poll_answers a WHERE "
-        "a.poll_id = ps.poll_id AND a.site_id = ps.site_id)), 0) FROM polls p LEFT JOIN poll_sites ps "
-        f"ON ps.poll_id = p.id AND ps.invited = 1 WHERE {_holds('p.opened_at')}", p)
-    debriefs = {r[0]: r[1] for r in await db.fetchall(
-        f"SELECT stage, count(*) FROM debriefs WHERE {_holds('done_at')} GROUP BY stage", p)}
-    proposals = [tuple(r) for r in await db.fetchall(
-        f"SELECT site_id, count(*), sum(chosen != 0) FROM croisement_sites WHERE {_holds('at')} GROUP BY site_id", p)]
-    visits = [{"candidate_id": r[0], "sites": json.loads(r[1]), "stops": json.loads(r[2])} for r in await db.fetchall(
-        "SELECT v.candidate_id, v.sites, (SELECT json_group_array(s.site_id) FROM visit_stops s WHERE "
-        f"s.candidate_id = v.candidate_id AND s.cancelled = 0) FROM visits v WHERE {_holds('v.day')} "
-        f"AND {_day('v.day')} <= :today", p)]
-    follow_ups = [dict(r) for r in await db.fetchall(
-        f"SELECT months, due_day, done_at FROM follow_ups WHERE {_holds('due_day')} AND {_day('due_day')} <= :today", p)]
-    installed = [dict(r) for r in await db.fetchall(
-        f"SELECT c.profession, c.installed_place, c.installed_commune FROM candidates c WHERE {_INSTALLED} >= :d0 "
-        f"AND {_INSTALLED} < :d1", p)]
-    steps = [tuple(r) for r in await db.fetchall(
-        "SELECT * FROM (SELECT "
-        f"{_holds('c.interview_done_at')} AS e1, {_holds('cr.done_at')} AS e2, {_holds('v.day')} AS e3, "
-        f"coalesce({_INSTALLED} >= :d0 AND {_INSTALLED} < :d1, 0) AS e4, julianday({_day('c.first_contact')}), "
-        f"julianday({_day('c.interview_done_at')}), julianday({_day('cr.done_at')}), julianday({_day('v.day')}), "
-        f"julianday({_INSTALLED}) FROM candidates c LEFT JOIN croisements cr ON cr.candidate_id = c.id "
-        "LEFT JOIN visits v ON v.candidate_id = c.id) WHERE e1 OR e2 OR e3 OR e4", p)]
-    return PeriodFacts(first_contacts, counts[0], counts[1], counts[2], counts[3], polls[0], polls[1], polls[2],
-                       debriefs, proposals, visits, follow_ups, installed, steps, await _sites(db),
-                       await _commune_epci(db))
-
-
-async def interviewed(db: Database, bounds: dict[str, str]) -> list[int]:
-    """The candidates interviewed in the period whose bounds are given."""
-    return [r[0] for r in await db.fetchall(f"SELECT id FROM candidates WHERE {_holds('interview_done_at')}", bounds)]
+async def period_facts(db: Database, periods: list[dict[str, str]], today: str) -> list[PeriodFacts]:
+    """The facts of each period whose bounds are given (bot.indicators.Period.bounds; periods that do not overlap),
+    ``today`` a "YYYY-MM-DD"; each table is read once for all of them."""
+    n = len(periods)
+    p = {**_bounds(periods), "today": today}
+    facts = [PeriodFacts([], 0, 0, 0, 0, 0, 0, 0, {}, [], [], [], [], [], await _sites(db), await _commune_epci(db))
+             for _ in periods]
+    for w, *row in await db.fetchall(
+            f"SELECT {_which('first_contact', n)} AS w, source, profession, status, count(*) FROM candidates "
+            "WHERE w IS NOT NULL GROUP BY w, source, profession, status", p):
+        facts[w].first_contacts.append(tuple(row))
+    for w, count in await db.fetchall(f"SELECT {_which('interview_done_at', n)} AS w, count(*) FROM candidates "
+                                      "WHERE w IS NOT NULL GROUP BY w", p):
+        facts[w].interviews = count
+    for w, count in await db.fetchall(f"SELECT {_which('status_changed_at', n)} AS w, count(*) FROM candidates "
+                                      "WHERE status = 'abandon' AND w IS NOT NULL GROUP BY w", p):
+        facts[w].abandons = count
+    for w, count, on_time in await db.fetchall(
+            f"SELECT {_which('done_at', n)} AS w, count(*), sum(on_time != 0) FROM croisements WHERE w IS NOT NULL "
+            "GROUP BY w", p):
+        facts[w].croisements, facts[w].croisements_on_time = count, on_time
+    for w, polls, asked, answering in await db.fetchall(
+            f"SELECT {_which('p.opened_at', n)} AS w, count(DISTINCT p.id), count(ps.site_id), coalesce(sum(EXISTS "
+            "(SELECT 1 FROM poll_answers a WHERE a.poll_id = ps.poll_id AND a.site_id = ps.site_id)), 0) FROM polls p "
+            "LEFT JOIN poll_sites ps ON ps.poll_id = p.id AND ps.invited = 1 WHERE w IS NOT NULL GROUP BY w", p):
+        facts[w].polls_sent, facts[w].sites_asked, facts[w].sites_answering = polls, asked, answering
+    for w, stage, count in await db.fetchall(
+            f"SELECT {_which('done_at', n)} AS w, stage, count(*) FROM debriefs WHERE w IS NOT NULL GROUP BY w, stage", p):
+        facts[w].debriefs[stage] = count
+    for w, *row in await db.fetchall(
+            f"SELECT {_which('at', n)} AS w, site_id, count(*), sum(chosen != 0) FROM croisement_sites "
+            "WHERE w IS NOT NULL GROUP BY w, site_id", p):
+        facts[w].proposals.append(tuple(row))
+    for w, sites, stops in await db.fetchall(
+            f"SELECT {_which('v.day', n)} AS w, v.sites, (SELECT json_group_array(s.site_id) FROM visit_stops s "
+            f"WHERE s.candidate_id = v.candidate_id AND s.cancelled = 0) FROM visits v WHERE w IS NOT NULL "
+            f"AND {_day('v.day')} <= :today", p):
+        facts[w].visits.append({"sites": json.loads(sites), "stops": json.loads(stops)})
+    for r in await db.fetchall(f"SELECT {_which('due_day', n)} AS w, months, due_day, done_at FROM follow_ups "
+                               f"WHERE w IS NOT NULL AND {_day('due_day')} <= :today", p):
+        facts[r["w"]].follow_ups.append({"months": r["months"], "due_day": r["due_day"], "done_at": r["done_at"]})
+    for w, profession, place, commune in await db.fetchall(
+            f"SELECT {_among(_INSTALLED, 'd0', 'd1', n)} AS w, c.profession, c.installed_place, c.installed_commune "
+            "FROM candidates c WHERE w IS NOT NULL", p):
+        facts[w].installed.append({"profession": profession, "installed_place": place, "installed_commune": commune})
+    for row in await db.fetchall(
+            f"SELECT {_which('c.interview_done_at', n)} AS w1, {_which('cr.done_at', n)} AS w2, "
+            f"{_which('v.day', n)} AS w3, {_among(_INSTALLED, 'd0', 'd1', n)} AS w4, "
+            f"julianday({_day('c.first_contact')}), julianday({_day('c.interview_done_at')}), "
+            f"julianday({_day('cr.done_at')}), julianday({_day('v.day')}), julianday({_INSTALLED}) FROM candidates c "
+            "LEFT JOIN croisements cr ON cr.candidate_id = c.id LEFT JOIN visits v ON v.candidate_id = c.id "
+            "WHERE w1 IS NOT NULL OR w2 IS NOT NULL OR w3 IS NOT NULL OR w4 IS NOT NULL", p):
+        ends, days = tuple(row[:4]), tuple(row[4:])
+        for w in set(ends) - {None}:
+            facts[w].steps.append(tuple(end == w for end in ends) + days)
+    return facts
 
 
 async def interview_texts(db: Database, bounds: dict[str, str], questions: Iterable[str],
@@ -188,8 +214,8 @@ async def interview_texts(db: Database, bounds: dict[str, str], questions: Itera
         "SELECT group_concat(CASE WHEN question != :flag THEN value ->> '$' END, ' '), "
         "max(question = :flag AND value = 'true') FROM interview_answers WHERE skipped = 0 "
         "AND (question = :flag OR question IN (SELECT value FROM json_each(:questions))) AND candidate_id IN "
-        f"(SELECT id FROM candidates WHERE {_holds('interview_done_at')}) GROUP BY candidate_id",
-        {**bounds, "flag": flag, "questions": json.dumps(list(questions))})
+        f"(SELECT id FROM candidates WHERE {_which('interview_done_at')} IS NOT NULL) GROUP BY candidate_id",
+        {**_bounds([bounds]), "flag": flag, "questions": json.dumps(list(questions))})
     return [(r[0] or "", bool(r[1])) for r in rows]
 
 

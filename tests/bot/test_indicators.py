@@ -101,7 +101,8 @@ async def stored_indicators(data: Dataset, period: Period, tmp_path) -> Indicato
     db = await Database.open(tmp_path / "indicateurs.sqlite3")
     try:
         await store(db, data)
-        return compute(await period_facts(db, period.bounds(), TODAY.isoformat()), period, TODAY)
+        (facts,) = await period_facts(db, [period.bounds()], TODAY.isoformat())
+        return compute(facts, period, TODAY)
     finally:
         await db.close()
 
@@ -134,6 +135,25 @@ async def test_nothing_outside_the_period(tmp_path):
     ind = await stored_indicators(fixture(), Period(date(2025, 1, 1), date(2026, 1, 1)), tmp_path)
     assert ind.funnel == [("Candidats", 0), ("Entretiens", 0), ("Croisements", 0), ("Visites", 0), ("Installations", 0)]
     assert ind.pct_on_time is None and all(v is None for v in ind.delays.values())
+
+
+async def test_a_period_and_the_one_before_counted_together_as_each_alone(tmp_path):
+    db = await Database.open(tmp_path / "ensemble.sqlite3")
+    try:
+        await store(db, fixture())
+        # n° 5: interviewed in June, croisement in July: a step in each quarter
+        await bulk.insert(db, "candidates", [cand(5, "2026-05-20", "croisement", interview_done_at="2026-06-10")])
+        await bulk.insert(db, "croisements", [{"candidate_id": 5, "done_at": "2026-07-03T08:00:00+00:00", "on_time": 0}])
+        periods = [Q3, Q3.before(), Period(date(2026, 10, 1), date(2027, 1, 1))]  # the quarters before and after
+        together = await period_facts(db, [p.bounds() for p in periods], TODAY.isoformat())
+        for period, facts in zip(periods, together):
+            (alone,) = await period_facts(db, [period.bounds()], TODAY.isoformat())
+            assert compute(facts, period, TODAY) == compute(alone, period, TODAY), period
+        q3, q2 = compute(together[0], Q3, TODAY), compute(together[1], Q3.before(), TODAY)
+        assert q2.delays["contact → entretien"] == 21 and q2.delays["entretien → croisement"] is None
+        assert q3.delays["entretien → croisement"] == 15  # 4, 15 and 23 days
+    finally:
+        await db.close()
 
 
 def test_previous_period_has_the_same_length():
@@ -180,10 +200,8 @@ def test_a_period_holds_exactly_the_stored_values_whose_paris_day_it_contains():
     assert not Q3.holds(None) and not Q3.holds("")
 
 
-async def test_sqlite_counts_in_a_period_exactly_what_the_period_holds(tmp_path):
+async def test_sqlite_counts_in_each_period_exactly_what_the_period_holds(tmp_path):
     from datetime import datetime, timedelta, timezone
-
-    from storage.reporting import interviewed
 
     values, instant = [], datetime(2026, 3, 27, 20, tzinfo=timezone.utc)
     while instant < datetime(2026, 3, 30, 2, tzinfo=timezone.utc):  # across the spring clock change
@@ -192,13 +210,17 @@ async def test_sqlite_counts_in_a_period_exactly_what_the_period_holds(tmp_path)
                    instant.isoformat(timespec="microseconds")]
         instant += timedelta(minutes=30)
     values.append("")
+    periods = [Period(date(2026, 3, 29), date(2026, 3, 30)), Period(date(2026, 3, 28), date(2026, 3, 29))]
     db = await Database.open(tmp_path / "periodes.sqlite3")
     try:
-        await bulk.insert(db, "candidates", [cand(i, "2026-01-01", "entretien_fait", interview_done_at=v)
+        # every value twice: when interviewed, and when the status became "abandon"
+        await bulk.insert(db, "candidates", [cand(i, "2026-01-01", "abandon", interview_done_at=v, status_changed_at=v)
                                              for i, v in enumerate(values, start=1)])
-        for period in (Period(date(2026, 3, 28), date(2026, 3, 29)), Period(date(2026, 3, 29), date(2026, 3, 30))):
-            found = set(await interviewed(db, period.bounds()))
-            assert found == {i for i, v in enumerate(values, start=1) if period.holds(v)}, period
-            assert 40 < len(found) < len(values) / 2
+        together = await period_facts(db, [p.bounds() for p in periods], TODAY.isoformat())
+        for period, facts in zip(periods, together):
+            (alone,) = await period_facts(db, [period.bounds()], TODAY.isoformat())
+            held = sum(period.holds(v) for v in values)
+            assert facts.interviews == facts.abandons == alone.interviews == alone.abandons == held, period
+            assert 40 < held < len(values) / 2
     finally:
         await db.close()

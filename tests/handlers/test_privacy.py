@@ -59,7 +59,7 @@ async def test_erasure_after_two_confirmations_keeps_statistics_right(sb):
     await sb.press("cls", "Court")
     await sb.say("cls", "/rappel rappeler Marie Dupont au 06 12 34 56 78 demain 10h")
     year = Period(MONDAY.date() - timedelta(days=1), MONDAY.date() + timedelta(days=1))
-    before = await indicators(sb.db, year, MONDAY.date())
+    (before,) = await indicators(sb.db, [year], MONDAY.date())
     await sb.say("cls", "/export")  # the row drawn for the table is kept, with the name
 
     await sb.say("cls", "/rgpd_effacer 1")
@@ -78,7 +78,7 @@ async def test_erasure_after_two_confirmations_keeps_statistics_right(sb):
     assert all("Dupont" not in e.detail and "06 12" not in e.detail for e in events)
     assert events[-1].detail == "Données personnelles effacées"
     assert all(r.state not in ("pending", "awaiting") or r.candidate_id != 1 for r in (await reminders.open_ones(sb.db))[0])
-    after = await indicators(sb.db, year, MONDAY.date())
+    (after,) = await indicators(sb.db, [year], MONDAY.date())
     assert after.funnel == before.funnel and after.by_source == before.by_source
     entries = await audit.entries(sb.db, candidate_id=1, limit=100)
     assert entries[0].action == "effacement" and all("Dupont" not in e.detail for e in entries)
