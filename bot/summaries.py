@@ -24,6 +24,11 @@ class MeetingKind:
     months: int  # cadence
     defaults: tuple[tuple[int, int], ...]  # (month, day) of the default dates
 
+    @property
+    def file_name(self) -> str:
+        """How the files sent for this kind of meeting are named ("cpam-ars")."""
+        return self.key.replace("_", "-")
+
 
 MEETING_KINDS = {
     "copil": MeetingKind("copil", "Copil CLS", "elus", 12, ((6, 15),)),

@@ -296,9 +296,10 @@ async def summary_command(update: Update, context: BotContext) -> None:
         return
     text, png, book = await build_summary(context.services, kind, meeting_day=None, period=period)
     chat = update.effective_chat.id
-    await context.bot.send_photo(chat, InputFile(png, filename=f"synthese-{kind}.png"))
+    name = MEETING_KINDS[kind].file_name
+    await context.bot.send_photo(chat, InputFile(png, filename=f"synthese-{name}.png"))
     if book:
-        await context.bot.send_document(chat, InputFile(book, filename=f"synthese-{kind}.xlsx"))
+        await context.bot.send_document(chat, InputFile(book, filename=f"synthese-{name}.xlsx"))
     await reply(update, context, text)
 
 
@@ -308,13 +309,13 @@ async def _render_push(services: Services, r, now: datetime):
         return None
     kind = MEETING_KINDS[meeting["kind"]]
     text, png, book = await build_summary(services, meeting["kind"], meeting_day=_local(meeting["at"]).date(), period=None)
-    files = [("photo", f"synthese-{kind.key}.png", png)]
+    files = [("photo", f"synthese-{kind.file_name}.png", png)]
     if book is None:
         period = Period(now.date() - timedelta(days=365), now.date() + timedelta(days=1))
         data, drawn = await table_data(services.db, Filters(period=period))
         (ind,) = await indicators(services.db, [period], now.date())
         book = await built(workbook, data, Filters(period=period), ind, drawn)
-    files.append(("document", f"tableau-{kind.key}.xlsx", book))
+    files.append(("document", f"tableau-{kind.file_name}.xlsx", book))
     intro = (f"📝 <b>À relire avant la réunion</b> ({kind.title}, {format_datetime(_local(meeting['at']))}) : "
              f"la synthèse, le graphique et le tableau ci-dessus.\n\n")
     return intro + text, None, files

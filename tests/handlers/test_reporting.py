@@ -48,6 +48,7 @@ async def test_summary_on_demand_and_bad_input(sb):
     await register_candidate(sb)
     out = await sb.say("cpts1", "/synthese cpam 12 derniers mois")
     assert [s.kind for s in out] == ["photo", "document", "message"]
+    assert [s.file_name for s in out[:2]] == ["synthese-cpam-ars.png", "synthese-cpam-ars.xlsx"]
     assert "Dialogue de gestion CPAM/ARS" in out[-1].text and "Candidats : <b>" not in out[-1].text
     assert "• Candidats : 1" in out[-1].text
     assert "Usage" in texts_of(await sb.say("cpts1", "/synthese"))
