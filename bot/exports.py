@@ -68,7 +68,7 @@ def _epcis_of(data, c: dict[str, Any], proposals: dict[int, list[dict[str, Any]]
     answers = data.answers_of(c["id"])
     found = set(answers.get("territoires") or []) - {"tout"}
     found |= {data.sites[p["site_id"]]["epci"] for p in proposals.get(c["id"], []) if p["chosen"]}
-    if c.get("installed_commune"):
+    if c["installed_commune"]:
         found.add(data.commune_epci.get(name_key(c["installed_commune"]), ""))
     return found
 
@@ -217,27 +217,33 @@ def workbook(data, filters: Filters, ind: Indicators, drawn: RowSource | None = 
                   "En fonctionnement", s["commune"], EPCI_LABELS.get(s["epci"], s["epci"]),
                   exposure.get(sid, Counter())["proposed"], exposure.get(sid, Counter())["contacted"],
                   exposure.get(sid, Counter())["visited"]] for sid, s in sorted(data.sites.items())]
-    visit_rows = []
-    for stop in data.stops:
-        if stop["candidate_id"] in ids and stop["site_id"] in data.sites:
-            site = data.sites[stop["site_id"]]
-            visit_rows.append([stop["candidate_id"], names[stop["candidate_id"]], _local(stop["starts_at"]).date(),
-                               site["name"], site["commune"], EPCI_LABELS.get(site["epci"], site["epci"]),
-                               _local(stop["starts_at"]), _local(stop["ends_at"])])
-    with_stops = {s["candidate_id"] for s in data.stops}
-    for cid, visit in data.visits.items():
-        if cid in ids and cid not in with_stops:
-            for name in visit["sites"]:
-                visit_rows.append([cid, names[cid], day_of(visit["day"]), name, "", "", None, None])
-    follow_rows = [[f["candidate_id"], names[f["candidate_id"]], f["months"], date.fromisoformat(f["due_day"]),
-                    day_of(f["done_at"]), OUTCOMES.get(f["outcome"] or "", ""), f["note"]]
-                   for f in sorted(data.follow_ups, key=lambda f: (f["candidate_id"], f["months"]))
-                   if f["candidate_id"] in ids]
+
+    # the Visites and Suivis rows are made as they are written, after the Candidats sheet (not held while it is)
+    def visit_rows() -> Iterator[list[Any]]:
+        for stop in data.stops:
+            if stop["candidate_id"] in ids and stop["site_id"] in data.sites:
+                site = data.sites[stop["site_id"]]
+                starts = _local(stop["starts_at"])
+                yield [stop["candidate_id"], names[stop["candidate_id"]], starts.date(), site["name"], site["commune"],
+                       EPCI_LABELS.get(site["epci"], site["epci"]), starts, _local(stop["ends_at"])]
+        with_stops = {s["candidate_id"] for s in data.stops}
+        for cid, visit in data.visits.items():
+            if cid in ids and cid not in with_stops:
+                for name in visit["sites"]:
+                    yield [cid, names[cid], day_of(visit["day"]), name, "", "", None, None]
+
+    def follow_rows() -> Iterator[list[Any]]:
+        for f in sorted(data.follow_ups, key=lambda f: (f["candidate_id"], f["months"])):
+            if f["candidate_id"] in ids:
+                yield [f["candidate_id"], names[f["candidate_id"]], f["months"], date.fromisoformat(f["due_day"]),
+                       day_of(f["done_at"]), OUTCOMES.get(f["outcome"] or "", ""), f["note"]]
+
     return write_xlsx([
         ("Candidats", CANDIDATE_HEADERS, _candidates_table(data, rows, drawn)),
         ("Lieux", site_headers, site_rows),
-        ("Visites", ["N° candidat", "Candidat", "Jour", "Lieu", "Commune", "EPCI", "Début", "Fin"], visit_rows),
-        ("Suivis", ["N° candidat", "Candidat", "Échéance (mois)", "Prévu le", "Fait le", "Résultat", "Note"], follow_rows),
+        ("Visites", ["N° candidat", "Candidat", "Jour", "Lieu", "Commune", "EPCI", "Début", "Fin"], visit_rows()),
+        ("Suivis", ["N° candidat", "Candidat", "Échéance (mois)", "Prévu le", "Fait le", "Résultat", "Note"],
+         follow_rows()),
         ("Indicateurs", ["Indicateur", "Valeur"], indicator_rows(ind)),
     ])
 
