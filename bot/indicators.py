@@ -2,8 +2,9 @@
 
 A step counts in the period when it happened in it: a candidate when first contacted, an interview when held, a
 croisement when recorded, a visit on its day, an installation on its date (or when the status became
-"installé"), an abandon when the status became "abandon". storage.reporting.period_facts selects and counts them. A follow-up is due in the period when its day falls in
-it and has come; it is on time when done at most 14 days after that day.
+"installé"), an abandon when the status became "abandon". A follow-up is due in the period when its day falls in
+it and has come; it is on time when done at most 14 days after that day. storage.reporting.period_facts selects
+and counts them; ``compute`` applies the rules.
 """
 
 from __future__ import annotations
@@ -30,20 +31,10 @@ class Period:
     def __contains__(self, day: date | None) -> bool:
         return day is not None and self.start <= day < self.end
 
-    def holds(self, value: str | None) -> bool:
-        """Whether a stored date or UTC instant falls in the period, Paris days; the same as ``day_of(value) in
-        self``, by comparing text where it can (the indicators test 200,000 values at 10,000 candidates)."""
-        if not value:
-            return False
-        if len(value) == 10:
-            return self._days[0] <= value < self._days[1]
-        if len(value) == 25 and value.endswith("+00:00"):  # what storage writes
-            return self._instants[0] <= value < self._instants[1]
-        return day_of(value) in self
-
     def bounds(self) -> dict[str, str]:
-        """The period's bounds as stored text, for storage to count in SQL what ``holds`` would: days (d0, d1) and
-        Paris midnights in UTC (i0, i1), each start included and end excluded."""
+        """The period's bounds written as storage writes dates and instants, for SQL to compare stored text with
+        instead of converting every value (a value holds when its Paris day, ``day_of``, is in the period): days
+        (d0, d1) and Paris midnights in UTC (i0, i1), each start included and end excluded."""
         return {"d0": self._days[0], "d1": self._days[1], "i0": self._instants[0], "i1": self._instants[1]}
 
     @functools.cached_property
@@ -114,8 +105,9 @@ class Indicators:
                 ("Visites", self.visits), ("Installations", len(self.installations))]
 
 
-def compute(facts, period: Period, today: date) -> Indicators:
-    """Every indicator for the period, from what storage.reporting.period_facts selected and counted for it."""
+def compute(facts, period: Period) -> Indicators:
+    """Every indicator for the period, from what storage.reporting.period_facts selected and counted for it (up to
+    the day it was asked)."""
     ind = Indicators(period)
     for source, profession, status, count in facts.first_contacts:
         ind.new_candidates += count

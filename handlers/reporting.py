@@ -136,7 +136,7 @@ async def indicators(db, periods: list[Period], today: date) -> list[Indicators]
     """Each period's indicators: SQLite selects and counts what falls in them (one pass over each table for all),
     bot.indicators applies the rules."""
     facts = await reporting.period_facts(db, [p.bounds() for p in periods], today.isoformat())
-    return [compute(f, period, today) for f, period in zip(facts, periods)]
+    return [compute(f, period) for f, period in zip(facts, periods)]
 
 
 def _in_event_loop() -> bool:

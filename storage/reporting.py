@@ -101,9 +101,10 @@ def _among(value: str, low: str, high: str, periods: int) -> str:
 
 
 def _which(column: str, periods: int = 1) -> str:
-    """SQL for bot.indicators.Period.holds over several periods at once (one pass over the rows for a summary and
-    the period before): the index of the period holding a stored date or UTC instant, NULL if none. The text is
-    compared with each period's bounds (``_bounds``) as Period.holds does; any other shape goes through paris_day."""
+    """SQL: the index of the period holding a stored date or UTC instant (its Paris day in the period, as
+    bot.indicators.day_of reads it), NULL if none; several periods at once, for one pass over the rows for a summary
+    and the period before. The stored text is compared with each period's bounds (``_bounds``), written the same
+    way; a value of any other shape goes through paris_day."""
     return (f"(CASE WHEN {column} IS NULL OR {column} = '' THEN NULL "
             f"WHEN length({column}) = 10 THEN {_among(column, 'd0', 'd1', periods)} "
             f"WHEN length({column}) = 25 AND substr({column}, 20) = '+00:00' THEN {_among(column, 'i0', 'i1', periods)} "
