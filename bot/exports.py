@@ -156,7 +156,7 @@ def candidate_rows(data, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
 
 # Rows kept in storage were drawn with a layout: a change of headers, or of how a row is drawn (bump the number),
 # makes every kept row be drawn again.
-ROW_FORMAT = "1-" + hashlib.sha1("\n".join(CANDIDATE_HEADERS).encode()).hexdigest()[:12]
+ROW_FORMAT = "2-" + hashlib.sha1("\n".join(CANDIDATE_HEADERS).encode()).hexdigest()[:12]
 
 
 def draw_rows(data, rows: list[dict[str, Any]]) -> dict[int, Drawn]:

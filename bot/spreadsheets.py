@@ -148,6 +148,12 @@ def _text(value: str) -> str:
     return _ILLEGAL.sub("", value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _t(value: str) -> str:
+    """The opening of a text: Excel trims a text's outer spaces unless told to keep them (as openpyxl writes it,
+    only when there are some: most cells are shorter without)."""
+    return '<t xml:space="preserve">' if value and (value[0].isspace() or value[-1].isspace()) else "<t>"
+
+
 def _xml_cell(ref: str, value: Any, style: int = 0) -> str:
     if value is None or value == "":
         return ""
@@ -161,7 +167,8 @@ def _xml_cell(ref: str, value: Any, style: int = 0) -> str:
     if isinstance(value, date):
         return f'<c r="{ref}" s="{_DATE}"><v>{(value - _EXCEL_EPOCH.date()).days}</v></c>'
     styled = f' s="{style}"' if style else ""
-    return f'<c r="{ref}" t="inlineStr"{styled}><is><t xml:space="preserve">{_text(str(value))}</t></is></c>'
+    value = str(value)
+    return f'<c r="{ref}" t="inlineStr"{styled}><is>{_t(value)}{_text(value)}</t></is></c>'
 
 
 def _cells(row: Sequence[Any], columns: Sequence[str], number: str) -> list[str]:
@@ -171,8 +178,7 @@ def _cells(row: Sequence[Any], columns: Sequence[str], number: str) -> list[str]
     for column, value in zip(columns, row):
         if type(value) is str:  # most cells: written here, without a call per cell
             if value:
-                cells += ('<c r="', column, number, '" t="inlineStr"><is><t xml:space="preserve">', text(value),
-                          "</t></is></c>")
+                cells += ('<c r="', column, number, '" t="inlineStr"><is>', _t(value), text(value), "</t></is></c>")
         elif value is not None:
             cells.append(_xml_cell(column + number, value))
     return cells

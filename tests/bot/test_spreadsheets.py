@@ -24,6 +24,18 @@ def test_values_and_types_survive_the_round_trip():
     assert sheet.column_dimensions["B"].width == 17  # the longest value (15), plus a margin
 
 
+def test_outer_spaces_are_kept_and_only_marked_where_there_are_some():
+    import zipfile
+
+    from bot.spreadsheets import draw
+
+    payload = write_xlsx([("Notes", ["A", "B", "C"], [["  retrait", "fin ", "rien"], draw(["x ", "y", "\tz"])])])
+    xml = zipfile.ZipFile(io.BytesIO(payload)).read("xl/worksheets/sheet1.xml").decode()
+    assert xml.count('<t xml:space="preserve">') == 4 and "<t>rien</t>" in xml and "<t>y</t>" in xml
+    sheet = load_workbook(io.BytesIO(payload))["Notes"]
+    assert list(sheet.iter_rows(min_row=2, values_only=True)) == [("  retrait", "fin ", "rien"), ("x ", "y", "\tz")]
+
+
 def test_sheet_names_follow_excels_rules():
     data = write_xlsx([("Lieux: [export]/2026 et bien plus long que trente et un", ["A"], [["x"]]),
                        ("Lieux: [export]/2026 et bien plus long que trente et un", ["A"], []), ("", ["A"], [])])
