@@ -103,6 +103,7 @@ def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _EXCEL_EPOCH = datetime(1899, 12, 30)
+_EXCEL_EPOCH_DAY = _EXCEL_EPOCH.date()
 # styles: 0 plain, 1 date, 2 date and time, 3 bold (headers)
 _DATE, _DATETIME, _BOLD = 1, 2, 3
 _STYLES = (
@@ -165,7 +166,7 @@ def _xml_cell(ref: str, value: Any, style: int = 0) -> str:
         serial = (value.replace(tzinfo=None) - _EXCEL_EPOCH).total_seconds() / 86400
         return f'<c r="{ref}" s="{_DATETIME}"><v>{serial!r}</v></c>'
     if isinstance(value, date):
-        return f'<c r="{ref}" s="{_DATE}"><v>{(value - _EXCEL_EPOCH.date()).days}</v></c>'
+        return f'<c r="{ref}" s="{_DATE}"><v>{(value - _EXCEL_EPOCH_DAY).days}</v></c>'
     styled = f' s="{style}"' if style else ""
     value = str(value)
     return f'<c r="{ref}" t="inlineStr"{styled}><is>{_t(value)}{_text(value)}</t></is></c>'
@@ -173,12 +174,24 @@ def _xml_cell(ref: str, value: Any, style: int = 0) -> str:
 
 def _cells(row: Sequence[Any], columns: Sequence[str], number: str) -> list[str]:
     """The pieces of a row's cells, ``number`` being its row number."""
+    # texts, dates, instants and whole numbers (nearly every cell of the reporting table) written here, without a
+    # call per cell; anything else as _xml_cell writes it
     cells: list[str] = []
     text = _text
     for column, value in zip(columns, row):
-        if type(value) is str:  # most cells: written here, without a call per cell
+        kind = type(value)
+        if kind is str:
             if value:
-                cells += ('<c r="', column, number, '" t="inlineStr"><is>', _t(value), text(value), "</t></is></c>")
+                cells += ('<c r="', column, number, '" t="inlineStr"><is>',
+                          '<t xml:space="preserve">' if value[0].isspace() or value[-1].isspace() else "<t>",
+                          text(value), "</t></is></c>")
+        elif kind is datetime:
+            serial = (value.replace(tzinfo=None) - _EXCEL_EPOCH).total_seconds() / 86400
+            cells += ('<c r="', column, number, f'" s="{_DATETIME}"><v>', repr(serial), "</v></c>")
+        elif kind is date:
+            cells += ('<c r="', column, number, f'" s="{_DATE}"><v>', str((value - _EXCEL_EPOCH_DAY).days), "</v></c>")
+        elif kind is int:
+            cells += ('<c r="', column, number, '"><v>', str(value), "</v></c>")
         elif value is not None:
             cells.append(_xml_cell(column + number, value))
     return cells
