@@ -206,17 +206,30 @@ def indicator_rows(ind: Indicators) -> list[list[Any]]:
     return rows
 
 
-def workbook(data, filters: Filters, ind: Indicators, drawn: RowSource | None = None) -> bytes:
-    """The reporting table; ``drawn``: where the Candidats rows already drawn are (all of the selected ones)."""
+def workbook(data, filters: Filters, ind: Indicators | Callable[[], Indicators],
+             drawn: RowSource | None = None) -> bytes:
+    """The reporting table; ``ind``: the indicators of its period, or what returns them (called once the Candidats
+    sheet is written, so that they can be read meanwhile); ``drawn``: where the Candidats rows already drawn are
+    (all of the selected ones)."""
     rows = selected(data, filters)
     ids = {c["id"] for c in rows}
     names = {c["id"]: f"{c['first_name']} {c['last_name']}" for c in data.candidates}
-    exposure: dict[int, Counter] = ind.sites
+    counted: list[Indicators] = [ind] if isinstance(ind, Indicators) else []
+
+    def indicators() -> Indicators:
+        if not counted:
+            counted.append(ind())
+        return counted[0]
+
     site_headers = [t for t, _ in SITE_COLUMNS[:4]] + ["EPCI", "Proposé", "Contacté", "Visité"]
-    site_rows = [[s["name"], SITE_TYPES.get(s["type"], s["type"]), "En projet" if s["status"] == "en_projet" else
-                  "En fonctionnement", s["commune"], EPCI_LABELS.get(s["epci"], s["epci"]),
-                  exposure.get(sid, Counter())["proposed"], exposure.get(sid, Counter())["contacted"],
-                  exposure.get(sid, Counter())["visited"]] for sid, s in sorted(data.sites.items())]
+
+    def site_rows() -> Iterator[list[Any]]:
+        exposure: dict[int, Counter] = indicators().sites
+        for sid, s in sorted(data.sites.items()):
+            seen = exposure.get(sid, Counter())
+            yield [s["name"], SITE_TYPES.get(s["type"], s["type"]), "En projet" if s["status"] == "en_projet" else
+                   "En fonctionnement", s["commune"], EPCI_LABELS.get(s["epci"], s["epci"]), seen["proposed"],
+                   seen["contacted"], seen["visited"]]
 
     # the Visites and Suivis rows are made as they are written, after the Candidats sheet (not held while it is)
     def visit_rows() -> Iterator[list[Any]]:
@@ -238,13 +251,16 @@ def workbook(data, filters: Filters, ind: Indicators, drawn: RowSource | None = 
                 yield [f["candidate_id"], names[f["candidate_id"]], f["months"], date.fromisoformat(f["due_day"]),
                        day_of(f["done_at"]), OUTCOMES.get(f["outcome"] or "", ""), f["note"]]
 
+    def indicator_sheet() -> Iterator[list[Any]]:
+        yield from indicator_rows(indicators())
+
     return write_xlsx([
         ("Candidats", CANDIDATE_HEADERS, _candidates_table(data, rows, drawn)),
-        ("Lieux", site_headers, site_rows),
+        ("Lieux", site_headers, site_rows()),
         ("Visites", ["N° candidat", "Candidat", "Jour", "Lieu", "Commune", "EPCI", "Début", "Fin"], visit_rows()),
         ("Suivis", ["N° candidat", "Candidat", "Échéance (mois)", "Prévu le", "Fait le", "Résultat", "Note"],
          follow_rows()),
-        ("Indicateurs", ["Indicateur", "Valeur"], indicator_rows(ind)),
+        ("Indicateurs", ["Indicateur", "Valeur"], indicator_sheet()),
     ])
 
 

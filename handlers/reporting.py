@@ -133,10 +133,26 @@ engine.HOOKS.append(engine.Hook(next_due=_prepare_due, run=_prepare_run))
 
 
 async def indicators(db, periods: list[Period], today: date) -> list[Indicators]:
-    """Each period's indicators: SQLite selects and counts what falls in them (one pass over each table for all),
-    bot.indicators applies the rules."""
-    facts = await reporting.period_facts(db, [p.bounds() for p in periods], today.isoformat())
+    """Each period's indicators: SQLite selects and counts what falls in them (one pass over each table for all, on
+    the reports' own connection), bot.indicators applies the rules."""
+    facts = await reporting.period_facts(await db.reader(), [p.bounds() for p in periods], today.isoformat())
     return [compute(f, period) for f, period in zip(facts, periods)]
+
+
+async def period_indicators(db, period: Period, today: date) -> Indicators:
+    (ind,) = await indicators(db, [period], today)
+    return ind
+
+
+def _when_ready(task: "asyncio.Task[T]") -> Callable[[], T]:
+    """What a worker thread calls to wait for a task of the event loop (the indicators a table's later sheets show,
+    read while its first sheet is written)."""
+    loop = asyncio.get_running_loop()
+
+    async def result() -> T:
+        return await task
+
+    return lambda: asyncio.run_coroutine_threadsafe(result(), loop).result()
 
 
 def _in_event_loop() -> bool:
@@ -161,14 +177,19 @@ async def export(update: Update, context: BotContext) -> None:
         await reply(update, context, f"Je ne connais pas le filtre « {esc(unknown)} ». Exemples : /export, /export csv, "
                                      f"/export 2026, /export T1 2027 infirmier, /export du 1/01/2026 au 30/06/2026 ECLA")
         return
-    data, drawn = await table_data(context.db, filters, as_csv=as_csv)
     period = filters.period or Period(date(today.year, 1, 1), today + timedelta(days=1))
     stamp = context.now().strftime("%Y-%m-%d")
     if as_csv:
+        data, drawn = await table_data(context.db, filters, as_csv=True)
         payload, name = await built(candidates_csv, data, filters, drawn), f"candidats-{stamp}.csv"
     else:
-        (ind,) = await indicators(context.db, [period], today)
-        payload = await built(workbook, data, filters, ind, drawn)
+        # the indicators are read on the reports' connection while the table's rows are read and written
+        counted = asyncio.create_task(period_indicators(context.db, period, today))
+        try:
+            data, drawn = await table_data(context.db, filters)
+            payload = await built(workbook, data, filters, _when_ready(counted), drawn)
+        finally:
+            counted.cancel()  # already done, unless the table failed
         name = f"tableau-de-reporting-{stamp}.xlsx"
     described = []
     if filters.period:
@@ -266,19 +287,19 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
         past = [_local(m["at"]).date() for m in await reporting.meetings(services.db, kind_key)
                 if _local(m["at"]).date() < day and not m["by_default"]]
         period = covered_period(kind, day, past[-1] if past else None)
-    current, previous = await indicators(services.db, [period, period.before()], today)
-    title = f"{kind.title} — du {period.start:%d/%m/%Y} au {(period.end - timedelta(days=1)):%d/%m/%Y}"
-    async with asyncio.TaskGroup() as tasks:  # the chart is drawn while SQLite reads the interviews
-        drawing = tasks.create_task(built(chart, current, previous, title))
+    financed = kind.audience == "financeurs"  # their summary comes with the period's reporting table
+    async with asyncio.TaskGroup() as tasks:  # counted on the reports' connection while the interviews are read
+        counting = tasks.create_task(indicators(services.db, [period, period.before()], today))
         texts = await reporting.interview_texts(services.db, period.bounds(), NEED_TEXTS, SPOUSE_HELP)
+    current, previous = counting.result()
+    title = f"{kind.title} — du {period.start:%d/%m/%Y} au {(period.end - timedelta(days=1)):%d/%m/%Y}"
+    async with asyncio.TaskGroup() as tasks:  # the chart is drawn while the table's data is read
+        drawing = tasks.create_task(built(chart, current, previous, title))
+        table = await table_data(services.db, Filters(period=period)) if financed else None
     names = {s.id: s.name for s in await sites.all_sites(services.db)}
     text = summary(kind, current, previous, meeting_day=meeting_day, needs=needs_expressed(texts), site_names=names)
-    png = drawing.result()
-    book = None
-    if kind.audience == "financeurs":  # their summary comes with the period's reporting table
-        data, drawn = await table_data(services.db, Filters(period=period))
-        book = await built(workbook, data, Filters(period=period), current, drawn)
-    return text, png, book
+    book = await built(workbook, table[0], Filters(period=period), current, table[1]) if table else None
+    return text, drawing.result(), book
 
 
 async def summary_command(update: Update, context: BotContext) -> None:
@@ -313,7 +334,7 @@ async def _render_push(services: Services, r, now: datetime):
     if book is None:
         period = Period(now.date() - timedelta(days=365), now.date() + timedelta(days=1))
         data, drawn = await table_data(services.db, Filters(period=period))
-        (ind,) = await indicators(services.db, [period], now.date())
+        ind = await period_indicators(services.db, period, now.date())
         book = await built(workbook, data, Filters(period=period), ind, drawn)
     files.append(("document", f"tableau-{kind.file_name}.xlsx", book))
     intro = (f"📝 <b>À relire avant la réunion</b> ({kind.title}, {format_datetime(_local(meeting['at']))}) : "

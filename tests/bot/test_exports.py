@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 from datetime import date, datetime
 
 from openpyxl import load_workbook
@@ -130,3 +131,25 @@ async def test_rows_drawn_once_make_the_same_tables_as_rows_drawn_on_the_spot(tm
         assert [[c.value for c in r] for r in kept[name].iter_rows()] == [[c.value for c in r] for r in fresh[name].iter_rows()]
         assert [kept[name].column_dimensions[k].width for k in "ABCDE"] == [fresh[name].column_dimensions[k].width for k in "ABCDE"]
     assert kept["Candidats"].cell(2, CANDIDATE_HEADERS.index("Premier contact") + 1).number_format == "DD/MM/YYYY"
+
+
+async def test_the_indicators_are_asked_for_only_once_the_candidats_sheet_is_written(tmp_path):
+    from bot.exports import draw_rows
+
+    data = fixture()
+    ind = await stored_indicators(data, Q3, tmp_path)
+    drawn, events = draw_rows(data, data.candidates), []
+
+    def rows(ids):
+        events.append("lignes")
+        return {i: drawn[i] for i in ids}
+
+    def later():
+        events.append("indicateurs")
+        return ind
+
+    waited = workbook(data, Filters(), later, rows)
+    assert events == ["lignes", "indicateurs"]
+    given = workbook(data, Filters(), ind, lambda ids: {i: drawn[i] for i in ids})
+    members = [{n: z.read(n) for n in z.namelist()} for z in map(zipfile.ZipFile, map(io.BytesIO, (waited, given)))]
+    assert members[0] == members[1] and b"MSP de Conli" in members[0]["xl/worksheets/sheet2.xml"]

@@ -143,3 +143,24 @@ async def test_the_sites_kept_in_memory_follow_every_change(tmp_path):
         assert await db.remembered("essai", fresh) == ["après"]
     finally:
         await db.close()
+
+
+async def test_reports_read_on_a_second_connection_that_cannot_write(tmp_path):
+    import sqlite3
+
+    db = await Database.open(tmp_path / "a.sqlite3")
+    try:
+        reader = await db.reader()
+        assert reader is not db and reader.conn is not db.conn and await db.reader() is reader
+        await db.execute("INSERT INTO candidates (first_name, last_name, profession, source, first_contact, consent, "
+                         "status, status_changed_at, created_at, updated_at) VALUES "
+                         "('A','B','autre','ars','2026-01-01',1,'nouveau','x','x','x')")
+        assert (await reader.fetchone("SELECT count(*) FROM candidates"))[0] == 1  # sees what was committed
+        assert (await reader.fetchone("SELECT paris_day('2026-07-14T23:30:00+00:00')"))[0] == "2026-07-15"
+        with pytest.raises(sqlite3.OperationalError):
+            await reader.execute("DELETE FROM candidates")
+        assert (await db.fetchone("SELECT count(*) FROM candidates"))[0] == 1
+    finally:
+        await db.close()
+    with pytest.raises(ValueError):  # closed with the database
+        await reader.fetchone("SELECT 1")
