@@ -58,6 +58,9 @@ def parse_export_args(args: list[str], today: date) -> tuple[bool, Filters, str 
     return as_csv, Filters(period, frozenset(statuses), frozenset(professions), frozenset(epcis)), unknown
 
 
+# A worker thread waiting for the event loop gives up after this long instead of waiting forever, should the loop
+# stop while a table is being written (the thread would keep the process from exiting).
+THREAD_WAIT = 300
 DRAWN_AT_ONCE = 500  # rows drawn and kept together: the first table of 10,000 candidates is never all in memory
 
 
@@ -79,7 +82,8 @@ async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[rep
         if _in_event_loop():  # waiting there for the loop itself would never end
             raise RuntimeError("kept rows are read from the thread that writes the table, not from the event loop")
         found = asyncio.run_coroutine_threadsafe(
-            reporting.kept_rows(db, [i for i in ids if i not in not_kept], ROW_FORMAT, as_csv=as_csv), loop).result()
+            reporting.kept_rows(db, [i for i in ids if i not in not_kept], ROW_FORMAT, as_csv=as_csv),
+            loop).result(timeout=THREAD_WAIT)
         drawn = {cid: Drawn("", text, w) if as_csv else Drawn(text, "", w) for cid, (text, w) in found.items()}
         drawn.update((i, not_kept[i]) for i in ids if i in not_kept)
         return drawn
@@ -140,6 +144,7 @@ async def indicators(db, periods: list[Period], today: date) -> list[Indicators]
 
 
 async def period_indicators(db, period: Period, today: date) -> Indicators:
+    """One period's indicators (see ``indicators``)."""
     (ind,) = await indicators(db, [period], today)
     return ind
 
@@ -152,7 +157,7 @@ def _when_ready(task: "asyncio.Task[T]") -> Callable[[], T]:
     async def result() -> T:
         return await task
 
-    return lambda: asyncio.run_coroutine_threadsafe(result(), loop).result()
+    return lambda: asyncio.run_coroutine_threadsafe(result(), loop).result(timeout=THREAD_WAIT)
 
 
 def _in_event_loop() -> bool:
