@@ -129,10 +129,11 @@ async def list_elus(update: Update, context: BotContext) -> None:
         await reply(update, context, "Aucun élu enregistré. /elu_ajouter pour en ajouter un.")
         return
     lines = ["🏛 <b>Élus</b>"]
+    communes = {c.id: c.name for c in await territory.communes(context.db)}
+    on_telegram = await sites.contact_targets(context.db, "elu")
     for e in found:
-        where = await _where(context, e)
-        on_telegram = bool(await sites.contacts_of(context.db, "elu", e.id))
-        reach = " · ".join(filter(None, (e.phone, e.email, "sur Telegram ✉️" if on_telegram else None))) or "—"
+        where = _where_named(e, communes.get(e.commune_id))
+        reach = " · ".join(filter(None, (e.phone, e.email, "sur Telegram ✉️" if e.id in on_telegram else None))) or "—"
         lines.append(f"<b>n° {e.id}</b> · {esc(e.name)}, {esc(e.mandate)} ({esc(where)}) — {esc(reach)}")
     lines.append("\nFiche (corriger, retirer) : /elu N")
     await reply(update, context, "\n".join(lines))
@@ -148,7 +149,12 @@ ELU_FIELD_LABELS = {"name": "Nom", "mandate": "Mandat", "where": "Commune ou EPC
 
 async def _where(context: BotContext, elu: territory.Elu) -> str:
     commune = await territory.commune(context.db, elu.commune_id) if elu.commune_id else None
-    return commune.name if commune else EPCI_LABELS.get(elu.epci or "", "—")
+    return _where_named(elu, commune.name if commune else None)
+
+
+def _where_named(elu: territory.Elu, commune: str | None) -> str:
+    """Where an élu is élu: their commune, or else their EPCI."""
+    return commune or EPCI_LABELS.get(elu.epci or "", "—")
 
 
 async def render_elu(context: BotContext, elu_id: int):

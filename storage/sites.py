@@ -117,6 +117,11 @@ async def contacts_of(db: Database, kind: str, target_id: int) -> list[Outsider]
     return [Outsider(**dict(r)) for r in rows]
 
 
+async def contact_targets(db: Database, kind: str) -> set[int]:
+    """The sites (kind "site") or élus ("elu") with at least one contact on Telegram."""
+    return {r[0] for r in await db.fetchall("SELECT DISTINCT target_id FROM outsiders WHERE kind = ?", (kind,))}
+
+
 async def create_invitation(db: Database, *, token: str, kind: str, target_id: int, by: int, at: str,
                             expires_at: str) -> None:
     await db.execute("INSERT INTO invitations (token, kind, target_id, created_by, created_at, expires_at) "

@@ -173,6 +173,9 @@ async def test_croisement_from_the_card_to_the_elus_message(sb):
     await add_elu(sb, "Marc Petit", "Perrigny", phone="03 84 11 22 33")
     token = _token(texts_of(await sb.say("cls", "/inviter_elu 1")))
     await sb.say("jeanne", f"/start {token}", "prive")
+    listing = texts_of(await sb.say("cls", "/elus"))
+    assert "n° 1 · Jeanne Roux, Maire (Conliège) — sur Telegram ✉️" in listing
+    assert "n° 2 · Marc Petit, Maire (Perrigny) — 03 84 11 22 33\n" in listing
 
     await sb.say("cpts1", "/dossier 1")
     out = texts_of(await sb.press("cpts1", "Croisement"))
