@@ -155,8 +155,8 @@ async def period_facts(db: Database, periods: list[dict[str, str]], today: str) 
     ``today`` a "YYYY-MM-DD"; each table is read once for all of them."""
     n = len(periods)
     p = {**_bounds(periods), "today": today}
-    facts = [PeriodFacts([], 0, 0, 0, 0, 0, 0, 0, {}, [], [], [], [], [], await _sites(db), await _commune_epci(db))
-             for _ in periods]
+    sites, commune_epci = await _sites(db), await _commune_epci(db)
+    facts = [PeriodFacts([], 0, 0, 0, 0, 0, 0, 0, {}, [], [], [], [], [], sites, commune_epci) for _ in periods]
     for w, *row in await db.fetchall(
             f"SELECT {_which('first_contact', n)} AS w, source, profession, status, count(*) FROM candidates "
             "WHERE w IS NOT NULL GROUP BY w, source, profession, status", p):
