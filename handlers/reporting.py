@@ -70,7 +70,8 @@ async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[rep
     nothing it shows has changed since (drawn and kept now otherwise). The rows are read while the table is
     written, in a worker thread (see ``built``)."""
     seen = await reporting.report_changes(db)  # before reading: a change after it makes the rows drawn now not kept
-    data = await reporting.table_dataset(db, with_proposals=bool(filters.epcis))
+    data = await reporting.table_dataset(db, bounds=filters.period.bounds() if filters.period else None,
+                                         with_proposals=bool(filters.epcis))
     if filters.epcis:  # the EPCI a candidate wishes for is one of the answers: every candidate's are needed to choose
         data.answers = await reporting.answers(db, as_text=True)
     ids = [c["id"] for c in selected(data, filters)]

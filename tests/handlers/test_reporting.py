@@ -26,6 +26,26 @@ async def test_export_xlsx_and_csv_with_filters(sb):
     assert "Je ne connais pas le filtre « zorglub »" in texts_of(await sb.say("cls", "/export zorglub"))
 
 
+async def test_an_export_over_a_period_lists_who_was_first_contacted_or_changed_in_it(sb):
+    from storage import candidates
+
+    await register_candidate(sb)  # n° 1, first contacted in November 2026
+    await register_candidate(sb, first="Luc", last="Bernard", interview=None)  # n° 2
+    await sb.advance(timedelta(days=60))  # January 2027
+    await candidates.update(sb.db, 2, {"phone": "06 99 88 77 66"}, by=0, at=sb.clock.utc_iso(), kind="correction",
+                            detail="Téléphone corrigé")
+
+    async def listed(period: str) -> list[str]:
+        out = await sb.say("cls", f"/export csv {period}")
+        return [r[1] for r in list(csv.reader(io.StringIO(out[-1].file_data.decode("utf-8-sig")), delimiter=";"))[1:]]
+
+    assert await listed("2026") == ["Marie", "Luc"]
+    assert await listed("2027") == ["Luc"]  # changed in January
+    assert await listed("2025") == []
+    sheet = load_workbook(io.BytesIO((await sb.say("cls", "/export 2027"))[-1].file_data))["Candidats"]
+    assert [r[1] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["Luc"]
+
+
 async def test_a_configured_meeting_gets_its_summary_seven_days_before(sb):
     await register_candidate(sb)
     out = texts_of(await sb.say("cls", "/reunion copil 12 mars 2027 14h"))
