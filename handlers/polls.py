@@ -521,7 +521,9 @@ async def on_outsider_text(update: Update, context: BotContext) -> None:
     message = update.message
     pending = await dialogs.find_for_message(context.db, message.chat_id, update.effective_user.id, None)
     if pending is None or pending.form != "commentaire":
-        await message.reply_text("Je n'attends pas de message de votre part : répondez au sondage avec ses boutons.")
+        await message.reply_text("Je n'attends pas de message de votre part : pour une demande de disponibilité, "
+                                 "répondez avec les boutons du message ; pour toute autre question, contactez "
+                                 "directement l'équipe du CLS ou de la CPTS.")
         return
     poll = await polls.get(context.db, pending.data["poll"])
     await dialogs.finish(context.db, pending.id)

@@ -293,6 +293,8 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
         past = [_local(m["at"]).date() for m in await reporting.meetings(services.db, kind_key)
                 if _local(m["at"]).date() < day and not m["by_default"]]
         period = covered_period(kind, day, past[-1] if past else None)
+        if meeting_day is None:  # asked for now: what was done today counts too
+            period = Period(period.start, today + timedelta(days=1))
     financed = kind.audience == "financeurs"  # their summary comes with the period's reporting table
     async with asyncio.TaskGroup() as tasks:  # counted on the reports' connection while the interviews are read
         counting = tasks.create_task(indicators(services.db, [period, period.before()], today))

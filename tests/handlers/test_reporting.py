@@ -77,6 +77,12 @@ async def test_summary_on_demand_and_bad_input(sb):
     assert "déjà passé" in texts_of(await sb.say("cpts1", "/reunion cdom hier 10h"))
 
 
+async def test_a_summary_asked_for_now_counts_what_was_done_today(sb):
+    await register_candidate(sb)  # first contact today
+    text = (await sb.say("cls", "/synthese coordination"))[-1].text
+    assert "au lundi 23 novembre 2026, comparée" in text and "• Candidats : 1 " in text
+
+
 async def test_needs_said_at_an_interview_reach_the_professionals_summary(sb):
     from tests.handlers.test_sites import interview_for_croisement
 
