@@ -180,23 +180,32 @@ async def send_card(context: BotContext, chat_id: int, candidate_id: int, *, int
 
 
 def candidate_number(args: list[str]) -> int | None:
+    """The number typed after a command ("12", "n° 12"), or None."""
     if len(args) != 1:
         return None
     digits = args[0].lstrip("nN°º.").strip()
-    return int(digits) if digits.isdigit() and len(digits) < 10 else None
+    # decimal digits only: "²" is a digit to Python, not a number int() reads
+    return int(digits) if digits.isdecimal() and len(digits) < 10 else None
+
+
+async def show_numbered(update: Update, context: BotContext, render, *, of_what: str, what: str, command: str,
+                        listing: str, example: int) -> None:
+    """/dossier N, /lieu N, /elu N: the card ``render`` makes of the numbered item, or what to type instead."""
+    number = candidate_number(context.args or [])
+    if number is None:
+        await reply(update, context, f"Indiquez le numéro {of_what}, par exemple : /{command} {example} (voir /{listing}).")
+        return
+    text, markup = await render(context, number)
+    if text is None:
+        await reply(update, context, f"Aucun {what} n° {number}. Tapez /{listing} pour la liste.")
+        return
+    await reply(update, context, text, markup)
 
 
 async def show_card(update: Update, context: BotContext) -> None:
     """Show one candidate's card: fields, status, next step, timeline and actions."""
-    number = candidate_number(context.args or [])
-    if number is None:
-        await reply(update, context, "Indiquez le numéro du dossier, par exemple : /dossier 12 (voir /dossiers).")
-        return
-    text, markup = await render_card(context, number)
-    if text is None:
-        await reply(update, context, f"Aucun dossier n° {number}. Tapez /dossiers pour la liste.")
-        return
-    await reply(update, context, text, markup)
+    await show_numbered(update, context, render_card, of_what="du dossier", what="dossier", command="dossier",
+                        listing="dossiers", example=12)
 
 
 async def on_card_button(update: Update, context: BotContext) -> None:

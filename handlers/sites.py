@@ -23,7 +23,7 @@ from bot.sites import COLUMNS, CORRECTABLE, SITE_FORM, card, display_value, expo
 from bot.spreadsheets import UnreadableFile, read_table, write_csv, write_xlsx
 from bot.territory import EPCI_LABELS, epci_key, name_key
 from handlers import common
-from handlers.candidates import candidate_number
+from handlers.candidates import candidate_number, show_numbered
 from handlers.common import audit, card_button, esc, keyboard, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import dialogs, sites, territory
@@ -175,15 +175,8 @@ async def send_site_card(context: BotContext, chat_id: int, site_id: int, *, int
 
 async def show_site(update: Update, context: BotContext) -> None:
     """/lieu N: a practice site's card."""
-    number = candidate_number(context.args or [])
-    if number is None:
-        await reply(update, context, "Indiquez le numéro du lieu, par exemple : /lieu 3 (voir /lieux).")
-        return
-    text, markup = await render_site(context, number)
-    if text is None:
-        await reply(update, context, f"Aucun lieu n° {number}. Tapez /lieux pour la liste.")
-        return
-    await reply(update, context, text, markup)
+    await show_numbered(update, context, render_site, of_what="du lieu", what="lieu", command="lieu",
+                        listing="lieux", example=3)
 
 
 async def invitation_link(context: BotContext, kind: str, target_id: int) -> tuple[str, datetime]:

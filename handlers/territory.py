@@ -10,7 +10,7 @@ from bot.forms import Form, Kind, Option, Question
 from bot.sites import commune_rows
 from bot.territory import EPCI_LABELS, STARTER_COMMUNES, epci_key, name_key
 from handlers import common, sites as step_c
-from handlers.candidates import candidate_number
+from handlers.candidates import candidate_number, show_numbered
 from handlers.common import audit, card_button, edit_markup, edit_text, esc, keyboard, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import sites, territory
@@ -178,15 +178,8 @@ async def render_elu(context: BotContext, elu_id: int):
 
 async def show_elu(update: Update, context: BotContext) -> None:
     """/elu N: an élu's card, to correct it or remove them."""
-    number = candidate_number(context.args or [])
-    if number is None:
-        await reply(update, context, "Indiquez le numéro de l'élu, par exemple : /elu 2 (voir /elus).")
-        return
-    text, markup = await render_elu(context, number)
-    if text is None:
-        await reply(update, context, f"Aucun élu n° {number}. Tapez /elus pour la liste.")
-        return
-    await reply(update, context, text, markup)
+    await show_numbered(update, context, render_elu, of_what="de l'élu", what="élu", command="elu",
+                        listing="elus", example=2)
 
 
 async def on_elu_button(update: Update, context: BotContext) -> None:

@@ -182,6 +182,7 @@ async def test_list_and_filters(sb):
 async def test_card_bad_numbers(sb):
     assert "Indiquez le numéro" in texts_of(await sb.say("cls", "/dossier"))
     assert "Indiquez le numéro" in texts_of(await sb.say("cls", "/dossier abc"))
+    assert "Indiquez le numéro du dossier" in texts_of(await sb.say("cls", "/dossier ²"))  # a digit, not a number
     assert "Aucun dossier n° 42" in texts_of(await sb.say("cls", "/dossier 42"))
 
 
