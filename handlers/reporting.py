@@ -141,7 +141,7 @@ async def indicators(db, periods: list[Period], today: date) -> list[Indicators]
     """Each period's indicators: SQLite selects and counts what falls in them (one pass over each table for all, on
     the reports' own connection), bot.indicators applies the rules."""
     facts = await reporting.period_facts(await db.reader(), [p.bounds() for p in periods], today.isoformat())
-    return [compute(f, period) for f, period in zip(facts, periods)]
+    return await built(lambda: [compute(f, period) for f, period in zip(facts, periods)])
 
 
 async def period_indicators(db, period: Period, today: date) -> Indicators:
@@ -170,7 +170,7 @@ def _in_event_loop() -> bool:
 
 
 async def built(build: Callable[..., T], *args) -> T:
-    """A table, summary or chart made in a worker thread: seconds of work at 10,000 candidates, during which the
+    """A table, chart or count made in a worker thread: up to seconds of work at 10,000 candidates, during which the
     event loop keeps sending reminders and receiving updates."""
     return await asyncio.to_thread(build, *args)
 
@@ -305,7 +305,8 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
         drawing = tasks.create_task(built(chart, current, previous, title))
         table = await table_data(services.db, Filters(period=period)) if financed else None
     names = {s.id: s.name for s in await sites.all_sites(services.db)}
-    text = summary(kind, current, previous, meeting_day=meeting_day, needs=needs_expressed(texts), site_names=names)
+    needs = await built(needs_expressed, texts)  # thousands of answers searched: not on the event loop
+    text = summary(kind, current, previous, meeting_day=meeting_day, needs=needs, site_names=names)
     book = await built(workbook, table[0], Filters(period=period), current, table[1]) if table else None
     return text, drawing.result(), book
 
