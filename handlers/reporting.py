@@ -73,7 +73,7 @@ async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[rep
     data = await reporting.table_dataset(db, bounds=filters.period.bounds() if filters.period else None,
                                          with_proposals=bool(filters.epcis))
     if filters.epcis:  # the EPCI a candidate wishes for is one of the answers: every candidate's are needed to choose
-        data.answers = await reporting.answers(db, as_text=True)
+        data.answers = await reporting.answers(db)
     ids = [c["id"] for c in selected(data, filters)]
     kept = await reporting.kept_ids(db, ids, ROW_FORMAT)
     not_kept = await _draw_and_keep(db, [i for i in ids if i not in kept], seen)

@@ -37,7 +37,7 @@ async def dataset(db: Database, candidate_ids: Iterable[int]) -> Dataset:
     data = Dataset()
     data.candidates = [dict(r) for r in await db.fetchall(
         "SELECT * FROM candidates WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id", params)]
-    data.answers = await answers(db, ids, as_text=True)
+    data.answers = await answers(db, ids)
     data.croisements = {r["candidate_id"]: dict(r) for r in await db.fetchall(f"SELECT * FROM croisements {where}", params)}
     data.proposals = [dict(r) for r in await db.fetchall(
         f"SELECT candidate_id, site_id, chosen, at FROM croisement_sites {where}", params)]
@@ -83,10 +83,9 @@ async def _sheets(db: Database, data: Dataset, where: str = "", params: tuple | 
     data.commune_epci = await _commune_epci(db)
 
 
-async def answers(db: Database, candidate_ids: Iterable[int] | None = None, *,
-                  as_text: bool = False) -> dict[int, dict[str, Any] | str]:
-    """Interview answers by candidate (all candidates, or those given), skipped questions left out; ``as_text``:
-    each candidate's answers as one JSON text, for Dataset.answers_of to decode when it is needed."""
+async def answers(db: Database, candidate_ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Interview answers by candidate (all candidates, or those given), skipped questions left out: each
+    candidate's as one JSON text, for Dataset.answers_of to decode when it is needed."""
     # one JSON object per candidate, assembled by SQLite: one decode per candidate instead of one per answer
     select = ("SELECT candidate_id, '{' || group_concat(json_quote(question) || ':' || value, ',') || '}' AS answers "
               "FROM interview_answers WHERE skipped = 0 ")
@@ -95,7 +94,7 @@ async def answers(db: Database, candidate_ids: Iterable[int] | None = None, *,
         select += "AND candidate_id IN (SELECT value FROM json_each(?)) "
         params.append(json.dumps(sorted(set(candidate_ids))))
     rows = await db.fetchall(select + "GROUP BY candidate_id", tuple(params))
-    return {r[0]: r[1] for r in rows} if as_text else {r[0]: json.loads(r[1]) for r in rows}
+    return {r[0]: r[1] for r in rows}
 
 
 # --- the indicators of a period, filtered and counted by SQLite ------------------------------------------------
