@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import (
     ChatMemberUpdated,
@@ -100,6 +100,18 @@ def card_button(data: str | None) -> tuple[int, str, int | None] | None:
     if len(parts) not in (3, 4) or not parts[1].isdecimal() or (len(parts) == 4 and not parts[3].isdecimal()):
         return None
     return int(parts[1]), parts[2], int(parts[3]) if len(parts) == 4 else None
+
+
+async def pressed_card(query, fetch: Callable[[int], Awaitable[object | None]],
+                       accept: Callable[[object], bool] = lambda item: True) -> tuple[object, str, int | None] | None:
+    """The item a card's button stands for (``fetch`` reads it by id), the action and its number; None, after
+    telling the user the button is no longer valid, for forged data, an item gone or one ``accept`` refuses."""
+    pressed = card_button(query.data)
+    item = await fetch(pressed[0]) if pressed else None
+    if item is None or not accept(item):
+        await query.answer("Ce bouton n'est plus valable.", show_alert=True)
+        return None
+    return item, pressed[1], pressed[2]
 
 
 async def edit_markup(query, markup) -> None:

@@ -43,7 +43,7 @@ from bot.polls import (
 from handlers import candidates as step_a
 from handlers import croisement as step_c
 from handlers import reminders as engine
-from handlers.common import card_button, edit_markup, esc, keyboard, reply, send, send_private
+from handlers.common import edit_markup, esc, keyboard, pressed_card, reply, send, send_private
 from handlers import dialog as dialog_engine
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import candidates, dialogs, interviews, polls, reminders, sites, visits
@@ -245,12 +245,11 @@ async def _refresh(context: BotContext, poll: Poll, intro: str | None = None) ->
 async def on_team_button(update: Update, context: BotContext) -> None:
     """The team's buttons on a poll's draft, tally or results."""
     query = update.callback_query
-    pressed = card_button(query.data)
-    poll = await polls.get(context.db, pressed[0]) if pressed else None
-    if poll is None or query.message.chat_id != poll.chat_id:
-        await query.answer("Ce bouton n'est plus valable.", show_alert=True)
+    pressed = await pressed_card(query, lambda poll_id: polls.get(context.db, poll_id),
+                                 lambda poll: poll.chat_id == query.message.chat_id)  # where the team follows it
+    if pressed is None:
         return
-    _, action, arg = pressed
+    poll, action, arg = pressed
     cb = f"q:{poll.id}:"
     draft, open_ = poll.state == "draft", poll.state == "open"
     if action == "add" and (draft or open_):

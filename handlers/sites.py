@@ -12,7 +12,6 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from telegram import InputFile, Update
-from telegram.error import BadRequest
 
 from bot.candidates import PROFESSIONS
 from bot.context import BotContext
@@ -24,7 +23,7 @@ from bot.spreadsheets import UnreadableFile, read_table, write_csv, write_xlsx
 from bot.territory import EPCI_LABELS, epci_key, name_key
 from handlers import common
 from handlers.candidates import candidate_number, show_numbered
-from handlers.common import audit, card_button, esc, keyboard, reply, send
+from handlers.common import audit, edit_markup, edit_text, esc, keyboard, pressed_card, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import dialogs, sites, territory
 from storage.dialogs import Dialog
@@ -208,27 +207,18 @@ async def invite_site(update: Update, context: BotContext) -> None:
 async def on_site_button(update: Update, context: BotContext) -> None:
     """A button of a site's card."""
     query = update.callback_query
-    pressed = card_button(query.data)
-    site = await sites.get(context.db, pressed[0]) if pressed else None
-    if site is None:
-        await query.answer("Ce bouton n'est plus valable.", show_alert=True)
+    pressed = await pressed_card(query, lambda site_id: sites.get(context.db, site_id))
+    if pressed is None:
         return
-    _, action, arg = pressed
+    site, action, arg = pressed
     if action == "view":
         await query.answer()
-        text, markup = await render_site(context, site.id)
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-        except BadRequest:
-            pass
+        await edit_text(query, *await render_site(context, site.id))
     elif action == "fix" and arg is None:
         await query.answer()
         labels = [(SITE_FORM.question(k).label[:30], f"s:{site.id}:fx:{i}") for i, k in enumerate(CORRECTABLE)]
         rows = [labels[i:i + 2] for i in range(0, len(labels), 2)] + [[("⬅️ Retour à la fiche", f"s:{site.id}:view")]]
-        try:
-            await query.edit_message_reply_markup(keyboard(rows))
-        except BadRequest:
-            pass
+        await edit_markup(query, keyboard(rows))
     elif action == "fx" and arg is not None and arg < len(CORRECTABLE):
         await query.answer()
         await begin(update, context, "lieu_corriger", data={"field": CORRECTABLE[arg], "site": site.id})

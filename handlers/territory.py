@@ -11,7 +11,7 @@ from bot.sites import commune_rows
 from bot.territory import EPCI_LABELS, STARTER_COMMUNES, epci_key, name_key
 from handlers import common, sites as step_c
 from handlers.candidates import candidate_number, show_numbered
-from handlers.common import audit, card_button, edit_markup, edit_text, esc, keyboard, reply, send
+from handlers.common import audit, edit_markup, edit_text, esc, keyboard, pressed_card, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import sites, territory
 from storage.db import Database
@@ -185,12 +185,10 @@ async def show_elu(update: Update, context: BotContext) -> None:
 async def on_elu_button(update: Update, context: BotContext) -> None:
     """A button of an élu's card."""
     query = update.callback_query
-    pressed = card_button(query.data)
-    elu = await territory.elu(context.db, pressed[0]) if pressed else None
-    if elu is None:
-        await query.answer("Ce bouton n'est plus valable.", show_alert=True)
+    pressed = await pressed_card(query, lambda elu_id: territory.elu(context.db, elu_id))
+    if pressed is None:
         return
-    _, action, arg = pressed
+    elu, action, arg = pressed
     if action == "view" and arg is None:
         await query.answer()
         await edit_text(query, *await render_elu(context, elu.id))
