@@ -127,7 +127,9 @@ def summary(kind: MeetingKind, cur: Indicators, prev: Indicators, *, meeting_day
         lines += [f"• {site_names.get(sid, '?')} : proposé {c['proposed']}, contacté {c['contacted']}, visité {c['visited']}"
                   for sid, c in ranked] or ["Aucun lieu proposé sur la période."]
         lines += ["", "<b>Besoins exprimés par les candidats</b>"]
-        lines += [f"• {need} : {n} candidat(s)" for need, n in needs.most_common()] or ["Aucun besoin noté."]
+        # the most expressed first, equal counts in the order needs are listed (not in the order they were met)
+        ranked = sorted(needs.items(), key=lambda item: (-item[1], _NEED_NAMES.index(item[0])))
+        lines += [f"• {need} : {n} candidat(s)" for need, n in ranked] or ["Aucun besoin noté."]
     if kind.audience in ("professionnels", "ordre", "elus"):
         professions = Counter(i["profession"] for i in cur.installations)
         lines += ["", "<b>Installations</b>"]

@@ -75,6 +75,8 @@ async def test_summaries_per_audience(tmp_path):
     assert needs == {"logement": 1, "scolarité, garde d'enfants": 1, "emploi du conjoint": 1}
     pros = summary(MEETING_KINDS["coordination"], cur, prev, meeting_day=None, needs=needs, site_names={10: "MSP de Conliège"})
     assert "• MSP de Conliège : proposé 1, contacté 1, visité 1" in pros and "• logement : 1 candidat(s)" in pros
+    # equal counts in the order needs are listed, whoever expressed them first
+    assert pros.index("• logement") < pros.index("• emploi du conjoint") < pros.index("• scolarité")
     funders = summary(MEETING_KINDS["cpam_ars"], cur, prev, meeting_day=None, needs=needs, site_names={})
     assert "Croisements faits dans les 10 jours : 50 %" in funders and "lieux ayant répondu : 50 %" in funders
     assert "Suivis à 3 mois : 1 faits à temps sur 2 dus" in funders
