@@ -39,6 +39,7 @@ from bench.harness import (
     replay_on_echo,
 )
 from bench.synthetic import CONTACT_IDS, NOW, Sizes, generate
+from bot.app import tune_gc
 from bot.pipeline import Status
 from bot.sandbox import TEAM, TEAM_CHAT_ID, Sandbox
 from handlers.reminders import dispatch_due
@@ -310,6 +311,7 @@ SCALE_COMMANDS = [
 async def scale_worker(db: Path, repeats: int) -> dict:
     sb = Sandbox(db, start=NOW)
     await sb.start()
+    tune_gc()  # as `python -m bot` does once built
     try:
         todo = await _ids_with_status(sb, Status.ENTRETIEN_FAIT, 2)
         # what the bot does by itself ten minutes after it starts and every night: every row of the table drawn
@@ -414,6 +416,7 @@ def machine() -> dict:
 
 async def run_all(plan: Plan, workdir: Path, only: set[str] | None = None) -> dict:
     results: dict = {"machine": machine(), "plan": asdict(plan), "targets": TARGETS}
+    tune_gc()  # the process tuned as `python -m bot` is (the echo bot runs in it too)
     base = workdir / "donnees.sqlite3"
     started = time.perf_counter()
     results["data"] = await generate(base, plan.data)

@@ -12,7 +12,7 @@ from pathlib import Path
 from telegram import Update
 
 from bot import console
-from bot.app import build_application
+from bot.app import build_application, tune_gc
 from bot.config import load_settings
 from bot.logs import setup_logging
 
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     setup_logging(settings.log_level)
     app = build_application(settings)
+    tune_gc()
     if settings.webhook_url:
         # Telegram posts each update to WEBHOOK_URL; nginx or Caddy passes it to this local port. An update without
         # the secret token is refused (403) before reaching the bot.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -69,6 +70,20 @@ COMMANDS = [
     BotCommand("membres", "L'équipe"),
     BotCommand("aide", "Les commandes, étape par étape"),
 ]
+
+
+# Young objects are collected every YOUNG_COLLECTION allocations instead of Python's 700: an export or a summary
+# at 10,000 candidates makes hundreds of thousands of objects, and with the default the collector went through all of
+# them, and through everything the bot had loaded, two or three times per command (0.1 to 0.25 s, measured).
+YOUNG_COLLECTION = 10_000
+
+
+def tune_gc() -> None:
+    """Once the bot is built, before it runs: what is loaded by then lives as long as the process, so the collector
+    stops going through it (gc.freeze, after collecting what is already garbage), and collects less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
 
 
 def build_application(
