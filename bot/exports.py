@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.candidates import NEW_CANDIDATE, profession_label
 from bot.dates import PARIS
@@ -19,7 +19,7 @@ from bot.interview import INTERVIEW
 from bot.matching import SITE_TYPES
 from bot.pipeline import Status
 from bot.sites import COLUMNS as SITE_COLUMNS
-from bot.spreadsheets import Drawn, draw, write_csv, write_xlsx
+from bot.spreadsheets import Drawn, draw, draw_block, write_csv, write_xlsx
 from bot.territory import EPCI_LABELS, name_key
 
 OUTCOMES = {"recherche": "toujours en recherche", "installe": "installé·e", "reflexion": "en réflexion", "abandon": "abandon"}
@@ -96,6 +96,8 @@ CANDIDATE_HEADERS = [
     "Débriefing du soir", "Débriefing à distance", "Suivi à 3 mois", "Suivi à 6 mois", "Suivi à 12 mois", "Statut",
     "Lieu d'installation", "Commune d'installation", "Date d'installation",
 ] + [q.label for q in INTERVIEW.questions]
+VISIT_HEADERS = ["N° candidat", "Candidat", "Jour", "Lieu", "Commune", "EPCI", "Début", "Fin"]
+FOLLOW_UP_HEADERS = ["N° candidat", "Candidat", "Échéance (mois)", "Prévu le", "Fait le", "Résultat", "Note"]
 
 
 def _cached_display() -> Callable[[Question, Any], str]:
@@ -156,28 +158,94 @@ def candidate_rows(data, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
 
 # Rows kept in storage were drawn with a layout: a change of headers, or of how a row is drawn (bump the number),
 # makes every kept row be drawn again.
-ROW_FORMAT = "2-" + hashlib.sha1("\n".join(CANDIDATE_HEADERS).encode()).hexdigest()[:12]
+ROW_FORMAT = "3-" + hashlib.sha1("\n".join(CANDIDATE_HEADERS + VISIT_HEADERS + FOLLOW_UP_HEADERS).encode()).hexdigest()[:12]
 
 
-def draw_rows(data, rows: list[dict[str, Any]]) -> dict[int, Drawn]:
-    """The Candidats rows of these candidates, drawn to be kept (storage.reporting.keep_rows)."""
-    return {values[0]: draw(values) for values in candidate_rows(data, rows)}
+class DrawnCandidate(NamedTuple):
+    """A candidate's rows drawn to be kept (storage.reporting.keep_rows): its Candidats row, and its rows of the
+    Visites and Suivis sheets."""
+
+    row: Drawn
+    visits: Drawn
+    follow_ups: Drawn
+
+    def kept(self) -> tuple[str, str, str, str, str, str, str]:
+        """As storage keeps it: the Candidats row's cells, CSV line and widths, then the cells and widths of the
+        Visites rows and of the Suivis rows."""
+        return (self.row.xml, self.row.csv, _kept_widths(self.row), self.visits.xml, _kept_widths(self.visits),
+                self.follow_ups.xml, _kept_widths(self.follow_ups))
 
 
-# The Candidats rows of some candidates, already drawn (read from storage a few hundred at a time, so that the
-# table of 10,000 candidates is never all in memory).
-RowSource = Callable[[list[int]], Mapping[int, Drawn]]
+def _kept_widths(drawn: Drawn) -> str:
+    return drawn.widths if isinstance(drawn.widths, str) else ",".join(map(str, drawn.widths))
+
+
+def draw_rows(data, rows: list[dict[str, Any]]) -> dict[int, DrawnCandidate]:
+    """The rows of these candidates in the Candidats, Visites and Suivis sheets, drawn to be kept."""
+    visits, follow_ups = _visit_rows(data), _follow_up_rows(data)
+    return {values[0]: DrawnCandidate(draw(values), draw_block(visits(values[0])), draw_block(follow_ups(values[0])))
+            for values in candidate_rows(data, rows)}
+
+
+def _visit_rows(data) -> Callable[[int], Iterator[list[Any]]]:
+    """A candidate's Visites rows: each stop of the visit day, or the sites visited when the day had no stops."""
+    stops: dict[int, list[Mapping[str, Any]]] = {}
+    for stop in data.stops:
+        stops.setdefault(stop["candidate_id"], []).append(stop)
+    names = {c["id"]: f"{c['first_name']} {c['last_name']}" for c in data.candidates}
+
+    def rows(cid: int) -> Iterator[list[Any]]:
+        if cid in stops:
+            for stop in stops[cid]:
+                if stop["site_id"] in data.sites:
+                    site = data.sites[stop["site_id"]]
+                    starts = _local(stop["starts_at"])
+                    yield [cid, names[cid], starts.date(), site["name"], site["commune"],
+                           EPCI_LABELS.get(site["epci"], site["epci"]), starts, _local(stop["ends_at"])]
+        elif cid in data.visits:
+            visit = data.visits[cid]
+            for name in visit["sites"]:
+                yield [cid, names[cid], day_of(visit["day"]), name, "", "", None, None]
+
+    return rows
+
+
+def _follow_up_rows(data) -> Callable[[int], Iterator[list[Any]]]:
+    """A candidate's Suivis rows, at 3, 6 and 12 months."""
+    follow_ups: dict[int, list[Mapping[str, Any]]] = {}
+    for f in sorted(data.follow_ups, key=lambda f: (f["candidate_id"], f["months"])):
+        follow_ups.setdefault(f["candidate_id"], []).append(f)
+    names = {c["id"]: f"{c['first_name']} {c['last_name']}" for c in data.candidates}
+
+    def rows(cid: int) -> Iterator[list[Any]]:
+        for f in follow_ups.get(cid, ()):
+            yield [cid, names[cid], f["months"], date.fromisoformat(f["due_day"]), day_of(f["done_at"]),
+                   OUTCOMES.get(f["outcome"] or "", ""), f["note"]]
+
+    return rows
+
+
+# Where the kept rows of some candidates are: (candidate ids, "candidats", "visites" or "suivis") -> candidate ->
+# its rows in that sheet. Read from storage a few hundred candidates at a time, so that the table of 10,000
+# candidates is never all in memory.
+RowSource = Callable[[list[int], str], Mapping[int, Drawn]]
 READ_AT_ONCE = 500
 
 
-def _candidates_table(data, rows: list[dict[str, Any]], drawn: RowSource | None) -> Iterator[Any]:
-    """The rows from ``drawn`` when given, drawn now otherwise."""
+def _table(data, rows: list[dict[str, Any]], drawn: RowSource | None, sheet: str) -> Iterator[Any]:
+    """The rows of these candidates in ``sheet`` ("candidats", "visites" or "suivis"), in their order: the kept ones
+    when ``drawn`` is given, made now otherwise (as they are written, not held while the sheets before are)."""
     if drawn is None:
-        yield from candidate_rows(data, rows)
+        if sheet == "candidats":
+            yield from candidate_rows(data, rows)
+            return
+        of = (_visit_rows if sheet == "visites" else _follow_up_rows)(data)
+        for c in rows:
+            yield from of(c["id"])
         return
     for start in range(0, len(rows), READ_AT_ONCE):
         ids = [c["id"] for c in rows[start:start + READ_AT_ONCE]]
-        found = drawn(ids)
+        found = drawn(ids, sheet)
         for cid in ids:
             yield found[cid]
 
@@ -209,11 +277,9 @@ def indicator_rows(ind: Indicators) -> list[list[Any]]:
 def workbook(data, filters: Filters, ind: Indicators | Callable[[], Indicators],
              drawn: RowSource | None = None) -> bytes:
     """The reporting table; ``ind``: the indicators of its period, or what returns them (called once the Candidats
-    sheet is written, so that they can be read meanwhile); ``drawn``: where the Candidats rows already drawn are
-    (all of the selected ones)."""
+    sheet is written, so that they can be read meanwhile); ``drawn``: where the kept rows of the selected candidates
+    are (drawn now from ``data`` without it)."""
     rows = selected(data, filters)
-    ids = {c["id"] for c in rows}
-    names = {c["id"]: f"{c['first_name']} {c['last_name']}" for c in data.candidates}
     counted: list[Indicators] = [ind] if isinstance(ind, Indicators) else []
 
     def indicators() -> Indicators:
@@ -231,38 +297,18 @@ def workbook(data, filters: Filters, ind: Indicators | Callable[[], Indicators],
                    "En fonctionnement", s["commune"], EPCI_LABELS.get(s["epci"], s["epci"]), seen["proposed"],
                    seen["contacted"], seen["visited"]]
 
-    # the Visites and Suivis rows are made as they are written, after the Candidats sheet (not held while it is)
-    def visit_rows() -> Iterator[list[Any]]:
-        for stop in data.stops:
-            if stop["candidate_id"] in ids and stop["site_id"] in data.sites:
-                site = data.sites[stop["site_id"]]
-                starts = _local(stop["starts_at"])
-                yield [stop["candidate_id"], names[stop["candidate_id"]], starts.date(), site["name"], site["commune"],
-                       EPCI_LABELS.get(site["epci"], site["epci"]), starts, _local(stop["ends_at"])]
-        with_stops = {s["candidate_id"] for s in data.stops}
-        for cid, visit in data.visits.items():
-            if cid in ids and cid not in with_stops:
-                for name in visit["sites"]:
-                    yield [cid, names[cid], day_of(visit["day"]), name, "", "", None, None]
-
-    def follow_rows() -> Iterator[list[Any]]:
-        for f in sorted(data.follow_ups, key=lambda f: (f["candidate_id"], f["months"])):
-            if f["candidate_id"] in ids:
-                yield [f["candidate_id"], names[f["candidate_id"]], f["months"], date.fromisoformat(f["due_day"]),
-                       day_of(f["done_at"]), OUTCOMES.get(f["outcome"] or "", ""), f["note"]]
-
     def indicator_sheet() -> Iterator[list[Any]]:
         yield from indicator_rows(indicators())
 
     return write_xlsx([
-        ("Candidats", CANDIDATE_HEADERS, _candidates_table(data, rows, drawn)),
+        ("Candidats", CANDIDATE_HEADERS, _table(data, rows, drawn, "candidats")),
         ("Lieux", site_headers, site_rows()),
-        ("Visites", ["N° candidat", "Candidat", "Jour", "Lieu", "Commune", "EPCI", "Début", "Fin"], visit_rows()),
-        ("Suivis", ["N° candidat", "Candidat", "Échéance (mois)", "Prévu le", "Fait le", "Résultat", "Note"],
-         follow_rows()),
+        ("Visites", VISIT_HEADERS, _table(data, rows, drawn, "visites")),
+        ("Suivis", FOLLOW_UP_HEADERS, _table(data, rows, drawn, "suivis")),
         ("Indicateurs", ["Indicateur", "Valeur"], indicator_sheet()),
     ])
 
 
 def candidates_csv(data, filters: Filters, drawn: RowSource | None = None) -> bytes:
-    return write_csv(CANDIDATE_HEADERS, _candidates_table(data, selected(data, filters), drawn))
+    """The Candidats sheet as CSV; ``drawn``: where the rows' kept CSV lines are (see ``workbook``)."""
+    return write_csv(CANDIDATE_HEADERS, _table(data, selected(data, filters), drawn, "candidats"))

@@ -16,15 +16,18 @@ from xml.sax.saxutils import escape
 
 
 class Drawn(NamedTuple):
-    """A table row drawn once, to be written many times (the reporting table keeps its rows in storage): its cells
-    as SpreadsheetML with the row number left as ``ROW``, its CSV line, and how many characters each cell shows."""
+    """Table rows drawn once, to be written many times (the reporting table keeps its rows in storage): their cells
+    as SpreadsheetML with the row number left as ``ROW`` and rows parted by ``NEXT_ROW`` (none when empty), their
+    CSV lines, and how many characters each cell shows at most."""
 
     xml: str
     csv: str
     widths: Sequence[int] | str  # or as kept: "3,12,0,…" (only the first rows of a sheet need them)
 
 
-ROW = "\x01"  # never in a cell: XML cannot carry it, and it is taken out of every text written
+# never in a cell: XML cannot carry them, and they are taken out of every text written
+ROW = "\x01"
+NEXT_ROW = "\x02"
 
 
 def draw(values: Sequence[Any]) -> Drawn:
@@ -36,8 +39,15 @@ def draw(values: Sequence[Any]) -> Drawn:
                  [len(v) for v in shown])
 
 
+def draw_block(rows: Iterable[Sequence[Any]]) -> Drawn:
+    """Several rows drawn as one (a candidate's visits): written one after the other."""
+    drawn = [draw(values) for values in rows]
+    return Drawn(NEXT_ROW.join(d.xml for d in drawn), "".join(d.csv for d in drawn),
+                 [max(column) for column in itertools.zip_longest(*(d.widths for d in drawn), fillvalue=0)])
+
+
 def _widths(row: Drawn) -> Sequence[int]:
-    return [int(w) for w in row.widths.split(",")] if isinstance(row.widths, str) else row.widths
+    return [int(w) for w in row.widths.split(",") if w] if isinstance(row.widths, str) else row.widths
 
 
 class UnreadableFile(ValueError):
@@ -214,13 +224,19 @@ def _sheet_xml(headers: Sequence[str], rows: Iterable[Sequence[Any]], shape: lis
              '<sheetData><row r="1">',
              "".join(_xml_cell(f"{columns[i]}1", h, _BOLD) for i, h in enumerate(headers)), "</row>"]
     r = 1
-    for r, row in enumerate(itertools.chain(first, rows), start=2):
+    for row in itertools.chain(first, rows):
         if len(parts) >= 500:
             yield "".join(parts)
             parts.clear()
-        number = str(r)
-        cells = row.xml.replace(ROW, number) if type(row) is Drawn else "".join(_cells(row, columns, number))
-        parts.append(f'<row r="{number}">{cells}</row>')
+        if type(row) is Drawn:
+            for cells in row.xml.split(NEXT_ROW) if row.xml else ():
+                r += 1
+                number = str(r)
+                parts.append(f'<row r="{number}">{cells.replace(ROW, number)}</row>')
+        else:
+            r += 1
+            number = str(r)
+            parts.append(f'<row r="{number}">{"".join(_cells(row, columns, number))}</row>')
     shape[1] = r - 1
     parts.append("</sheetData>")
     if r > 1 and headers:

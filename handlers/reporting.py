@@ -14,7 +14,16 @@ from telegram import InputFile, Update
 
 from bot.context import BotContext, Services
 from bot.dates import PARIS, DateParseError, format_date, format_datetime, parse_moment
-from bot.exports import ROW_FORMAT, Filters, RowSource, candidates_csv, draw_rows, selected, workbook
+from bot.exports import (
+    ROW_FORMAT,
+    DrawnCandidate,
+    Filters,
+    RowSource,
+    candidates_csv,
+    draw_rows,
+    selected,
+    workbook,
+)
 from bot.indicators import Indicators, Period, compute, parse_period
 from bot.pipeline import Status
 from bot.spreadsheets import Drawn
@@ -65,10 +74,10 @@ DRAWN_AT_ONCE = 500  # rows drawn and kept together: the first table of 10,000 c
 
 
 async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[reporting.Dataset, RowSource]:
-    """What the reporting table needs: the Visites, Suivis and Lieux sheets and enough of each candidate to choose
-    the rows, and where to read the Candidats row of each candidate it lists, kept from an earlier table when
-    nothing it shows has changed since (drawn and kept now otherwise). The rows are read while the table is
-    written, in a worker thread (see ``built``)."""
+    """What the reporting table needs: the sites and enough of each candidate to choose the rows, and where to read
+    the rows of each candidate it lists (Candidats, Visites, Suivis), kept from an earlier table when nothing they
+    show has changed since (drawn and kept now otherwise). The rows are read while the table is written, in a worker
+    thread (see ``built``)."""
     seen = await reporting.report_changes(db)  # before reading: a change after it makes the rows drawn now not kept
     data = await reporting.table_dataset(db, bounds=filters.period.bounds() if filters.period else None,
                                          with_proposals=bool(filters.epcis))
@@ -79,30 +88,32 @@ async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[rep
     not_kept = await _draw_and_keep(db, [i for i in ids if i not in kept], seen)
     loop = asyncio.get_running_loop()
 
-    def read(ids: list[int]) -> dict[int, Drawn]:
+    def read(ids: list[int], sheet: str) -> dict[int, Drawn]:
         if _in_event_loop():  # waiting there for the loop itself would never end
             raise RuntimeError("kept rows are read from the thread that writes the table, not from the event loop")
+        part = {"candidats": "csv" if as_csv else "xlsx", "visites": "visits", "suivis": "follow_ups"}[sheet]
         found = asyncio.run_coroutine_threadsafe(
-            reporting.kept_rows(db, [i for i in ids if i not in not_kept], ROW_FORMAT, as_csv=as_csv),
+            reporting.kept_rows(db, [i for i in ids if i not in not_kept], ROW_FORMAT, part),
             loop).result(timeout=THREAD_WAIT)
-        drawn = {cid: Drawn("", text, w) if as_csv else Drawn(text, "", w) for cid, (text, w) in found.items()}
-        drawn.update((i, not_kept[i]) for i in ids if i in not_kept)
+        drawn = {cid: Drawn("", text, w) if part == "csv" else Drawn(text, "", w) for cid, (text, w) in found.items()}
+        drawn.update((i, getattr(not_kept[i], _DRAWN[sheet])) for i in ids if i in not_kept)
         return drawn
 
     return data, read
 
 
-async def _draw_and_keep(db, ids: list[int], seen: int) -> dict[int, Drawn]:
+_DRAWN = {"candidats": "row", "visites": "visits", "suivis": "follow_ups"}  # a sheet's rows in a DrawnCandidate
+
+
+async def _draw_and_keep(db, ids: list[int], seen: int) -> dict[int, DrawnCandidate]:
     """Draw these candidates' rows and keep them, 500 at a time, each time reading only what those rows show;
     returns those not kept because something changed while they were drawn (they are right for this table, not
     for the next)."""
-    not_kept: dict[int, Drawn] = {}
+    not_kept: dict[int, DrawnCandidate] = {}
     for start in range(0, len(ids), DRAWN_AT_ONCE):
         data = await reporting.dataset(db, ids[start:start + DRAWN_AT_ONCE])
         new = await built(draw_rows, data, data.candidates)
-        widths = {cid: ",".join(map(str, d.widths)) for cid, d in new.items()}
-        if not await reporting.keep_rows(db, {cid: (d.xml, d.csv, widths[cid]) for cid, d in new.items()},
-                                         ROW_FORMAT, seen):
+        if not await reporting.keep_rows(db, {cid: d.kept() for cid, d in new.items()}, ROW_FORMAT, seen):
             not_kept.update(new)
     return not_kept
 

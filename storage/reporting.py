@@ -49,9 +49,9 @@ async def dataset(db: Database, candidate_ids: Iterable[int]) -> Dataset:
 
 async def table_dataset(db: Database, *, bounds: dict[str, str] | None = None,
                         with_proposals: bool = False) -> Dataset:
-    """What the table needs besides its Candidats rows when they are kept: enough of each candidate to choose the
-    rows (first contact, last change, status, profession, names, place of installation), and the Visites, Suivis
-    and Lieux sheets; the croisement's proposals only to choose by EPCI. With a period's ``bounds``
+    """What the table needs besides its candidates' kept rows (Candidats, Visites, Suivis): enough of each candidate
+    to choose the rows (first contact, last change, status, profession, place of installation), and the
+    sites; the croisement's proposals only to choose by EPCI. With a period's ``bounds``
     (bot.indicators.Period.bounds), only the candidates first contacted or changed in it (bot.exports.selected
     chooses among them)."""
     where, params = "", {}
@@ -61,13 +61,14 @@ async def table_dataset(db: Database, *, bounds: dict[str, str] | None = None,
     # rows as SQLite gives them (read by column name like dicts): a third of the memory of dicts for 40,000 rows
     data = Dataset()
     data.candidates = await db.fetchall(
-        "SELECT id, first_name, last_name, first_contact, updated_at, status, profession, installed_commune "
+        "SELECT id, first_contact, updated_at, status, profession, installed_commune "
         f"FROM candidates {where} ORDER BY id", params)
     of_those = f"WHERE candidate_id IN (SELECT id FROM candidates {where})" if where else ""
     if with_proposals:
         data.proposals = await db.fetchall(f"SELECT candidate_id, site_id, chosen, at FROM croisement_sites {of_those}",
                                            params)
-    await _sheets(db, data, of_those, params)
+    data.sites = await _sites(db)
+    data.commune_epci = await _commune_epci(db)
     return data
 
 
@@ -246,10 +247,17 @@ async def report_changes(db: Database) -> int:
     return (await db.fetchone("SELECT n FROM report_changes"))[0]
 
 
-async def kept_rows(db: Database, candidate_ids: Iterable[int], layout: str, *,
-                    as_csv: bool = False) -> dict[int, tuple[str, str]]:
-    """candidate -> (cells, or CSV line; widths) of the rows kept with this layout."""
-    rows = await db.fetchall(f"SELECT candidate_id, {'csv' if as_csv else 'xlsx'}, widths FROM report_rows WHERE "
+# what a kept row is read for -> its column and the column of its widths
+KEPT_PARTS = {"xlsx": ("xlsx", "widths"), "csv": ("csv", "widths"), "visits": ("visits", "visit_widths"),
+              "follow_ups": ("follow_ups", "follow_up_widths")}
+
+
+async def kept_rows(db: Database, candidate_ids: Iterable[int], layout: str,
+                    part: str = "xlsx") -> dict[int, tuple[str, str]]:
+    """candidate -> (kept ``part``, its widths) of the rows kept with this layout; ``part`` is one of KEPT_PARTS: the
+    Candidats row's cells or CSV line, or the cells of the candidate's Visites or Suivis rows."""
+    column, widths = KEPT_PARTS[part]
+    rows = await db.fetchall(f"SELECT candidate_id, {column}, {widths} FROM report_rows WHERE "
                              "format = ? AND candidate_id IN (SELECT value FROM json_each(?))",
                              (layout, json.dumps(sorted(set(candidate_ids)))))
     return {r[0]: (r[1], r[2]) for r in rows}
@@ -268,15 +276,17 @@ async def kept_ids(db: Database, candidate_ids: Iterable[int], layout: str) -> s
     return {r[0] for r in rows}
 
 
-async def keep_rows(db: Database, rows: dict[int, tuple[str, str, str]], layout: str, seen: int) -> bool:
-    """Keep rows drawn from data read after ``report_changes`` returned ``seen``; if anything changed since, keep
-    nothing (a row could show data older than the change) and return False."""
+async def keep_rows(db: Database, rows: dict[int, tuple[str, ...]], layout: str, seen: int) -> bool:
+    """Keep rows drawn from data read after ``report_changes`` returned ``seen`` (candidate -> xlsx, csv, widths,
+    visits, visit_widths, follow_ups, follow_up_widths: see migrations 0009 and 0010); if anything changed since, keep nothing (a row
+    could show data older than the change) and return False."""
     async with db.transaction() as conn:
         async with conn.execute("SELECT n FROM report_changes") as cur:
             if (await cur.fetchone())[0] != seen:
                 return False
-        await conn.executemany("INSERT OR REPLACE INTO report_rows (candidate_id, format, xlsx, csv, widths) "
-                               "VALUES (?, ?, ?, ?, ?)", [(cid, layout, *row) for cid, row in rows.items()])
+        await conn.executemany("INSERT OR REPLACE INTO report_rows (candidate_id, format, xlsx, csv, widths, visits, "
+                               "visit_widths, follow_ups, follow_up_widths) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               [(cid, layout, *row) for cid, row in rows.items()])
     return True
 
 

@@ -156,13 +156,19 @@ async def test_export_rows_are_kept_and_drawn_again_as_soon_as_what_they_show_ch
     assert rows[1][rows[0].index("Lieux contactés")] == "MSP des Coteaux" and rows[1][rows[0].index("Statut")] == "abandon"
 
 
+VISITED = "(SELECT site_id FROM visit_stops WHERE candidate_id = 1)"
+
+
 async def test_every_table_a_row_shows_forgets_the_kept_row_when_it_changes(sb):
     from bot.exports import ROW_FORMAT
     from storage import reporting
     from tests.support import to_follow_up
 
+    from tests.handlers.test_sites import import_sites
+
     await to_follow_up(sb)
     await sb.say("cls", "/croisement 1")  # not needed for the row: the writes below are
+    await import_sites(sb, [["MSP de Conliège", "MSP", "Conliège", "médecin généraliste", "libéral", "oui", "oui", ""]])
     writes = [
         "UPDATE candidates SET phone = '06 00 00 00 00' WHERE id = 1",
         "UPDATE interview_answers SET value = '\"Autre\"' WHERE candidate_id = 1 AND question = 'motivations'",
@@ -174,6 +180,17 @@ async def test_every_table_a_row_shows_forgets_the_kept_row_when_it_changes(sb):
         "UPDATE debriefs SET done_at = '2026-12-05T18:00:00+00:00' WHERE candidate_id = 1 AND stage = 'soir'",
         "UPDATE follow_ups SET note = 'Rappelé' WHERE candidate_id = 1",
         "DELETE FROM visits WHERE candidate_id = 1",
+        # the Visites sheet: the stops of the visit day, and the name, commune and EPCI of a site visited (one that
+        # was not proposed to the candidate: its name is on no other row)
+        "INSERT INTO visit_stops (candidate_id, site_id, starts_at, ends_at) VALUES (1, (SELECT min(id) FROM sites "
+        "WHERE id NOT IN (SELECT site_id FROM croisement_sites WHERE candidate_id = 1)), '2026-12-03T08:00:00+00:00', "
+        "'2026-12-03T09:00:00+00:00')",
+        "UPDATE visit_stops SET ends_at = '2026-12-03T09:30:00+00:00' WHERE candidate_id = 1",
+        f"UPDATE sites SET name = 'MSP des Coteaux' WHERE id = {VISITED}",
+        f"UPDATE sites SET commune_id = (SELECT max(id) FROM communes) WHERE id = {VISITED}",
+        f"UPDATE communes SET name = 'Commune nouvelle' WHERE id = (SELECT commune_id FROM sites WHERE id = {VISITED})",
+        f"UPDATE communes SET epci = 'porte_du_jura' WHERE id = (SELECT commune_id FROM sites WHERE id = {VISITED})",
+        "DELETE FROM visit_stops WHERE candidate_id = 1",
     ]
     for sql in writes:
         await _candidats(sb)
@@ -191,9 +208,9 @@ async def test_rows_drawn_from_data_older_than_a_change_are_not_kept(sb):
     await register_candidate(sb)
     seen = await reporting.report_changes(sb.db)
     await sb.db.execute("UPDATE candidates SET phone = '06 00 00 00 00' WHERE id = 1")  # while a table was being drawn
-    assert not await reporting.keep_rows(sb.db, {1: ("<c/>", "1;Marie\r\n", "1,5")}, ROW_FORMAT, seen)
+    assert not await reporting.keep_rows(sb.db, {1: ("<c/>", "1;Marie\r\n", "1,5", "", "", "", "")}, ROW_FORMAT, seen)
     assert await reporting.kept_ids(sb.db, [1], ROW_FORMAT) == set()
-    assert await reporting.keep_rows(sb.db, {1: ("<c/>", "1;Marie\r\n", "1,5")}, ROW_FORMAT,
+    assert await reporting.keep_rows(sb.db, {1: ("<c/>", "1;Marie\r\n", "1,5", "", "", "", "")}, ROW_FORMAT,
                                      await reporting.report_changes(sb.db))
     assert await reporting.kept_ids(sb.db, [1], "another layout") == set()  # a new layout draws every row again
 
