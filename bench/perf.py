@@ -39,7 +39,7 @@ from bench.harness import (
     replay_on_echo,
 )
 from bench.synthetic import CONTACT_IDS, NOW, Sizes, generate
-from bot.app import tune_gc
+from bot.app import limit_malloc_arenas, tune_gc
 from bot.pipeline import Status
 from bot.sandbox import TEAM, TEAM_CHAT_ID, Sandbox
 from handlers.reminders import dispatch_due
@@ -463,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rapport", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--echelle-seule", nargs=3, metavar=("DB", "JSON", "REPETITIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    limit_malloc_arenas()  # as `python -m bot` does first
     if args.echelle_seule:
         db, out, repeats = args.echelle_seule
         Path(out).write_text(json.dumps(asyncio.run(scale_worker(Path(db), int(repeats)))))

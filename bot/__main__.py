@@ -12,7 +12,7 @@ from pathlib import Path
 from telegram import Update
 
 from bot import console
-from bot.app import build_application, tune_gc
+from bot.app import build_application, limit_malloc_arenas, tune_gc
 from bot.config import load_settings
 from bot.logs import setup_logging
 
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         db = args.db or Path(os.environ.get("DATABASE_PATH", "data/bac-a-sable.sqlite3"))
         return asyncio.run(console.run(db, console.parse_start(args.debut)))
 
+    limit_malloc_arenas()
     settings = load_settings()
     setup_logging(settings.log_level)
     app = build_application(settings)
