@@ -307,19 +307,26 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
         if meeting_day is None:  # asked for now: what was done today counts too
             period = Period(period.start, today + timedelta(days=1))
     financed = kind.audience == "financeurs"  # their summary comes with the period's reporting table
-    async with asyncio.TaskGroup() as tasks:  # counted on the reports' connection while the interviews are read
-        counting = tasks.create_task(indicators(services.db, [period, period.before()], today))
-        texts = await reporting.interview_texts(services.db, period.bounds(), NEED_TEXTS, SPOUSE_HELP)
-    current, previous = counting.result()
     title = f"{kind.title} — du {period.start:%d/%m/%Y} au {(period.end - timedelta(days=1)):%d/%m/%Y}"
-    async with asyncio.TaskGroup() as tasks:  # the chart is drawn while the table's data is read
+    async with asyncio.TaskGroup() as tasks:
+        # counted on the reports' connection while the interviews are read and the funders' table is written (it
+        # needs the indicators only from its Lieux sheet on); the chart is drawn once they are counted
+        counting = tasks.create_task(indicators(services.db, [period, period.before()], today))
+        booking = tasks.create_task(_period_table(services.db, period, counting)) if financed else None
+        texts = await reporting.interview_texts(services.db, period.bounds(), NEED_TEXTS, SPOUSE_HELP)
+        current, previous = await counting
         drawing = tasks.create_task(built(chart, current, previous, title))
-        table = await table_data(services.db, Filters(period=period)) if financed else None
+        needs = await built(needs_expressed, texts)  # thousands of answers searched: not on the event loop
     names = {s.id: s.name for s in await sites.all_sites(services.db)}
-    needs = await built(needs_expressed, texts)  # thousands of answers searched: not on the event loop
     text = summary(kind, current, previous, meeting_day=meeting_day, needs=needs, site_names=names)
-    book = await built(workbook, table[0], Filters(period=period), current, table[1]) if table else None
-    return text, drawing.result(), book
+    return text, drawing.result(), booking.result() if booking else None
+
+
+async def _period_table(db, period: Period, counting: "asyncio.Task[list[Indicators]]") -> bytes:
+    """The reporting table of a summary's period; ``counting``: the indicators of that period and the one before."""
+    data, drawn = await table_data(db, Filters(period=period))
+    counted = _when_ready(counting)
+    return await built(workbook, data, Filters(period=period), lambda: counted()[0], drawn)
 
 
 async def summary_command(update: Update, context: BotContext) -> None:

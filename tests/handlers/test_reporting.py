@@ -71,6 +71,9 @@ async def test_summary_on_demand_and_bad_input(sb):
     assert [s.file_name for s in out[:2]] == ["synthese-cpam-ars.png", "synthese-cpam-ars.xlsx"]
     assert "Dialogue de gestion CPAM/ARS" in out[-1].text and "Candidats : <b>" not in out[-1].text
     assert "• Candidats : 1" in out[-1].text
+    book = load_workbook(io.BytesIO(out[1].file_data))  # the period's table, with the period's indicators
+    assert book["Candidats"].max_row == 2 and book["Candidats"]["B2"].value == "Marie"
+    assert dict(book["Indicateurs"].iter_rows(min_row=2, values_only=True))["Candidats"] == 1
     assert "Usage" in texts_of(await sb.say("cpts1", "/synthese"))
     assert "Je n'ai pas compris la période" in texts_of(await sb.say("cpts1", "/synthese copil hier soir"))
     assert "Usage" in texts_of(await sb.say("cpts1", "/reunion pique-nique demain"))
