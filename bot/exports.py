@@ -192,7 +192,7 @@ def _visit_rows(data) -> Callable[[int], Iterator[list[Any]]]:
     stops: dict[int, list[Mapping[str, Any]]] = {}
     for stop in data.stops:
         stops.setdefault(stop["candidate_id"], []).append(stop)
-    names = {c["id"]: f"{c['first_name']} {c['last_name']}" for c in data.candidates}
+    names = _names(data)
 
     def rows(cid: int) -> Iterator[list[Any]]:
         if cid in stops:
@@ -210,12 +210,16 @@ def _visit_rows(data) -> Callable[[int], Iterator[list[Any]]]:
     return rows
 
 
+def _names(data) -> dict[int, str]:
+    return {c["id"]: f"{c['first_name']} {c['last_name']}" for c in data.candidates}
+
+
 def _follow_up_rows(data) -> Callable[[int], Iterator[list[Any]]]:
     """A candidate's Suivis rows, at 3, 6 and 12 months."""
     follow_ups: dict[int, list[Mapping[str, Any]]] = {}
     for f in sorted(data.follow_ups, key=lambda f: (f["candidate_id"], f["months"])):
         follow_ups.setdefault(f["candidate_id"], []).append(f)
-    names = {c["id"]: f"{c['first_name']} {c['last_name']}" for c in data.candidates}
+    names = _names(data)
 
     def rows(cid: int) -> Iterator[list[Any]]:
         for f in follow_ups.get(cid, ()):
