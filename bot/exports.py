@@ -230,10 +230,10 @@ def _follow_up_rows(data) -> Callable[[int], Iterator[list[Any]]]:
 
 
 # Where the kept rows of some candidates are: (candidate ids, "candidats", "visites" or "suivis") -> candidate ->
-# its rows in that sheet. Read from storage a few hundred candidates at a time, so that the table of 10,000
+# its rows in that sheet. Read from storage 200 candidates at a time, so that the table of 10,000
 # candidates is never all in memory.
 RowSource = Callable[[list[int], str], Mapping[int, Drawn]]
-READ_AT_ONCE = 500
+READ_AT_ONCE = 200
 
 
 def _table(data, rows: list[dict[str, Any]], drawn: RowSource | None, sheet: str) -> Iterator[Any]:
