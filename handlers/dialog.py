@@ -93,7 +93,7 @@ async def _draft_save(context: BotContext, dialog: Dialog, question: Question, v
         d["values"][question.key] = value
     d["skipped"] = sorted(skipped)
     d.setdefault("by", {})[question.key] = by
-    d.setdefault("at", {})[question.key] = context.now().date().isoformat()
+    d.setdefault("at", {})[question.key] = context.now_iso()  # to the second: see resume_interrupted
     await dialogs.save(context.db, dialog, context.now_iso())
 
 
@@ -264,7 +264,8 @@ async def resume_interrupted(app) -> int:
     PTB confirms an update to Telegram when it asks for the next ones, before the update is handled: the update
     that carried the answer is not sent again. Such a dialog still sits at the question it got an answer for, an
     answer given after its last message (a question gone back to on purpose was answered before). Only answers
-    stamped to the second can tell (the interview's), and only flows ending on a summary are moved on here."""
+    stamped to the second can tell, and only flows ending on a summary are moved on here (the others would complete,
+    and what completing does needs the update)."""
     context = app.context_types.context(app)
     moved = 0
     for dialog, written_at in await dialogs.every_open(context.db):
