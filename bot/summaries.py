@@ -145,8 +145,8 @@ def summary(kind: MeetingKind, cur: Indicators, prev: Indicators, *, meeting_day
                   f"• Abandons : {cur.abandons}{_delta(cur.abandons, prev.abandons)}"]
         for months in (3, 6, 12):
             if cur.follow_ups_due[months]:
-                lines.append(f"• Suivis à {months} mois : {cur.follow_ups_on_time[months]} faits à temps sur "
-                             f"{cur.follow_ups_due[months]} dus")
+                lines.append(f"• Suivis à {months} mois faits à temps : {cur.follow_ups_on_time[months]} sur "
+                             f"{cur.follow_ups_due[months]}")
         delays = [f"{name} {days:g} j" for name, days in cur.delays.items() if days is not None]
         if delays:
             lines.append(f"• Délais médians : {', '.join(delays)}")

@@ -80,7 +80,7 @@ async def test_summaries_per_audience(tmp_path):
     assert pros.index("• logement") < pros.index("• emploi du conjoint") < pros.index("• scolarité")
     funders = summary(MEETING_KINDS["cpam_ars"], cur, prev, meeting_day=None, needs=needs, site_names={})
     assert "Croisements faits dans les 10 jours : 50 %" in funders and "lieux ayant répondu : 50 %" in funders
-    assert "Suivis à 3 mois : 1 faits à temps sur 2 dus" in funders
+    assert "Suivis à 3 mois faits à temps : 1 sur 2" in funders
 
 
 async def test_chart_is_a_png(tmp_path):
