@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.dates import PARIS, format_date, format_datetime, format_short
 from bot.forms import Form, Kind, Option, Question, display
+from bot.indicators import day_of
 from bot.pipeline import Status, next_step
 
 PROFESSIONS = (
@@ -92,17 +93,11 @@ def to_columns(answers: Mapping[str, Any], answered_on: Mapping[str, str]) -> di
     values = {q.key: answers.get(q.key) for q in NEW_CANDIDATE.applicable(answers)}
     values["consent"] = int(bool(answers.get("consent")))
     values["consent_share"] = int(bool(answers.get("consent")) and bool(answers.get("consent_share")))
-    values["consent_date"] = _paris_day(answered_on.get("consent"))
+    consented = day_of(answered_on.get("consent"))  # answers are stamped to the second (older drafts: the day)
+    values["consent_date"] = consented.isoformat() if consented else None
     if values.get("interview_at"):
         values["interview_at"] = to_utc_iso(values["interview_at"])
     return values
-
-
-def _paris_day(stamp: str | None) -> str | None:
-    """The Paris day of an answer's stamp (an instant; a day in drafts begun before answers were stamped so)."""
-    if not stamp or len(stamp) == 10:
-        return stamp
-    return datetime.fromisoformat(stamp).astimezone(PARIS).date().isoformat()
 
 
 def to_utc_iso(value: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TypeVar
 
@@ -161,9 +161,19 @@ async def period_indicators(db, period: Period, today: date) -> Indicators:
     return ind
 
 
-def _when_ready(task: "asyncio.Task[T]") -> Callable[[], T]:
-    """What a worker thread calls to wait for a task of the event loop (the indicators a table's later sheets show,
-    read while its first sheet is written)."""
+async def _reporting_workbook(db, filters: Filters, counting: Awaitable[Indicators]) -> bytes:
+    """The reporting table, its indicators counted by ``counting`` while its rows are read and its Candidats sheet
+    written (on the reports' connection): the workbook asks for them from its Lieux sheet on."""
+    counted = asyncio.ensure_future(counting)
+    try:
+        data, drawn = await table_data(db, filters)
+        return await built(workbook, data, filters, _when_ready(counted), drawn)
+    finally:
+        counted.cancel()  # already done, unless the table failed
+
+
+def _when_ready(task: "asyncio.Future[T]") -> Callable[[], T]:
+    """What a worker thread calls to wait for a task of the event loop."""
     loop = asyncio.get_running_loop()
 
     async def result() -> T:
@@ -200,13 +210,7 @@ async def export(update: Update, context: BotContext) -> None:
         data, drawn = await table_data(context.db, filters, as_csv=True)
         payload, name = await built(candidates_csv, data, filters, drawn), f"candidats-{stamp}.csv"
     else:
-        # the indicators are read on the reports' connection while the table's rows are read and written
-        counted = asyncio.create_task(period_indicators(context.db, period, today))
-        try:
-            data, drawn = await table_data(context.db, filters)
-            payload = await built(workbook, data, filters, _when_ready(counted), drawn)
-        finally:
-            counted.cancel()  # already done, unless the table failed
+        payload = await _reporting_workbook(context.db, filters, period_indicators(context.db, period, today))
         name = f"tableau-de-reporting-{stamp}.xlsx"
     described = []
     if filters.period:
@@ -309,10 +313,11 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
     financed = kind.audience == "financeurs"  # their summary comes with the period's reporting table
     title = f"{kind.title} — du {period.start:%d/%m/%Y} au {(period.end - timedelta(days=1)):%d/%m/%Y}"
     async with asyncio.TaskGroup() as tasks:
-        # counted on the reports' connection while the interviews are read and the funders' table is written (it
-        # needs the indicators only from its Lieux sheet on); the chart is drawn once they are counted
+        # counted on the reports' connection while the interviews are read and the funders' table is written; the
+        # chart is drawn once they are counted
         counting = tasks.create_task(indicators(services.db, [period, period.before()], today))
-        booking = tasks.create_task(_period_table(services.db, period, counting)) if financed else None
+        booking = (tasks.create_task(_reporting_workbook(services.db, Filters(period=period), _first(counting)))
+                   if financed else None)
         texts = await reporting.interview_texts(services.db, period.bounds(), NEED_TEXTS, SPOUSE_HELP)
         current, previous = await counting
         drawing = tasks.create_task(built(chart, current, previous, title))
@@ -322,11 +327,10 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
     return text, drawing.result(), booking.result() if booking else None
 
 
-async def _period_table(db, period: Period, counting: "asyncio.Task[list[Indicators]]") -> bytes:
-    """The reporting table of a summary's period; ``counting``: the indicators of that period and the one before."""
-    data, drawn = await table_data(db, Filters(period=period))
-    counted = _when_ready(counting)
-    return await built(workbook, data, Filters(period=period), lambda: counted()[0], drawn)
+async def _first(counting: "asyncio.Task[list[Indicators]]") -> Indicators:
+    """The indicators of the first period ``counting`` counts: a summary's period, not the one before it (shielded:
+    the table that waits for them does not cancel the count the summary itself needs)."""
+    return (await asyncio.shield(counting))[0]
 
 
 async def summary_command(update: Update, context: BotContext) -> None:
@@ -360,9 +364,8 @@ async def _render_push(services: Services, r, now: datetime):
     files = [("photo", f"synthese-{kind.file_name}.png", png)]
     if book is None:
         period = Period(now.date() - timedelta(days=365), now.date() + timedelta(days=1))
-        data, drawn = await table_data(services.db, Filters(period=period))
-        ind = await period_indicators(services.db, period, now.date())
-        book = await built(workbook, data, Filters(period=period), ind, drawn)
+        book = await _reporting_workbook(services.db, Filters(period=period),
+                                        period_indicators(services.db, period, now.date()))
     files.append(("document", f"tableau-{kind.file_name}.xlsx", book))
     intro = (f"📝 <b>À relire avant la réunion</b> ({kind.title}, {format_datetime(_local(meeting['at']))}) : "
              f"la synthèse, le graphique et le tableau ci-dessus.\n\n")

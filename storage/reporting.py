@@ -41,9 +41,17 @@ async def dataset(db: Database, candidate_ids: Iterable[int]) -> Dataset:
     data.croisements = {r["candidate_id"]: dict(r) for r in await db.fetchall(f"SELECT * FROM croisements {where}", params)}
     data.proposals = [dict(r) for r in await db.fetchall(
         f"SELECT candidate_id, site_id, chosen, at FROM croisement_sites {where}", params)]
-    await _sheets(db, data, where, params)
+    data.visits = {r["candidate_id"]: {**dict(r), "sites": json.loads(r["sites"])}
+                   for r in await db.fetchall(f"SELECT candidate_id, day, sites FROM visits {where}", params)}
+    data.stops = await db.fetchall(f"SELECT candidate_id, site_id, starts_at, ends_at FROM visit_stops {where} "
+                                   "AND cancelled = 0", params)
     data.debriefs = [dict(r) for r in await db.fetchall(
         f"SELECT candidate_id, stage, done_at FROM debriefs {where}", params)]
+    data.follow_ups = await db.fetchall(
+        f"SELECT candidate_id, months, due_day, done_at, outcome, note FROM follow_ups {where} "
+        "ORDER BY candidate_id, months", params)
+    data.sites = await _sites(db)
+    data.commune_epci = await _commune_epci(db)
     return data
 
 
@@ -70,18 +78,6 @@ async def table_dataset(db: Database, *, bounds: dict[str, str] | None = None,
     data.sites = await _sites(db)
     data.commune_epci = await _commune_epci(db)
     return data
-
-
-async def _sheets(db: Database, data: Dataset, where: str = "", params: tuple | dict = ()) -> None:
-    data.visits = {r["candidate_id"]: {**dict(r), "sites": json.loads(r["sites"])}
-                   for r in await db.fetchall(f"SELECT candidate_id, day, sites FROM visits {where}", params)}
-    data.stops = await db.fetchall(f"SELECT candidate_id, site_id, starts_at, ends_at FROM visit_stops {where} "
-                                   f"{'AND' if where else 'WHERE'} cancelled = 0", params)
-    data.follow_ups = await db.fetchall(
-        f"SELECT candidate_id, months, due_day, done_at, outcome, note FROM follow_ups {where} "
-        "ORDER BY candidate_id, months", params)
-    data.sites = await _sites(db)
-    data.commune_epci = await _commune_epci(db)
 
 
 async def answers(db: Database, candidate_ids: Iterable[int] | None = None) -> dict[int, str]:
