@@ -166,7 +166,7 @@ async def interview_with_crashes(workdir: Path, kills_after: tuple[int, ...] = (
                        "the first question")
         sent = 0
         while status() != "entretien_fait" and sent < 80:
-            prompt = api.visible(TEAM_CHAT_ID)[-1]
+            prompt = dict(api.visible(TEAM_CHAT_ID)[-1])  # a copy: a pressed step is edited into the next one
             key = _question_key(prompt.get("text", ""))
             buttons = [b for row in prompt.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
             labels = [b["text"] for b in buttons]
@@ -191,8 +191,9 @@ async def interview_with_crashes(workdir: Path, kills_after: tuple[int, ...] = (
                 bot.kill()
                 result.crashes += 1
                 await bot.start()
-            await wait_for(lambda: api.visible(TEAM_CHAT_ID)[-1]["message_id"] != prompt["message_id"]
-                           or status() == "entretien_fait", 20, "the next step")
+            await wait_for(lambda: (api.visible(TEAM_CHAT_ID)[-1]["message_id"], api.visible(TEAM_CHAT_ID)[-1].get("text"))
+                           != (prompt["message_id"], prompt.get("text")) or status() == "entretien_fait",
+                           20, "the next step")
             if key and _question_key(api.visible(TEAM_CHAT_ID)[-1].get("text", "")) != key:
                 acknowledged.add(key)
         asked = Counter(k for k in (_question_key(m.get("text", "")) for m in api.visible(TEAM_CHAT_ID)) if k)

@@ -32,6 +32,13 @@ _TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "und
          "a": "text_link", "tg-spoiler": "spoiler", "blockquote": "blockquote"}
 
 
+class Killed(BaseException):
+    """The bot's process died right after its call reached Telegram (a ``kill`` fault): nothing after it runs.
+
+    A BaseException, so that no handler or error handler of the bot catches it: it ends the update's handling
+    as SIGKILL would, and the test restarts the bot."""
+
+
 class ApiError(Exception):
     def __init__(self, code: int, description: str, parameters: dict | None = None):
         super().__init__(description)
@@ -84,7 +91,7 @@ def parse_html(text: str) -> tuple[str, list[dict]]:
 @dataclass
 class Fault:
     method: str  # a Bot API method, or "*" for any
-    kind: str  # "429", "500", "timeout", "403", "400"
+    kind: str  # "429", "500", "timeout", "403", "400", "kill" (the call is carried out, then the bot dies)
     retry_after: int = 1
     times: int = 1
 
@@ -257,11 +264,13 @@ class FakeBotAPI:
     async def handle(self, method: str, params: dict[str, Any], files: dict[str, Any]) -> tuple[int, bytes]:
         self.calls.append((method, params))
         try:
-            self._maybe_fail(method)
+            killed = self._maybe_fail(method)
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
             result = await handler(params, files) if asyncio.iscoroutinefunction(handler) else handler(params, files)
+            if killed:
+                raise Killed(method)
             return 200, json.dumps({"ok": True, "result": result}).encode()
         except ApiError as err:
             body = {"ok": False, "error_code": err.code, "description": err.description}
@@ -269,12 +278,16 @@ class FakeBotAPI:
                 body["parameters"] = err.parameters
             return err.code, json.dumps(body).encode()
 
-    def _maybe_fail(self, method: str) -> None:
+    def _maybe_fail(self, method: str) -> bool:
+        """Raise the fault injected for this call, if any; True when the bot is to die once it is carried out."""
         if self.fault_rate and method not in ("getMe", "getUpdates") and self.rng.random() < self.fault_rate:
             self.faults.insert(0, Fault(method, self.rng.choice(["429", "500", "timeout"]), self.rng.randint(1, 5)))
         for fault in self.faults:
             if fault.method in ("*", method) and fault.times > 0 and method not in ("getMe", "getUpdates"):
                 fault.times -= 1
+                if fault.kind == "kill":
+                    self.faults = [f for f in self.faults if f.times > 0]
+                    return True
                 if fault.kind == "timeout":
                     raise TimedOut("Timed out (injected)")
                 if fault.kind == "429":
@@ -286,6 +299,7 @@ class FakeBotAPI:
                     raise ApiError(400, "Bad Request: chat not found")
                 raise ApiError(500, "Internal Server Error")
         self.faults = [f for f in self.faults if f.times > 0]
+        return False
 
     def _chat(self, params: dict) -> dict:
         chat_id = int(params["chat_id"])

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import ForceReply, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatType, MessageLimit
 from telegram.error import BadRequest
 
 from bot import texts
@@ -69,6 +69,24 @@ FLOWS: dict[str, Flow] = {}
 def register(flow: Flow) -> Flow:
     FLOWS[flow.name] = flow
     return flow
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A dialog row that waits for something other than typed answers (a file to import, a poll comment)."""
+
+    name: str
+    title: str  # what it is, as users say it
+    waiting: str  # what to tell someone who types instead
+    cancelled: str  # what /annuler answers
+
+
+WAITS: dict[str, Wait] = {}
+
+
+def register_wait(wait: Wait) -> Wait:
+    WAITS[wait.name] = wait
+    return wait
 
 
 # --- answers kept in the dialog row itself (drafts: a new candidate, a correction) ---------------------
@@ -131,8 +149,12 @@ def _is_group(dialog: Dialog) -> bool:
     return dialog.chat_id < 0
 
 
-async def ask(context: BotContext, dialog: Dialog, *, intro: str | None = None, reply_to: int | None = None) -> None:
-    """Send the dialog's current step (a question, a read-back to confirm, or the summary) and remember it."""
+async def ask(context: BotContext, dialog: Dialog, *, intro: str | None = None, reply_to: int | None = None,
+              edit: int | None = None) -> None:
+    """Send the dialog's current step (a question, a read-back to confirm, or the summary) and remember it.
+
+    With ``edit``, that message (the step whose button was pressed) becomes the new step: one request, and the
+    group's history does not grow by a message per answer. A message that can no longer be edited gets a new one."""
     flow = FLOWS[dialog.form]
     form = flow.form(dialog)
     answers = await load_answers(context, dialog)
@@ -142,23 +164,40 @@ async def ask(context: BotContext, dialog: Dialog, *, intro: str | None = None, 
     elif "pending" in dialog.data:
         text, markup = _read_back(form, dialog, header)
     else:
-        text, markup = _question(context, flow, form, dialog, answers, header, reply_to is not None)
+        text, markup = _question(context, flow, form, dialog, answers, header, reply_to is not None and edit is None)
     if intro:
         text = f"{intro}\n\n{text}"
-    message = await send(context, dialog.chat_id, text, markup, reply_to=reply_to)
-    dialog.prompt_message_id = message.message_id
+    message_id = await _edited(context, dialog.chat_id, edit, text, markup) if edit is not None else None
+    if message_id is None:
+        message_id = (await send(context, dialog.chat_id, text, markup, reply_to=reply_to)).message_id
+    dialog.prompt_message_id = message_id
     await dialogs.save(context.db, dialog, context.now_iso())
+
+
+async def _edited(context: BotContext, chat_id: int, message_id: int, text: str, markup) -> int | None:
+    """Edit a step's message in place; None when it cannot be (too long, too old, deleted)."""
+    if len(text) > MessageLimit.MAX_TEXT_LENGTH or isinstance(markup, ForceReply):
+        return None
+    try:
+        await context.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
+    except BadRequest as err:
+        if "not modified" not in str(err).lower():
+            return None
+    return message_id
 
 
 def _question(context, flow: Flow, form: Form, dialog: Dialog, answers: AnswerSet, header: str, replying: bool):
     q = form.question(dialog.position)
     k, n = form.progress(q.key, answers.values)
     where = f"{esc(q.section)} · " if q.section else ""
-    lines = [header, f"<i>{where}question {k}/{n} · {round(100 * (k - 1) / n)} %</i>", "", q.prompt]
+    lines = [header, f"<i>{where}question {k}/{n} · {_percent(form, dialog, answers, k, n)} %</i>", "", q.prompt]
     if n == 1:
         del lines[1:3]
     if not header:
         lines = lines[1:]
+    added = dialog.data["progress"].pop("added", None) if n > 1 else None
+    if added:
+        lines.insert(2, f"<i>{esc(added)}</i>")
     if flow.question_note:
         note = flow.question_note(context, dialog, q)
         if note:
@@ -206,6 +245,21 @@ def _question(context, flow: Flow, form: Form, dialog: Dialog, answers: AnswerSe
     return "\n".join(lines), markup
 
 
+def _percent(form: Form, dialog: Dialog, answers: AnswerSet, k: int, n: int) -> int:
+    """How far the form is, never less than last shown: an answer that adds questions (children's ages after
+    their number) must not look like a step back. The questions it added are named once, above the next one."""
+    shown = dialog.data.get("progress", {})
+    applicable = [q.key for q in form.applicable(answers.values)]
+    before = shown.get("keys")
+    added = [key for key in applicable if before is not None and key not in before]
+    percent = max(round(100 * (k - 1) / n), shown.get("percent", 0))
+    dialog.data["progress"] = {"percent": percent, "keys": applicable}
+    if added:
+        labels = ", ".join(form.question(key).label for key in added)
+        dialog.data["progress"]["added"] = f"➕ {len(added)} question(s) ajoutée(s) d'après les réponses : {labels}"
+    return percent
+
+
 def _read_back(form: Form, dialog: Dialog, header: str):
     q = form.question(dialog.position)
     value = dialog.data["pending"]
@@ -238,13 +292,20 @@ def _summary(flow: Flow, form: Form, dialog: Dialog, answers: AnswerSet, header:
 
 # --- moving on ------------------------------------------------------------------------------------------
 
-async def _advance(update: Update, context: BotContext, dialog: Dialog, after: str, reply_to: int | None) -> None:
-    """Go to the next unanswered question after ``after`` (or back to the summary), or complete."""
+async def _advance(update: Update, context: BotContext, dialog: Dialog, after: str, reply_to: int | None,
+                   intro: str | None = None, pressed=None) -> None:
+    """Go to the next unanswered question after ``after`` (or back to the summary), or complete.
+
+    ``pressed``: the message whose button gave the answer; it becomes the next step, or shows the answer."""
     flow = FLOWS[dialog.form]
     form = flow.form(dialog)
     answers = await load_answers(context, dialog)
     if dialog.data.pop("back_to_summary", False):
         dialog.position = ""
+        if pressed is None and dialog.prompt_message_id is not None:
+            # a typed correction: the recap it came from (turned into the question) becomes the recap again
+            await ask(context, dialog, intro=intro, edit=dialog.prompt_message_id)
+            return
     else:
         later = [q for q in form.applicable(answers.values) if q.key not in answers.done]
         keys = [q.key for q in form.questions]
@@ -254,8 +315,10 @@ async def _advance(update: Update, context: BotContext, dialog: Dialog, after: s
         dialog.position = nxt.key if nxt else ""
     if dialog.position == "" and not flow.summary:
         await _complete(update, context, dialog, answers)
+        if pressed is not None:
+            await _close(context, pressed, _joined(pressed.text_html, intro))
         return
-    await ask(context, dialog, reply_to=reply_to)
+    await ask(context, dialog, intro=intro, reply_to=reply_to, edit=pressed.message_id if pressed else None)
 
 
 async def resume_interrupted(app) -> int:
@@ -281,11 +344,11 @@ async def resume_interrupted(app) -> int:
 
 
 async def _accept(update: Update, context: BotContext, dialog: Dialog, q: Question, value: Any,
-                  reply_to: int | None) -> None:
+                  reply_to: int | None, intro: str | None = None, pressed=None) -> None:
     dialog.data.pop("pending", None)
     dialog.data.get("multi", {}).pop(q.key, None)
     await _save_answer(context, dialog, q, value, context.actor.user_id)
-    await _advance(update, context, dialog, q.key, reply_to)
+    await _advance(update, context, dialog, q.key, reply_to, intro, pressed)
 
 
 async def _complete(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
@@ -295,23 +358,25 @@ async def _complete(update: Update, context: BotContext, dialog: Dialog, answers
 
 
 async def _pause(context: BotContext, dialog: Dialog) -> None:
-    flow = FLOWS[dialog.form]
-    await dialogs.finish(context.db, dialog.id)
-    text = await flow.on_pause(context, dialog) if flow.on_pause else "⏸ En pause."
-    await send(context, dialog.chat_id, text)
+    await send(context, dialog.chat_id, await cancel(context, dialog))
 
 
-async def _back(context: BotContext, dialog: Dialog, form: Form, answers: AnswerSet) -> None:
+async def _back(context: BotContext, dialog: Dialog, form: Form, answers: AnswerSet, intro: str | None = None,
+                edit: int | None = None) -> None:
     previous = form.previous_before(dialog.position or None, answers.values)
     if previous is not None:
         dialog.position = previous.key
     dialog.data.pop("pending", None)
-    await ask(context, dialog)
+    await ask(context, dialog, intro=intro, edit=edit)
 
 
 async def cancel(context: BotContext, dialog: Dialog) -> str:
     """Stop a dialog at the user's request; a shared one (the interview) is paused, its answers kept."""
-    flow = FLOWS[dialog.form]
+    flow = FLOWS.get(dialog.form)
+    if flow is None:
+        await dialogs.finish(context.db, dialog.id)
+        wait = WAITS.get(dialog.form)
+        return wait.cancelled if wait else "✖️ Saisie annulée."
     if flow.can_pause:
         await dialogs.finish(context.db, dialog.id)
         return await flow.on_pause(context, dialog) if flow.on_pause else "⏸ En pause."
@@ -332,54 +397,94 @@ async def on_text(update: Update, context: BotContext) -> None:
             await handler(update, context)
         return
     message = update.message
-    replied = message.reply_to_message
-    reply_to = replied.message_id if replied and replied.from_user and replied.from_user.id == context.bot.id else None
-    dialog = await dialogs.find_for_message(context.db, message.chat_id, context.actor.user_id, reply_to)
-    if dialog is None or dialog.form not in FLOWS:
-        if message.chat.type == ChatType.PRIVATE:
+    reply_to = _replied_to_bot(update, context)
+    found = await dialogs.open_for(context.db, message.chat_id, context.actor.user_id, reply_to)
+    takers = [d for d in found if d.form in FLOWS]
+    dialog = takers[0] if takers else None
+    replied_to_wait = reply_to is not None and found and found[0].form in WAITS and found[0].prompt_message_id == reply_to
+    if dialog is None or replied_to_wait:
+        if found and found[0].form in WAITS:
+            await reply(update, context, WAITS[found[0].form].waiting)
+        elif message.chat.type == ChatType.PRIVATE:
             await reply(update, context, texts.NOT_WAITING)
         return
+    # a plain message (no reply) that more than one open exchange could take: say where it went
+    note = None
+    others = [d for d in found if d.id != dialog.id]
+    if reply_to != dialog.prompt_message_id and others:
+        note = _routed_note(dialog, others)
+    await _on_typed(update, context, dialog, note)
+
+
+def _replied_to_bot(update: Update, context: BotContext) -> int | None:
+    replied = update.message.reply_to_message if update.message else None
+    return replied.message_id if replied and replied.from_user and replied.from_user.id == context.bot.id else None
+
+
+def _title(dialog: Dialog) -> str:
+    if dialog.form in FLOWS:
+        return FLOWS[dialog.form].form(dialog).title.lower()
+    return WAITS[dialog.form].title if dialog.form in WAITS else dialog.form
+
+
+def _routed_note(dialog: Dialog, others: list[Dialog]) -> str:
+    """Tell the sender which exchange took a plain message, and how to answer the other ones."""
+    rest = " ; ".join(f"« {esc(_title(d))} »" for d in others)
+    return (f"ℹ️ Réponse prise pour « {esc(_title(dialog))} ». Aussi en cours ici : {rest} — pour y répondre, "
+            f"répondez à sa question (« Répondre ») ; /annuler arrête la saisie à laquelle vous répondez.")
+
+
+async def _on_typed(update: Update, context: BotContext, dialog: Dialog, note: str | None) -> None:
+    """Read a typed text against the step ``dialog`` is at."""
+    message = update.message
     flow = FLOWS[dialog.form]
     form = flow.form(dialog)
     answers = await load_answers(context, dialog)
     typed = normalise(message.text)
     if dialog.position == "":
-        await ask(context, dialog, intro="Utilisez les boutons du récapitulatif : ✏️ pour corriger, ✅ pour confirmer.",
+        await ask(context, dialog, intro=_joined(note, "Utilisez les boutons du récapitulatif : ✏️ pour corriger, ✅ pour confirmer."),
                   reply_to=message.message_id)
         return
     q = form.question(dialog.position)
     if typed == "retour":
-        await _back(context, dialog, form, answers)
+        await _back(context, dialog, form, answers, intro=note)
         return
     if typed == "passer" and (q.optional or flow.skip_any):
-        await _accept(update, context, dialog, q, None, message.message_id)
+        await _accept(update, context, dialog, q, None, message.message_id, note)
         return
     if typed == "pause" and flow.can_pause:
         await _pause(context, dialog)
         return
     if "pending" in dialog.data and typed in ("oui", "o", "ok", "non", "n"):
         if typed.startswith("o"):
-            await _accept(update, context, dialog, q, dialog.data["pending"], message.message_id)
+            await _accept(update, context, dialog, q, dialog.data["pending"], message.message_id, note)
         else:
             dialog.data.pop("pending")
-            await ask(context, dialog, reply_to=message.message_id)
+            await ask(context, dialog, intro=note, reply_to=message.message_id)
         return
     try:
         value = read_answer(q, message.text, context.now())
         if flow.check is not None:
             value = await flow.check(context, dialog, q, value)
     except InvalidAnswer as err:
-        await ask(context, dialog, intro=f"❗ {esc(err)}", reply_to=message.message_id)
+        await ask(context, dialog, intro=_joined(note, f"❗ {esc(err)}"), reply_to=message.message_id)
         return
     if q.confirm:
         dialog.data["pending"] = value
-        await ask(context, dialog, reply_to=message.message_id)
+        await ask(context, dialog, intro=note, reply_to=message.message_id)
         return
-    await _accept(update, context, dialog, q, value, message.message_id)
+    await _accept(update, context, dialog, q, value, message.message_id, note)
+
+
+def _joined(*parts: str | None) -> str | None:
+    return "\n\n".join(p for p in parts if p) or None
 
 
 async def on_button(update: Update, context: BotContext) -> None:
-    """A button of a dialog's question, read-back or summary, checked against the dialog's state."""
+    """A button of a dialog's question, read-back or summary, checked against the dialog's state.
+
+    What the button records is written first; only then does the pressed message change (into the next step, in
+    place): a bot stopped in between shows the step still waiting, never an answer that is not saved."""
     query = update.callback_query
     dialog, form, q, action = await _resolve(update, context)
     if dialog is None:
@@ -387,77 +492,64 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     flow = FLOWS[dialog.form]
     answers = await load_answers(context, dialog)
-    who = context.actor.name
+    who = esc(context.actor.name)
+    pressed = query.message
     if q is None:  # the summary
         if action == "ok":
-            await query.answer("Confirmé")
-            await _drop_buttons(query, "✅ Confirmé par " + who)
             await _complete(update, context, dialog, answers)
-        elif action == "x":
-            await query.answer("Annulé")
-            await _drop_buttons(query, "✖️ Annulé par " + who)
-            await send(context, dialog.chat_id, await cancel(context, dialog))
-        elif action == "pause" and flow.can_pause:
-            await query.answer("En pause")
-            await _drop_buttons(query, None)
-            await _pause(context, dialog)
-        elif action.startswith("e") and action[1:].isdigit() and int(action[1:]) < len(form.questions):
+            await query.answer("Confirmé")
+            await _close(context, pressed, f"{pressed.text_html}\n\n✅ Confirmé par {who}")
+        elif action == "x" or (action == "pause" and flow.can_pause):
+            said = await cancel(context, dialog)
+            await query.answer("En pause" if flow.can_pause else "Annulé")
+            await _close(context, pressed, f"{said}\n<i>({who})</i>")
+        elif action.startswith("e") and action[1:].isdecimal() and int(action[1:]) < len(form.questions):
             target = form.questions[int(action[1:])]
             if target not in form.applicable(answers.values):
                 await query.answer(texts.STALE_BUTTON, show_alert=True)
                 return
-            await query.answer()
-            await _drop_buttons(query, None)
             dialog.position = target.key
             dialog.data["back_to_summary"] = True
-            await ask(context, dialog)
+            await ask(context, dialog, edit=pressed.message_id)
+            await query.answer()
         else:
             await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
 
-    value: Any = None
     if action == "back":
+        await _back(context, dialog, form, answers, edit=pressed.message_id)
         await query.answer()
-        await _drop_buttons(query, None)
-        await _back(context, dialog, form, answers)
         return
-    if action == "pause" and flow.can_pause:
-        await query.answer("En pause")
-        await _drop_buttons(query, None)
-        await _pause(context, dialog)
-        return
-    if action == "x" and not flow.summary:
-        await query.answer("Annulé")
-        await _drop_buttons(query, "✖️ Annulé par " + who)
-        await send(context, dialog.chat_id, await cancel(context, dialog))
+    if (action == "pause" and flow.can_pause) or (action == "x" and not flow.summary):
+        said = await cancel(context, dialog)
+        await query.answer("En pause" if flow.can_pause else "Annulé")
+        await _close(context, pressed, f"{said}\n<i>({who})</i>")
         return
     if action == "skip" and (q.optional or flow.skip_any):
+        skipped = (q.skip_label or flow.skip_label).split(" ", 1)[-1]
+        skipped = {"Passer": "<i>passée</i>", "Effacer": "<i>effacée</i>"}.get(skipped, esc(skipped))
+        await _accept(update, context, dialog, q, None, None, f"➡️ {esc(q.label)} : {skipped} ({who})", pressed)
         await query.answer()
-        await _drop_buttons(query, f"➡️ {(q.skip_label or flow.skip_label).split(' ', 1)[-1]} ({esc(who)})")
-        await _accept(update, context, dialog, q, None, None)
         return
     if action == "keep" and q.key in answers.values:
-        await query.answer()
-        await _drop_buttons(query, None)
         dialog.data.get("multi", {}).pop(q.key, None)
-        await _advance(update, context, dialog, q.key, None)
+        await _advance(update, context, dialog, q.key, None, None, pressed)
+        await query.answer()
         return
     if action in ("y", "n") and "pending" in dialog.data:
         if action == "y":
             value = dialog.data["pending"]
-            await query.answer()
-            await _drop_buttons(query, f"✅ ({who})")
-            await _accept(update, context, dialog, q, value, None)
+            await _accept(update, context, dialog, q, value, None, _recorded(q, value, who), pressed)
         else:
-            await query.answer()
-            await _drop_buttons(query, None)
             dialog.data.pop("pending")
-            await ask(context, dialog)
+            await ask(context, dialog, edit=pressed.message_id)
+        await query.answer()
         return
     if "pending" in dialog.data:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    index = int(action[1:]) if len(action) > 1 and action[1:].isdigit() else -1
+    value: Any = None
+    index = int(action[1:]) if len(action) > 1 and action[1:].isdecimal() else -1
     if action.startswith("o") and q.kind is Kind.CHOICE and 0 <= index < len(q.options):
         value = q.options[index].key
     elif action in ("b0", "b1") and q.kind is Kind.YESNO:
@@ -472,9 +564,9 @@ async def on_button(update: Update, context: BotContext) -> None:
         chosen = dialog.data.setdefault("multi", {}).setdefault(q.key, list(answers.values.get(q.key) or []))
         key = q.options[index].key
         chosen.remove(key) if key in chosen else chosen.append(key)
-        await query.answer()
         await dialogs.save(context.db, dialog, context.now_iso())
         _, markup = _question(context, flow, form, dialog, answers, "", False)
+        await query.answer()
         try:
             await query.edit_message_reply_markup(markup)
         except BadRequest:
@@ -488,13 +580,23 @@ async def on_button(update: Update, context: BotContext) -> None:
     else:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    await query.answer()
-    await _drop_buttons(query, f"➡️ <b>{esc(display(q, value))}</b> ({esc(who)})")
     if q.confirm:
         dialog.data["pending"] = value
-        await ask(context, dialog)
-        return
-    await _accept(update, context, dialog, q, value, None)
+        await ask(context, dialog, edit=pressed.message_id)
+    else:
+        await _accept(update, context, dialog, q, value, None, _recorded(q, value, who), pressed)
+    await query.answer()
+
+
+def _recorded(q: Question, value: Any, who: str) -> str:
+    """The line that shows, above the next step, what a pressed button recorded and who pressed it."""
+    return f"➡️ {esc(q.label)} : <b>{esc(display(q, value))}</b> ({who})"
+
+
+async def _close(context: BotContext, message, text: str) -> None:
+    """Turn a step's message into its outcome, without buttons (a new message if it cannot be edited)."""
+    if await _edited(context, message.chat_id, message.message_id, text, None) is None:
+        await send(context, message.chat_id, text)
 
 
 async def _resolve(update: Update, context: BotContext):
@@ -520,20 +622,10 @@ async def _resolve(update: Update, context: BotContext):
     return dialog, form, q, parts[3]
 
 
-async def _drop_buttons(query, note: str | None) -> None:
-    """Remove the pressed message's buttons so they cannot be pressed again; note what was chosen."""
-    try:
-        if note and query.message.text_html and len(query.message.text_html) + len(note) < 4000:
-            await query.edit_message_text(f"{query.message.text_html}\n\n{note}")
-        else:
-            await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass  # already edited, or too old to edit: nothing to undo
-
-
 async def cancel_command(update: Update, context: BotContext) -> None:
-    """Stop the guided exchange in progress in this chat (/annuler)."""
-    dialog = await dialogs.find_for_message(context.db, update.effective_chat.id, context.actor.user_id, None)
+    """Stop the guided exchange in progress in this chat (/annuler): the one replied to, else the sender's own."""
+    dialog = await dialogs.find_for_message(context.db, update.effective_chat.id, context.actor.user_id,
+                                            _replied_to_bot(update, context))
     if dialog is None:
         await reply(update, context, "Aucune saisie en cours ici.")
         return

@@ -69,6 +69,15 @@ async def _on_pause(context: BotContext, dialog: Dialog) -> str:
             f"{total} traitée(s), tout est enregistré. Reprenez avec /entretien {candidate.id}, ici ou ailleurs.")
 
 
+def _interviewers(context: BotContext, interview, answers: AnswerSet) -> str:
+    """Everyone who took part: the CLS and CPTS interviewers, then whoever else answered, in order of answering."""
+    team = context.services.team
+    ids = [interview.cls_id, interview.cpts_id] + [by for _, by in sorted((answers.at.get(k, ""), by)
+                                                                          for k, by in answers.by.items())]
+    names = list(dict.fromkeys(team.name(i) for i in ids if i and team.get(i)))
+    return " et ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} et {names[-1]}"
+
+
 async def _complete(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
     candidate = await candidates.get(context.db, dialog.subject_id)
     status = Status(candidate.status)
@@ -77,10 +86,8 @@ async def _complete(update: Update, context: BotContext, dialog: Dialog, answers
         check_transition(status, Status.ENTRETIEN_FAIT)
         today = context.now().date()
         due = croisement_deadline(today)
-        interview = await interviews.get(context.db, candidate.id)
-        team = context.services.team
-        who = [team.name(i) for i in (interview.cls_id, interview.cpts_id) if i and team.get(i)]
-        detail = "Entretien fait" + (f" avec {' et '.join(who)}" if who else "")
+        who = _interviewers(context, await interviews.get(context.db, candidate.id), answers)
+        detail = "Entretien fait" + (f" avec {who}" if who else "")
         detail += f" ; croisement à faire avant le {format_date(due)}"
         await candidates.update(
             context.db, candidate.id, {"interview_done_at": today.isoformat(), "croisement_due": due.isoformat()},

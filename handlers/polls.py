@@ -22,7 +22,7 @@ from telegram.error import BadRequest
 
 from bot.candidates import profession_label
 from bot.context import BotContext, Services
-from bot.dates import PARIS, format_date, format_datetime, format_time, parse_availability
+from bot.dates import PARIS, format_date, format_datetime, format_time, normalise, parse_availability
 from bot.forms import Form, InvalidAnswer, Kind, Question, availability_of
 from bot.interview import INTERVIEW
 from bot.pipeline import Status, check_transition
@@ -45,7 +45,7 @@ from handlers import croisement as step_c
 from handlers import reminders as engine
 from handlers.common import edit_markup, esc, keyboard, pressed_card, reply, send, send_private
 from handlers import dialog as dialog_engine
-from handlers.dialog import AnswerSet, Flow, begin, register
+from handlers.dialog import AnswerSet, Flow, Wait, begin, register, register_wait
 from storage import candidates, dialogs, interviews, polls, reminders, sites, visits
 from storage.dialogs import Dialog
 from storage.polls import Poll
@@ -285,16 +285,16 @@ async def on_team_button(update: Update, context: BotContext) -> None:
         await query.answer()
         await begin(update, context, "echeance", data={"poll": poll.id})
     elif action == "send" and draft:
-        await query.answer("Envoi du sondage")
-        await edit_markup(query, None)
         await send_poll(update, context, poll)
+        await query.answer("Sondage envoyé")
+        await edit_markup(query, None)
     elif action == "drop" and draft:
         await polls.update(context.db, poll.id, state="dropped")
         await query.answer("Sondage abandonné")
         await edit_markup(query, None)
     elif action == "close" and open_:
-        await query.answer("Sondage clos")
         await close_poll(context.application, poll, early_by=context.actor.name)
+        await query.answer("Sondage clos")
     elif action == "enter" and open_ and arg is None:
         await query.answer()
         rows = []
@@ -495,7 +495,8 @@ async def on_site_button(update: Update, context: BotContext) -> None:
         await dialogs.start(context.db, chat_id=query.message.chat_id, user_id=user_id, form="commentaire",
                             subject_id=None, position="comment", data={"poll": poll.id, "site": site_id},
                             at=context.now_iso())
-        await send(context, query.message.chat_id, "💬 Écrivez votre commentaire pour l'équipe (en un message) :")
+        await send(context, query.message.chat_id, "💬 Écrivez votre commentaire pour l'équipe (en un message), "
+                                                   "ou « annuler » :")
         return
     slot_ids = {s.id for s in await polls.slots(context.db, poll.id)}
     if len(parts) != 5 or not parts[3].isdigit() or int(parts[3]) not in slot_ids or parts[4] not in ANSWER_CODES:
@@ -515,11 +516,18 @@ async def on_site_button(update: Update, context: BotContext) -> None:
     await _touch_tally(context.application, poll)
 
 
+COMMENT = register_wait(Wait("commentaire", "commentaire sur le sondage", "💬 J'attends votre commentaire, en un message.",
+                            "✖️ Commentaire abandonné : rien n'a été transmis."))
+
+
 async def on_outsider_text(update: Update, context: BotContext) -> None:
     """A site contact's typed message: their comment on a poll, if they asked to write one."""
     message = update.message
     pending = await dialogs.find_for_message(context.db, message.chat_id, update.effective_user.id, None)
-    if pending is None or pending.form != "commentaire":
+    if pending is not None and pending.form == COMMENT.name and normalise(message.text) in ("annuler", "/annuler"):
+        await message.reply_text(await dialog_engine.cancel(context, pending))
+        return
+    if pending is None or pending.form != COMMENT.name:
         await message.reply_text("Je n'attends pas de message de votre part : pour une demande de disponibilité, "
                                  "répondez avec les boutons du message ; pour toute autre question, contactez "
                                  "directement l'équipe du CLS ou de la CPTS.")

@@ -478,11 +478,11 @@ async def on_button(update: Update, context: BotContext) -> None:
     now = context.now()
     if action == "mine":
         await reminders.assign(context.db, reminder.id, who.user_id)
+        # taking it on is an answer: no repost to the group
+        await _quiet(context, reminder)
         await query.answer("C'est noté, il est pour vous.")
         rows = [[b for b in row if b.callback_data != f"{cb}mine"] for row in query.message.reply_markup.inline_keyboard]
         await append_note(query, f"🙋 Pris en charge par {esc(who.name)}.", InlineKeyboardMarkup([r for r in rows if r]))
-        # taking it on is an answer: no repost to the group
-        await _quiet(context, reminder)
     elif action == "snooze":
         await query.answer()
         await edit_markup(query, keyboard([[("Demain", f"{cb}s1"), ("Dans une semaine", f"{cb}s7")],
@@ -494,21 +494,21 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer(f"Reporté au {format_datetime(when)}")
         await append_note(query, f"⏰ Reporté au {format_datetime(when)} par {esc(who.name)}.")
     elif action == "sd":
-        await query.answer()
-        await edit_markup(query, None)
         morning = context.services.settings.reminder_morning.isoformat(timespec="minutes")
         await begin(update, context, "reporter", data={"reminder": reminder.id, "morning": morning})
+        await query.answer()
+        await edit_markup(query, None)
     elif action == "done":
         handler = ACTIONS.get(reminder.kind.split("_")[0]) or ACTIONS.get(reminder.kind)
         if handler is not None:
             await handler(update, context, reminder)
             return
         await reminders.close(context.db, reminder.id, state="done", at=_utc(now), by=who.user_id)
-        await query.answer("Fait ✅")
-        await append_note(query, f"✅ Fait ({esc(who.name)}).")
         if reminder.candidate_id:
             await candidates.update(context.db, reminder.candidate_id, {}, by=who.user_id, at=_utc(now),
                                     kind="rappel", detail=f"{label(reminder.kind)} : fait")
+        await query.answer("Fait ✅")
+        await append_note(query, f"✅ Fait ({esc(who.name)}).")
     else:
         await query.answer("Ce bouton n'est plus valable.", show_alert=True)
 

@@ -24,7 +24,7 @@ from bot.territory import EPCI_LABELS, epci_key, name_key
 from handlers import common
 from handlers.candidates import candidate_number, show_numbered
 from handlers.common import audit, edit_markup, edit_text, esc, keyboard, pressed_card, reply, send
-from handlers.dialog import AnswerSet, Flow, begin, register
+from handlers.dialog import AnswerSet, Flow, Wait, begin, register, register_wait
 from storage import dialogs, sites, territory
 from storage.dialogs import Dialog
 
@@ -262,6 +262,12 @@ IMPORT_HELP = {
              "séparées par des virgules).",
     "communes": "Colonnes : Nom, INSEE, EPCI.",
 }
+
+
+for _what, _label in (("lieux", "lieux d'exercice"), ("communes", "communes")):
+    register_wait(Wait(f"import_{_what}", f"import des {_label}", f"📥 J'attends le tableau des {_label} (.xlsx ou .csv), envoyé en réponse "
+                                         f"à ma demande. /annuler pour abandonner l'import.",
+                       f"✖️ Import des {_label} annulé : rien n'a été importé."))
 
 
 async def ask_for_file(update: Update, context: BotContext, what: str) -> None:

@@ -64,19 +64,19 @@ async def find_for_subject(db: Database, form: str, subject_id: int) -> Dialog |
 async def find_for_message(db: Database, chat_id: int, user_id: int, reply_to: int | None) -> Dialog | None:
     """The dialog a message answers: the one whose question it replies to, else the user's own in this
     chat, else one shared by the team in this chat (newest first)."""
-    if reply_to is not None:
-        row = await db.fetchone(
-            "SELECT * FROM dialogs WHERE chat_id = ? AND prompt_message_id = ? AND (user_id IS NULL OR user_id = ?)",
-            (chat_id, reply_to, user_id),
-        )
-        if row:
-            return _dialog(row)
-    row = await db.fetchone(
+    found = await open_for(db, chat_id, user_id, reply_to)
+    return found[0] if found else None
+
+
+async def open_for(db: Database, chat_id: int, user_id: int, reply_to: int | None) -> list[Dialog]:
+    """Every dialog of this chat a message from this user could answer, in the order find_for_message prefers:
+    the one whose question it replies to, then the user's own (newest first), then the team's shared ones."""
+    rows = await db.fetchall(
         "SELECT * FROM dialogs WHERE chat_id = ? AND (user_id = ? OR user_id IS NULL) "
-        "ORDER BY user_id IS NULL, updated_at DESC, id DESC LIMIT 1",
-        (chat_id, user_id),
+        "ORDER BY prompt_message_id IS NOT ? OR prompt_message_id IS NULL, user_id IS NULL, updated_at DESC, id DESC",
+        (chat_id, user_id, reply_to),
     )
-    return _dialog(row) if row else None
+    return [_dialog(row) for row in rows]
 
 
 async def save(db: Database, dialog: Dialog, at: str) -> None:

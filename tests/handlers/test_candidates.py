@@ -356,3 +356,24 @@ async def test_long_timeline_is_cut_and_card_fits(sb):
         await sb.say("cls", f"Marie{i}")
     out = texts_of(await sb.say("cls", "/dossier 1"))
     assert "événement(s) plus ancien(s)" in out and "Marie19" in out
+
+
+async def test_a_correction_from_the_recap_edits_the_recap_in_place(sb):
+    await register_candidate(sb, interview=None)  # confirmed: start another to stay on its recap
+    await sb.say("cls", "/nouveau")
+    for text in ("Jean", "Martin"):
+        await sb.say("cls", text)
+    for label in ("généraliste",):
+        await sb.press("cls", label)
+    await sb.say("cls", "06 00 00 00 00")
+    for label in ("Passer", "CPAM", "Aujourd'hui", "Oui", "Oui", "Pas encore de date"):
+        await sb.press("cls", label)
+    recap = sb.api.last_with_buttons(sb.settings.team_chat_id)
+    assert "Récapitulatif" in recap["text"]
+    [data] = [b["callback_data"] for row in recap["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "✏️ Nom"]
+    out = await sb.press_data("cls", data, message_id=recap["message_id"])
+    assert [s.kind for s in out if s.chat_id < 0] == ["edit"]  # the recap turns into the question
+    out = await sb.say("cls", "Martin-Durand", reply_to=recap["message_id"])
+    group = [s for s in out if s.chat_id < 0]
+    assert [(s.kind, s.message_id) for s in group] == [("edit", recap["message_id"])]
+    assert "• Nom : Martin-Durand" in group[0].text and "Récapitulatif" in group[0].text

@@ -270,3 +270,33 @@ async def test_a_crash_between_an_answer_and_the_next_question_goes_on_at_restar
     assert back == "motivations" != position
     await sb.restart()
     assert (await current_dialog(sb)).position == "motivations"
+
+
+async def test_a_third_member_who_answered_is_named_in_the_history(sb):
+    await register_candidate(sb)
+    await sb.say("cls", "/entretien 1")
+    turn = 0
+    while (await current_dialog(sb)).position != "":
+        await answer_current(sb, ("cls", "cpts1", "cpts2")[turn % 3])
+        turn += 1
+    await sb.press("cls", "Confirmer")
+    events, _ = await candidates.timeline(sb.db, 1)
+    assert "Entretien fait avec Claire Martin, Paul Roche et Anne Vidal" in events[-1].detail
+
+
+async def test_progress_never_goes_back_when_an_answer_adds_questions(sb):
+    import re
+    await register_candidate(sb)
+    await sb.say("cls", "/entretien 1")
+    seen = []
+    added = []
+    while (await current_dialog(sb)).position != "":
+        text = sb.last_text()
+        k, n, percent = map(int, re.search(r"question (\d+)/(\d+) · (\d+) %", text).groups())
+        seen.append((k, n, percent))
+        added += re.findall(r"➕ .*", text)
+        await answer_current(sb, "cls")
+    percents = [p for _, _, p in seen]
+    assert percents == sorted(percents)  # never down
+    assert len({n for _, n, _ in seen}) > 1  # the total did grow: answers added questions
+    assert any("Âges des enfants" in line for line in added)
