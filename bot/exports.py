@@ -278,39 +278,92 @@ def indicator_rows(ind: Indicators) -> list[list[Any]]:
     return rows
 
 
-def workbook(data, filters: Filters, ind: Indicators | Callable[[], Indicators],
-             drawn: RowSource | None = None) -> bytes:
-    """The reporting table; ``ind``: the indicators of its period, or what returns them (called once the Candidats
-    sheet is written, so that they can be read meanwhile); ``drawn``: where the kept rows of the selected candidates
-    are (drawn now from ``data`` without it)."""
-    rows = selected(data, filters)
+SITE_HEADERS = [t for t, _ in SITE_COLUMNS[:4]] + ["EPCI", "Proposé", "Contacté", "Visité"]
+
+
+def _site_rows(data, indicators: Callable[[], Indicators]) -> Iterator[list[Any]]:
+    exposure: dict[int, Counter] = indicators().sites
+    for sid, s in sorted(data.sites.items()):
+        seen = exposure.get(sid, Counter())
+        yield [s["name"], SITE_TYPES.get(s["type"], s["type"]), "En projet" if s["status"] == "en_projet" else
+               "En fonctionnement", s["commune"], EPCI_LABELS.get(s["epci"], s["epci"]), seen["proposed"],
+               seen["contacted"], seen["visited"]]
+
+
+def _once(ind: Indicators | Callable[[], Indicators]) -> Callable[[], Indicators]:
+    """The indicators, asked for only when a sheet needs them (they may still be counted meanwhile)."""
     counted: list[Indicators] = [ind] if isinstance(ind, Indicators) else []
 
     def indicators() -> Indicators:
         if not counted:
             counted.append(ind())
         return counted[0]
+    return indicators
 
-    site_headers = [t for t, _ in SITE_COLUMNS[:4]] + ["EPCI", "Proposé", "Contacté", "Visité"]
 
-    def site_rows() -> Iterator[list[Any]]:
-        exposure: dict[int, Counter] = indicators().sites
-        for sid, s in sorted(data.sites.items()):
-            seen = exposure.get(sid, Counter())
-            yield [s["name"], SITE_TYPES.get(s["type"], s["type"]), "En projet" if s["status"] == "en_projet" else
-                   "En fonctionnement", s["commune"], EPCI_LABELS.get(s["epci"], s["epci"]), seen["proposed"],
-                   seen["contacted"], seen["visited"]]
+def _indicator_sheet(indicators: Callable[[], Indicators]) -> Iterator[list[Any]]:
+    yield from indicator_rows(indicators())  # asked for only when the sheet is written
 
-    def indicator_sheet() -> Iterator[list[Any]]:
-        yield from indicator_rows(indicators())
 
+def workbook(data, filters: Filters, ind: Indicators | Callable[[], Indicators],
+             drawn: RowSource | None = None) -> bytes:
+    """The reporting table, nominative, for the team only; ``ind``: the indicators of its period, or what returns
+    them (called once the Candidats sheet is written, so that they can be read meanwhile); ``drawn``: where the kept
+    rows of the selected candidates are (drawn now from ``data`` without it)."""
+    rows = selected(data, filters)
+    indicators = _once(ind)
     return write_xlsx([
         ("Candidats", CANDIDATE_HEADERS, _table(data, rows, drawn, "candidats")),
-        ("Lieux", site_headers, site_rows()),
+        ("Lieux", SITE_HEADERS, _site_rows(data, indicators)),
         ("Visites", VISIT_HEADERS, _table(data, rows, drawn, "visites")),
         ("Suivis", FOLLOW_UP_HEADERS, _table(data, rows, drawn, "suivis")),
-        ("Indicateurs", ["Indicateur", "Valeur"], indicator_sheet()),
+        ("Indicateurs", ["Indicateur", "Valeur"], _indicator_sheet(indicators)),
     ])
+
+
+# What a meeting's audience may see of each candidate: no name, phone, e-mail, address, family situation, typed
+# note or exact date (a month is enough to count and too coarse to recognise someone by), and a row number of the
+# table instead of the team's file number.
+DEIDENTIFIED_HEADERS = ["Ligne", "Profession", "Source", "Premier contact (mois)", "Statut", "Entretien fait (mois)",
+                        "Croisement dans les délais", "Lieux proposés", "Lieux contactés", "Lieux visités",
+                        "Suivis faits", "EPCI d'installation", "Installation (mois)"]
+
+
+def _month(value: Any) -> str:
+    day = day_of(value)
+    return day.strftime("%m/%Y") if day else ""
+
+
+def deidentified_rows(data, rows: list[Mapping[str, Any]]) -> Iterator[list[Any]]:
+    """The candidates of a summary's table, one row each, with nothing that names or describes a person."""
+    professions = NEW_CANDIDATE.question("profession")
+    sources = NEW_CANDIDATE.question("source")
+    grouped = proposals_by_candidate(data)
+    done = Counter(f["candidate_id"] for f in data.follow_ups if f["done_at"])
+    for line, c in enumerate(sorted(rows, key=lambda c: (str(c["first_contact"]), c["id"])), start=1):
+        proposals = grouped.get(c["id"], [])
+        croisement = data.croisements.get(c["id"])
+        visit = data.visits.get(c["id"])
+        installed = data.commune_epci.get(name_key(c["installed_commune"] or ""), "") if c["installed_commune"] else ""
+        yield [
+            line, professions.option_label(c["profession"]), sources.option_label(c["source"]),
+            _month(c["first_contact"]), Status(c["status"]).label, _month(c["interview_done_at"]),
+            ("oui" if croisement["on_time"] else "non") if croisement else "",
+            len(proposals), sum(1 for p in proposals if p["chosen"]), len(visit["sites"]) if visit else 0,
+            done[c["id"]], EPCI_LABELS.get(installed, installed), _month(c["installed_on"]),
+        ]
+
+
+def audience_workbook(data, filters: Filters, ind: Indicators | Callable[[], Indicators], audience: str) -> bytes:
+    """The table that goes with a meeting's summary: its indicators and the sites' equity for everyone, and for
+    the professionals, the Ordre and the funders the period's candidates de-identified; never a name (the
+    nominative table is /export, for the team)."""
+    indicators = _once(ind)
+    sheets = [("Indicateurs", ["Indicateur", "Valeur"], _indicator_sheet(indicators))]
+    if audience != "elus":  # the élus get counts only
+        sheets.insert(0, ("Dossiers", DEIDENTIFIED_HEADERS, deidentified_rows(data, selected(data, filters))))
+    sheets.append(("Lieux", SITE_HEADERS, _site_rows(data, indicators)))
+    return write_xlsx(sheets)
 
 
 def candidates_csv(data, filters: Filters, drawn: RowSource | None = None) -> bytes:

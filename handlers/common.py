@@ -24,6 +24,7 @@ ReplyMarkup = InlineKeyboardMarkup | ForceReply
 from bot import texts
 from bot.context import BotContext
 from storage import audit as audit_log
+from storage import errors as stored_errors
 from storage import sites as outsiders
 from storage import updates as processed
 
@@ -312,6 +313,11 @@ async def on_error(update: object, context: BotContext) -> None:
               extra={"update_id": getattr(update, "update_id", None)})
     if "services" in context.bot_data:
         context.services.errors.append((context.now(), type(context.error).__name__))
+        try:  # kept for /etat after a restart
+            await stored_errors.record(context.db, at=context.services.clock.utc_iso(), kind=type(context.error).__name__,
+                                       update_kind=update_kind(update) if isinstance(update, Update) else "")
+        except Exception:  # noqa: BLE001 - a failing database must not hide the error being reported
+            log.exception("could not record the error")
     if not isinstance(update, Update) or update.effective_chat is None or update.effective_user is None:
         return
     # the error handler gets a context of its own: the gate's check is made again before answering

@@ -10,6 +10,7 @@ from dateutil.relativedelta import relativedelta
 from telegram import InputFile, Update
 
 from storage import backups
+from storage import errors as stored_errors
 from bot import __version__
 from bot.context import BotContext, Services
 from bot.dates import PARIS, format_short
@@ -258,7 +259,9 @@ async def health(update: Update, context: BotContext) -> None:
                    if last else "aucune pour l'instant")
     pending = (await context.db.fetchone("SELECT COUNT(*) FROM reminders WHERE state IN ('pending', 'awaiting')"))[0]
     failed = (await context.db.fetchone("SELECT COUNT(*) FROM reminders WHERE state = 'failed'"))[0]
-    errors = [f"{format_short(when)} : {esc(what)}" for when, what in services.errors] or ["aucune"]
+    errors = [f"{format_short(datetime.fromisoformat(at).astimezone(PARIS))} : {esc(kind)}"
+              + (f" ({esc(during)})" if during else "")
+              for at, kind, during in await stored_errors.latest(context.db)] or ["aucune"]
     await reply(update, context, "\n".join([
         "🩺 <b>État du bot</b>",
         f"Version : {__version__}",

@@ -19,6 +19,7 @@ from bot.exports import (
     DrawnCandidate,
     Filters,
     RowSource,
+    audience_workbook,
     candidates_csv,
     draw_rows,
     selected,
@@ -300,7 +301,8 @@ async def list_meetings(update: Update, context: BotContext) -> None:
 # --- summaries ----------------------------------------------------------------------------------------
 
 async def build_summary(services: Services, kind_key: str, *, meeting_day: date | None, period: Period | None):
-    """(text, chart PNG, workbook) for a kind of meeting, over its period compared with the one before."""
+    """(text, chart PNG, workbook) for a kind of meeting, over its period compared with the one before; the
+    workbook holds only what the meeting's audience may see."""
     kind = MEETING_KINDS[kind_key]
     today = services.clock.now().date()
     day = meeting_day or today
@@ -310,21 +312,30 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
         period = covered_period(kind, day, past[-1] if past else None)
         if meeting_day is None:  # asked for now: what was done today counts too
             period = Period(period.start, today + timedelta(days=1))
-    financed = kind.audience == "financeurs"  # their summary comes with the period's reporting table
     title = f"{kind.title} — du {period.start:%d/%m/%Y} au {(period.end - timedelta(days=1)):%d/%m/%Y}"
     async with asyncio.TaskGroup() as tasks:
         # counted on the reports' connection while the interviews are read and the funders' table is written; the
         # chart is drawn once they are counted
         counting = tasks.create_task(indicators(services.db, [period, period.before()], today))
-        booking = (tasks.create_task(_reporting_workbook(services.db, Filters(period=period), _first(counting)))
-                   if financed else None)
+        booking = tasks.create_task(_audience_workbook(services.db, kind, period, _first(counting)))
         texts = await reporting.interview_texts(services.db, period.bounds(), NEED_TEXTS, SPOUSE_HELP)
         current, previous = await counting
         drawing = tasks.create_task(built(chart, current, previous, title))
         needs = await built(needs_expressed, texts)  # thousands of answers searched: not on the event loop
     names = {s.id: s.name for s in await sites.all_sites(services.db)}
     text = summary(kind, current, previous, meeting_day=meeting_day, needs=needs, site_names=names)
-    return text, drawing.result(), booking.result() if booking else None
+    return text, drawing.result(), booking.result()
+
+
+async def _audience_workbook(db, kind, period: Period, counting: Awaitable[Indicators]) -> bytes:
+    """The table that goes with a meeting's summary: what its audience may see (bot.exports.audience_workbook)."""
+    counted = asyncio.ensure_future(counting)
+    try:
+        chosen = await reporting.table_dataset(db, bounds=period.bounds())
+        data = await reporting.dataset(db, [c["id"] for c in selected(chosen, Filters(period=period))])
+        return await built(audience_workbook, data, Filters(period=period), _when_ready(counted), kind.audience)
+    finally:
+        counted.cancel()  # already done, unless the table failed
 
 
 async def _first(counting: "asyncio.Task[list[Indicators]]") -> Indicators:
@@ -350,8 +361,7 @@ async def summary_command(update: Update, context: BotContext) -> None:
     chat = update.effective_chat.id
     name = MEETING_KINDS[kind].file_name
     await context.bot.send_photo(chat, InputFile(png, filename=f"synthese-{name}.png"))
-    if book:
-        await context.bot.send_document(chat, InputFile(book, filename=f"synthese-{name}.xlsx"))
+    await context.bot.send_document(chat, InputFile(book, filename=f"synthese-{name}.xlsx"))
     await reply(update, context, text)
 
 
@@ -361,12 +371,7 @@ async def _render_push(services: Services, r, now: datetime):
         return None
     kind = MEETING_KINDS[meeting["kind"]]
     text, png, book = await build_summary(services, meeting["kind"], meeting_day=_local(meeting["at"]).date(), period=None)
-    files = [("photo", f"synthese-{kind.file_name}.png", png)]
-    if book is None:
-        period = Period(now.date() - timedelta(days=365), now.date() + timedelta(days=1))
-        book = await _reporting_workbook(services.db, Filters(period=period),
-                                        period_indicators(services.db, period, now.date()))
-    files.append(("document", f"tableau-{kind.file_name}.xlsx", book))
+    files = [("photo", f"synthese-{kind.file_name}.png", png), ("document", f"synthese-{kind.file_name}.xlsx", book)]
     intro = (f"📝 <b>À relire avant la réunion</b> ({kind.title}, {format_datetime(_local(meeting['at']))}) : "
              f"la synthèse, le graphique et le tableau ci-dessus.\n\n")
     return intro + text, None, files

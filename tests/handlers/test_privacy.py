@@ -140,5 +140,7 @@ async def test_health_view_for_admins(sb, monkeypatch):
     sb.clock.advance(timedelta(hours=2, minutes=5))
     out = texts_of(await sb.say("cls", "/etat"))
     assert "État du bot" in out and "Version : 0.1.0" in out and "En marche depuis : 0 j 2 h 5 min" in out
-    assert "Rappels en attente :" in out and "Dernières erreurs : 23/11/2026 09:00 : RuntimeError" in out
+    assert "Rappels en attente :" in out and "Dernières erreurs : 23/11/2026 09:00 : RuntimeError (commande /dossiers)" in out
     assert "réservée aux administrateurs" in texts_of(await sb.say("cpts1", "/etat"))
+    await sb.restart()  # the errors are still there after a restart
+    assert "Dernières erreurs : 23/11/2026 09:00 : RuntimeError (commande /dossiers)" in texts_of(await sb.say("cls", "/etat"))

@@ -57,8 +57,10 @@ async def test_a_configured_meeting_gets_its_summary_seven_days_before(sb):
     out = await sb.advance(timedelta(days=102))  # to Friday 5 March 2027, 9:00 (7 + 31 + 31 + 28 + 5 days)
     pushed = [s for s in out if s.text.startswith("📝 À relire avant la réunion (Copil CLS")]
     assert len(pushed) == 1
-    files = [s for s in out if s.kind in ("photo", "document") and s.file_name.startswith(("synthese-copil", "tableau-copil"))]
+    files = [s for s in out if s.kind in ("photo", "document") and s.file_name.startswith("synthese-copil")]
     assert {s.kind for s in files} == {"photo", "document"}
+    book = load_workbook(io.BytesIO(next(s.file_data for s in files if s.kind == "document")))
+    assert book.sheetnames == ["Indicateurs", "Lieux"]  # the élus' meeting: counts only
     assert files[0].file_data.startswith(b"\x89PNG") or files[1].file_data.startswith(b"\x89PNG")
     text = pushed[0].text
     assert "Par territoire" in text and "Marie" not in text and "Dupont" not in text and "06 12" not in text
@@ -71,8 +73,10 @@ async def test_summary_on_demand_and_bad_input(sb):
     assert [s.file_name for s in out[:2]] == ["synthese-cpam-ars.png", "synthese-cpam-ars.xlsx"]
     assert "Dialogue de gestion CPAM/ARS" in out[-1].text and "Candidats : <b>" not in out[-1].text
     assert "• Candidats : 1" in out[-1].text
-    book = load_workbook(io.BytesIO(out[1].file_data))  # the period's table, with the period's indicators
-    assert book["Candidats"].max_row == 2 and book["Candidats"]["B2"].value == "Marie"
+    book = load_workbook(io.BytesIO(out[1].file_data))  # the period's candidates, de-identified, and its indicators
+    assert book.sheetnames == ["Dossiers", "Indicateurs", "Lieux"]
+    rows = list(book["Dossiers"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1], r[2], r[4]) for r in rows] == [(1, "Médecin généraliste", "ARS", "entretien planifié")]
     assert dict(book["Indicateurs"].iter_rows(min_row=2, values_only=True))["Candidats"] == 1
     assert "Usage" in texts_of(await sb.say("cpts1", "/synthese"))
     assert "Je n'ai pas compris la période" in texts_of(await sb.say("cpts1", "/synthese copil hier soir"))
