@@ -13,7 +13,7 @@ import asyncio
 import json
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 from bot.candidates import PROFESSIONS, SOURCES

@@ -33,7 +33,7 @@ from handlers import (
     common,
     croisement,
     dialog,
-    followups,
+    followups,  # noqa: F401 - registers its flow and reminder action
     interview,
     polls,
     privacy,

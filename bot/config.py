@@ -82,6 +82,20 @@ class Settings(BaseSettings):
             members.append(Member(user_id, role, name or str(user_id), role == "admin"))
         return members
 
+    @field_validator("bot_api_base_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        """The server's root only: the bot adds /bot<token>/<method> itself (a Bot API server of one's own, or the
+        fake one of the tests, is given like https://api.telegram.org)."""
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"« {value} » n'est pas une adresse http:// ou https://")
+        if re.search(r"/(bot|file)[^/]*$", parts.path) or parts.query or parts.fragment:
+            raise ValueError(f"donnez la racine du serveur, sans /bot ni le jeton à la fin (le bot les ajoute) : "
+                             f"« {parts.scheme}://{parts.netloc}{re.sub(r'/(bot|file)[^/]*$', '', parts.path)} »")
+        return value
+
     @field_validator("webhook_url")
     @classmethod
     def _check_webhook_url(cls, value: str | None) -> str | None:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from dateutil.relativedelta import relativedelta
 
 from bot.dates import PARIS, format_date, format_datetime
+from bot.schedule import day_off, previous_working_day
 
 
 class Status(StrEnum):
@@ -82,6 +83,14 @@ def croisement_deadline(interview_day: date) -> date:
     return interview_day + timedelta(days=CROISEMENT_DAYS)
 
 
+def deadline_note(due: date) -> str:
+    """What to add when a deadline falls on a day off: the team is warned on the working day before it."""
+    off = day_off(due)
+    if off is None:
+        return ""
+    return f" — {off} : l'alerte du délai viendra le {format_date(previous_working_day(due))}"
+
+
 def follow_up_days(base: date) -> list[date]:
     """The phone follow-ups at 3, 6 and 12 months after the visits (or the interview when none)."""
     return [base + relativedelta(months=m) for m in FOLLOW_UP_MONTHS]
@@ -108,7 +117,8 @@ def next_step(status: Status, *, interview_at: datetime | None, interview_done: 
             return NextStep("faire le croisement des données")
         due = croisement_deadline(interview_done)
         late = due < today
-        return NextStep(f"croisement {'en retard depuis' if late else 'avant'} le {format_date(due)}", due, late)
+        return NextStep(f"croisement {'en retard depuis' if late else 'avant'} le {format_date(due)}"
+                        + ("" if late else deadline_note(due)), due, late)
     if status is Status.CROISEMENT:
         return NextStep("organiser les visites des lieux d'exercice")
     if status is Status.VISITES_PLANIFIEES:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bot.dates import PARIS, DateParseError, Moment, parse_moment
-from bot.pipeline import FOLLOW_UP_MONTHS, Status, follow_up_days
-from bot.schedule import WorkingHours, previous_working_day
+from bot.pipeline import FOLLOW_UP_MONTHS, Status, croisement_deadline, follow_up_days
+from bot.schedule import WorkingHours, is_working_day, previous_working_day
 
 EVE_AT = time(17, 0)  # the day-before reminders
 DEBRIEF_AT = time(18, 0)  # the same-evening debrief after the visits
@@ -87,8 +87,12 @@ def plan(state: CandidateState, hours: WorkingHours) -> list[Planned]:
         planned += [Planned("entretien_veille", _eve(at.date(), hours), True),
                     Planned("entretien_1h", at - timedelta(hours=1), True)]
     if status is Status.ENTRETIEN_FAIT and state.interview_done is not None:
-        for kind, days in (("croisement_j7", 7), ("croisement_j10", 10)):
-            planned.append(Planned(kind, hours.adjust(hours.at(state.interview_done + timedelta(days=days), hours.morning)), False))
+        planned.append(Planned("croisement_j7", hours.adjust(hours.at(state.interview_done + timedelta(days=7),
+                                                                       hours.morning)), False))
+        # the deadline itself on a day off: the alert comes on the working day before it, not after
+        due = croisement_deadline(state.interview_done)
+        alert = due if is_working_day(due) else previous_working_day(due)
+        planned.append(Planned("croisement_j10", hours.at(alert, hours.morning), False))
     if status is Status.VISITES_PLANIFIEES and state.visit_day is not None:
         planned += [Planned("visites_veille", _eve(state.visit_day, hours), True),
                     Planned("debrief_soir", hours.at(state.visit_day, DEBRIEF_AT), True)]

@@ -1,7 +1,8 @@
 """Working days and hours: when the team should be disturbed. Telegram-free.
 
 A reminder computed by the protocol (not typed for an exact time by a user) that falls on a Saturday, a Sunday,
-a French public holiday or outside working hours moves to the next working morning.
+a French public holiday or outside working hours moves to the next working morning; one typed for a day off moves
+to the next working morning too (an exact hour on a working day is kept).
 """
 
 from __future__ import annotations
@@ -17,11 +18,19 @@ from bot.dates import PARIS
 
 @lru_cache(maxsize=16)
 def _french_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.France(years=year)
+    return holidays.France(years=year, language="fr")
 
 
 def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _french_holidays(day.year)
+
+
+def day_off(day: date) -> str | None:
+    """Why ``day`` is not a working day, as one says it ("un samedi", "un jour férié (Noël)"); None on a working day."""
+    if day.weekday() >= 5:
+        return ("un samedi", "un dimanche")[day.weekday() - 5]
+    name = _french_holidays(day.year).get(day)
+    return f"un jour férié ({name})" if name else None
 
 
 def next_working_day(day: date) -> date:

@@ -188,18 +188,36 @@ def candidate_number(args: list[str]) -> int | None:
     return int(digits) if digits.isdecimal() and len(digits) < 10 else None
 
 
-async def show_numbered(update: Update, context: BotContext, render, *, of_what: str, what: str, command: str,
-                        listing: str, example: int) -> None:
-    """/dossier N, /lieu N, /elu N: the card ``render`` makes of the numbered item, or what to type instead."""
+async def numbered(update: Update, context: BotContext, fetch, *, of_what: str, what: str, command: str,
+                   listing: str, example: int):
+    """The item whose number follows the command (``fetch`` reads it by number); None, once the user is told
+    what to type instead (no number) or that there is no such item."""
     number = candidate_number(context.args or [])
     if number is None:
         await reply(update, context, f"Indiquez le numéro {of_what}, par exemple : /{command} {example} (voir /{listing}).")
-        return
-    text, markup = await render(context, number)
-    if text is None:
+        return None
+    item = await fetch(number)
+    if item is None:
         await reply(update, context, f"Aucun {what} n° {number}. Tapez /{listing} pour la liste.")
-        return
-    await reply(update, context, text, markup)
+    return item
+
+
+async def numbered_candidate(update: Update, context: BotContext, command: str):
+    """The candidate /<command> N names, or None once the user is told what is wrong."""
+    return await numbered(update, context, lambda n: candidates.get(context.db, n), of_what="du dossier",
+                          what="dossier", command=command, listing="dossiers", example=12)
+
+
+async def show_numbered(update: Update, context: BotContext, render, *, of_what: str, what: str, command: str,
+                        listing: str, example: int) -> None:
+    """/dossier N, /lieu N, /elu N: the card ``render`` makes of the numbered item, or what to type instead."""
+    async def card(number: int):
+        text, markup = await render(context, number)
+        return (text, markup) if text is not None else None
+    shown = await numbered(update, context, card, of_what=of_what, what=what, command=command, listing=listing,
+                           example=example)
+    if shown is not None:
+        await reply(update, context, *shown)
 
 
 async def show_card(update: Update, context: BotContext) -> None:

@@ -18,12 +18,12 @@ from bot.dates import MONTHS, format_date, normalise
 from bot.forms import Form, Kind, Option, Question, availability_of
 from bot.interview import INTERVIEW, open_to_dynamics
 from bot.matching import SITE_TYPES, Crossing, Match, Wishes, cross
-from bot.pipeline import Status, check_transition
+from bot.pipeline import Status, check_transition, deadline_note
 from bot.sites import facts
 from bot.territory import EPCI_LABELS, name_key
 from handlers import candidates as step_a
 from handlers import reminders as engine
-from handlers.common import append_note, audit, esc, keyboard, reply, send, send_private
+from handlers.common import append_note, audit, esc, keyboard, send, send_private
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import candidates, interviews, sites, territory
 from storage.dialogs import Dialog
@@ -84,7 +84,7 @@ def render_crossing(candidate, wishes: Wishes, crossing: Crossing, today: date) 
     lines = [f"🔎 <b>Croisement des données — {esc(candidate.full_name)} (n° {candidate.id})</b>", esc(" · ".join(asked))]
     if candidate.croisement_due:
         due = date.fromisoformat(candidate.croisement_due)
-        lines.append(f"Délai : avant le {format_date(due)}" + (" ⚠️ dépassé" if due < today else ""))
+        lines.append(f"Délai : avant le {format_date(due)}" + (" ⚠️ dépassé" if due < today else deadline_note(due)))
     numbered: list[Match] = []
     lines += ["", f"<b>Lieux qui cochent les critères</b> ({len(crossing.ranked)})"]
     if not crossing.ranked:
@@ -169,10 +169,8 @@ async def open_croisement(update: Update, context: BotContext, candidate) -> Non
 
 async def croisement_command(update: Update, context: BotContext) -> None:
     """/croisement N: cross the candidate's wishes with the practice sites."""
-    number = step_a.candidate_number(context.args or [])
-    candidate = await candidates.get(context.db, number) if number is not None else None
+    candidate = await step_a.numbered_candidate(update, context, "croisement")
     if candidate is None:
-        await reply(update, context, "Indiquez le numéro d'un dossier, par exemple : /croisement 12 (voir /dossiers).")
         return
     await open_croisement(update, context, candidate)
 

@@ -13,10 +13,10 @@ from bot.context import BotContext
 from bot.dates import format_date
 from bot.forms import Question
 from bot.interview import INTERVIEW
-from bot.pipeline import Status, check_transition, croisement_deadline
+from bot.pipeline import Status, check_transition, croisement_deadline, deadline_note
 from handlers import candidates as step_a
 from handlers import reminders as engine
-from handlers.common import audit, esc, reply, send
+from handlers.common import audit, esc, send
 from handlers.dialog import AnswerSet, Flow, ask, begin, register
 from storage import candidates, dialogs, interviews
 from storage.dialogs import Dialog
@@ -96,7 +96,7 @@ async def _complete(update: Update, context: BotContext, dialog: Dialog, answers
         await interviews.confirm(context.db, candidate.id, at=now_iso)
         await engine.after_change(context, candidate.id)
         intro = (f"✅ Entretien enregistré. <b>Croisement des données à faire avant le {format_date(due)}</b> "
-                 f"(10 jours).")
+                 f"(10 jours){deadline_note(due)}.")
     else:
         await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=now_iso,
                                 kind="entretien", detail="Réponses de l'entretien revues")
@@ -144,13 +144,8 @@ async def open_interview(update: Update, context: BotContext, candidate) -> None
 
 async def start_interview(update: Update, context: BotContext) -> None:
     """/entretien N: lead the interview of candidate N, or resume it at the first unanswered question."""
-    number = step_a.candidate_number(context.args or [])
-    if number is None:
-        await reply(update, context, "Indiquez le numéro du dossier, par exemple : /entretien 12 (voir /dossiers).")
-        return
-    candidate = await candidates.get(context.db, number)
+    candidate = await step_a.numbered_candidate(update, context, "entretien")
     if candidate is None:
-        await reply(update, context, f"Aucun dossier n° {number}. Tapez /dossiers pour la liste.")
         return
     await open_interview(update, context, candidate)
 

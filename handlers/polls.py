@@ -190,10 +190,8 @@ async def site_poll_text(services: Services, poll: Poll, site_id: int, *, for_te
 
 async def start_poll(update: Update, context: BotContext) -> None:
     """/sondage N: prepare the availability poll of the sites chosen at the croisement."""
-    number = step_a.candidate_number(context.args or [])
-    candidate = await candidates.get(context.db, number) if number is not None else None
+    candidate = await step_a.numbered_candidate(update, context, "sondage")
     if candidate is None:
-        await reply(update, context, "Indiquez le numéro d'un dossier, par exemple : /sondage 12 (voir /dossiers).")
         return
     await open_poll(update, context, candidate)
 

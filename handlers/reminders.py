@@ -25,6 +25,7 @@ from bot.context import BotContext, Services
 from bot.dates import PARIS, DateParseError, format_date, format_datetime, format_short, format_time
 from bot.forms import Form, Kind, Question
 from bot.pipeline import Status
+from bot.schedule import day_off, next_working_day
 from bot.reminders import (
     PROTOCOL_KINDS,
     MAX_REPOSTS,
@@ -404,16 +405,23 @@ async def new_reminder(update: Update, context: BotContext) -> None:
         await reply(update, context, f"Je n'ai pas trouvé de date dans « {esc(text)} ».\n{example}")
         return
     hours = context.services.settings.hours
-    when = moment.when if moment.has_time else hours.adjust(hours.at(moment.day, hours.morning))
-    if when <= now:
-        await reply(update, context, f"Le {format_datetime(when)} est déjà passé : indiquez une date à venir.")
+    asked = moment.when if moment.has_time else hours.at(moment.day, hours.morning)
+    if asked <= now:
+        await reply(update, context, f"Le {format_datetime(asked)} est déjà passé : indiquez une date à venir.")
         return
+    # an hour typed on a working day is kept; a day off moves to the next working morning, as the README says
+    off = day_off(moment.day)
+    when = hours.at(next_working_day(moment.day), hours.morning) if off else hours.adjust(asked, exact=moment.has_time)
     await reminders.create(context.db, kind="libre", chat_id=update.effective_chat.id, text=what,
                            due_at=_utc(when), exact=moment.has_time, created_by=context.actor.user_id,
                            at=context.now_iso())
     await reschedule(context.application)
-    moved = "" if moment.has_time or when.date() == moment.day else " (jour ouvré suivant)"
-    await reply(update, context, f"⏰ C'est noté : « {esc(what)} » le <b>{format_datetime(when)}</b>{moved}.")
+    if off:
+        said = (f"le {format_date(moment.day)} est {esc(off)} : il partira le <b>{format_datetime(when)}</b>, "
+                f"jour ouvré suivant")
+    else:
+        said = f"le <b>{format_datetime(when)}</b>"
+    await reply(update, context, f"⏰ C'est noté : « {esc(what)} » {said}.")
 
 
 async def list_reminders(update: Update, context: BotContext) -> None:

@@ -171,10 +171,8 @@ async def plan_visits(update: Update, context: BotContext) -> None:
 
 async def debrief_command(update: Update, context: BotContext) -> None:
     """/debrief N: open the candidate's debrief now."""
-    number = step_a.candidate_number(context.args or [])
-    candidate = await candidates.get(context.db, number) if number is not None else None
+    candidate = await step_a.numbered_candidate(update, context, "debrief")
     if candidate is None:
-        await reply(update, context, "Indiquez le numéro d'un dossier, par exemple : /debrief 12.")
         return
     await open_debrief(update, context, candidate)
 

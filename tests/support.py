@@ -34,7 +34,7 @@ async def skip_interview(sb: Sandbox, number: int = 1, who: str = "cls") -> list
     """Run /entretien N skipping every question, and confirm."""
     await sb.say(who, f"/entretien {number}")
     for _ in range(60):
-        out = await sb.press(who, "Passer")
+        await sb.press(who, "Passer")
         if "Récapitulatif" in sb.last_text():
             break
     return await sb.press(who, "Confirmer")

@@ -81,3 +81,21 @@ def test_a_server_keeps_its_configuration_file_where_bot_env_file_says(env, tmp_
     assert settings.log_level == "WARNING" and [m.name for m in settings.members()] == ["Claire Martin", "Paul Roche"]
     env.setenv("LOG_LEVEL", "ERROR")  # the environment wins over the file
     assert load_settings().log_level == "ERROR"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8081/bot", "https://api.telegram.org/bot123:ABC/",
+                                 "api.telegram.org", "https://api.telegram.org/file/bot"])
+def test_a_bot_api_url_of_the_wrong_shape_is_explained_before_anything_runs(tmp_path, url):
+    for command in (["-m", "bot"], ["-m", "bot", "check"]):
+        env = {"PATH": "/usr/bin:/bin", **GOOD, "BOT_API_BASE_URL": url, "DATABASE_PATH": str(tmp_path / "b.sqlite3")}
+        result = subprocess.run([sys.executable, *command], cwd=tmp_path,
+                                env={**env, "PYTHONPATH": ":".join(sys.path)}, capture_output=True, text=True, timeout=60)
+        said = result.stdout + result.stderr
+        assert result.returncode in (1, 2), said  # the bot stops (2), the check says what to fix (1)
+        assert "- BOT_API_BASE_URL :" in said and "Traceback" not in said and "jeton refusé" not in said.lower()
+        assert ("sans /bot" in said) == ("/bot" in url)
+
+
+def test_a_bot_api_url_with_a_path_of_its_own_is_kept(env):
+    env.setenv("BOT_API_BASE_URL", "https://relais.example.org/telegram/")
+    assert load_settings().bot_api_base_url == "https://relais.example.org/telegram"

@@ -1,14 +1,13 @@
 """Poll slots, the best slot, and the visit day's itinerary."""
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from icalendar import Calendar
 
 from bot.dates import PARIS, Availability
 from bot.polls import (
     Slot,
-    SlotTally,
     StopSite,
     Timing,
     best_slot,

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from bot.sandbox import Person
 from storage import candidates, dialogs
 from tests.support import register_candidate, texts_of
@@ -377,3 +379,11 @@ async def test_a_correction_from_the_recap_edits_the_recap_in_place(sb):
     group = [s for s in out if s.chat_id < 0]
     assert [(s.kind, s.message_id) for s in group] == [("edit", recap["message_id"])]
     assert "• Nom : Martin-Durand" in group[0].text and "Récapitulatif" in group[0].text
+
+
+@pytest.mark.parametrize("command", ["dossier", "entretien", "croisement", "sondage", "debrief"])
+async def test_a_file_number_that_does_not_exist_is_said_so(sb, command):
+    await register_candidate(sb)
+    assert "Aucun dossier n° 999. Tapez /dossiers pour la liste." in texts_of(await sb.say("cls", f"/{command} 999"))
+    assert f"Indiquez le numéro du dossier, par exemple : /{command} 12" in texts_of(await sb.say("cls", f"/{command}"))
+    assert "Indiquez le numéro du dossier" in texts_of(await sb.say("cls", f"/{command} douze"))

@@ -10,7 +10,6 @@ from bot.fakeapi import FakeBotAPI
 from bot.sandbox import Sandbox, sandbox_settings
 from handlers.reminders import schedule_wake
 from storage import candidates, reminders, visits
-from tests.conftest import MONDAY
 from tests.support import register_candidate, skip_interview, texts_of, to_follow_up
 
 GROUP = -1001000000001
@@ -84,9 +83,9 @@ async def test_a_reminder_on_christmas_or_a_sunday_moves_to_the_next_working_day
         assert due["croisement_j7"] == datetime(2026, 12, 28, 9, 0, tzinfo=PARIS)
     async with Sandbox(tmp_path / "c.sqlite3", start=datetime(2026, 11, 28, 10, 0, tzinfo=PARIS)) as sb:
         await sb.say("cls", "/rappel relancer le Dr Martin dimanche")  # a day without time: protocol-like
-        assert "lundi 30 novembre 2026 à 9 h 00 (jour ouvré suivant)" in sb.last_text()
-        await sb.say("cls", "/rappel réunion de l'équipe dimanche 11h")  # an exact time typed by a user stays
-        assert "dimanche 29 novembre 2026 à 11 h 00" in sb.last_text()
+        assert "dimanche : il partira le lundi 30 novembre 2026 à 9 h 00, jour ouvré suivant" in sb.last_text()
+        await sb.say("cls", "/rappel réunion de l'équipe dimanche 11h")  # a day off, even at a typed hour
+        assert "le dimanche 29 novembre 2026 est un dimanche : il partira le lundi 30 novembre 2026 à 9 h 00" in sb.last_text()
 
 
 async def test_free_reminder_and_bad_input(sb):
@@ -334,3 +333,30 @@ async def test_what_falls_due_with_the_monday_digest_is_this_week_not_late(sb):
     this_week, late = digest.split("En retard ou sans réponse")
     assert "appeler la mairie" in this_week and "appeler la mairie" not in late  # sent ten minutes ago
     assert "relire la convention" in late.split("Les 7 derniers jours")[0]  # last Friday's, still open
+
+
+async def test_a_reminder_typed_for_a_day_off_says_when_it_will_really_go(sb):
+    out = texts_of(await sb.say("cls", "/rappel appeler la mairie samedi 10h"))
+    assert ("« appeler la mairie » le samedi 28 novembre 2026 est un samedi : il partira le "
+            "lundi 30 novembre 2026 à 9 h 00, jour ouvré suivant") in out
+    assert "• 30/11" in texts_of(await sb.say("cls", "/rappels"))
+    early = group_texts(await sb.advance(timedelta(days=5, hours=1)), digests=False)  # Saturday 28, 10:00
+    assert not [t for t in early if "appeler la mairie" in t]
+    later = group_texts(await sb.advance(timedelta(days=2)), digests=False)  # past Monday 30, 9:00
+    assert [t for t in later if "appeler la mairie" in t]
+    out = texts_of(await sb.say("cls", "/rappel fermer le cabinet le 25 décembre"))
+    assert "est un jour férié (Noël)" in out and "samedi 26" not in out and "lundi 28 décembre 2026 à 9 h 00" in out
+    out = texts_of(await sb.say("cls", "/rappel appeler le Dr Morel mardi 20h"))
+    assert "« appeler le Dr Morel » le mardi 1er décembre 2026 à 20 h 00." in out  # an hour typed on a working day is kept
+
+
+async def test_a_croisement_deadline_on_a_saturday_is_said_and_alerted_the_friday_before(tmp_path):
+    # interview held Wednesday 25 November: the 10 days end on Saturday 5 December
+    async with Sandbox(tmp_path / "d.sqlite3", start=datetime(2026, 11, 25, 10, 0, tzinfo=PARIS)) as sb:
+        await register_candidate(sb, interview=None)
+        out = texts_of(await skip_interview(sb))
+        assert ("avant le samedi 5 décembre 2026 (10 jours) — un samedi : l'alerte du délai viendra le "
+                "vendredi 4 décembre 2026") in out
+        assert "un samedi : l'alerte du délai viendra le vendredi 4 décembre 2026" in texts_of(await sb.say("cls", "/dossier 1"))
+        out = group_texts(await sb.advance(timedelta(days=8, hours=23, minutes=30)))  # Friday 4 December, 9:30
+        assert any("délai de 10 jours atteint" in t for t in out)

@@ -204,7 +204,7 @@ async def test_croisement_from_the_card_to_the_elus_message(sb):
     received = sb.last_text("prive", "jeanne")
     assert received.startswith("Bonjour,") and "MSP de Conliège (Conliège)" in received
     assert "Perrigny" not in received and "Dupont" not in received  # only her commune, no surname
-    out = await sb.press_data("cls", f"e:1:send", message_id=sb.api.visible(sb.settings.team_chat_id)[-1]["message_id"])
+    out = await sb.press_data("cls", "e:1:send", message_id=sb.api.visible(sb.settings.team_chat_id)[-1]["message_id"])
     assert out[-1].text == "Ce message a déjà été traité."
 
 
