@@ -210,19 +210,9 @@ async def interview_with_crashes(workdir: Path, kills_after: tuple[int, ...] = (
     return result
 
 
-# --- a poll answered by three sites, killed once -------------------------------------------------------------
-
-async def poll_with_crash(workdir: Path, presses: int = 30, kill_after: int = 14) -> Result:
-    result = Result("Sondage", f"{presses} réponses de 3 lieux à un sondage, le bot tué (SIGKILL) après la "
-                               f"{kill_after}e sans attendre")
-    started = time.monotonic()
-    api = new_world()
-    contacts = {2001: 1, 2002: 2, 2003: 3}
-    for user_id in contacts:
-        api.add_user(user_id, f"Contact{user_id}")
-        api.started.add(user_id)
-    db_path = workdir / "bot.sqlite3"
-    await seed_candidate(db_path)
+async def seed_poll(db_path: Path, contacts: dict[int, int]) -> tuple[int, list[int]]:
+    """Three sites of Conliège, their contacts on Telegram (user id -> site), and an open poll of candidate n° 1 on
+    four Tuesdays of January; returns the poll's id and its slots' ids."""
     db = await Database.open(db_path)
     now = datetime.now(timezone.utc)
     try:
@@ -240,9 +230,25 @@ async def poll_with_crash(workdir: Path, presses: int = 30, kill_after: int = 14
                                            slots=[(date(2027, 1, 5 + 7 * i), "journee") for i in range(4)],
                                            site_ids=[1, 2, 3])
         await polls_store.update(db, poll_id, state="open", opened_at=now.isoformat(timespec="seconds"))
-        slot_ids = [s.id for s in await polls_store.slots(db, poll_id)]
+        return poll_id, [s.id for s in await polls_store.slots(db, poll_id)]
     finally:
         await db.close()
+
+
+# --- a poll answered by three sites, killed once -------------------------------------------------------------
+
+async def poll_with_crash(workdir: Path, presses: int = 30, kill_after: int = 14) -> Result:
+    result = Result("Sondage", f"{presses} réponses de 3 lieux à un sondage, le bot tué (SIGKILL) après la "
+                               f"{kill_after}e sans attendre")
+    started = time.monotonic()
+    api = new_world()
+    contacts = {2001: 1, 2002: 2, 2003: 3}
+    for user_id in contacts:
+        api.add_user(user_id, f"Contact{user_id}")
+        api.started.add(user_id)
+    db_path = workdir / "bot.sqlite3"
+    await seed_candidate(db_path)
+    poll_id, slot_ids = await seed_poll(db_path, contacts)
     server = FakeBotAPIServer(api)
     port = await server.start()
     bot = BotProcess(workdir, port, api)
