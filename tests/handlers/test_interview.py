@@ -300,3 +300,19 @@ async def test_progress_never_goes_back_when_an_answer_adds_questions(sb):
     assert percents == sorted(percents)  # never down
     assert len({n for _, n, _ in seen}) > 1  # the total did grow: answers added questions
     assert any("Âges des enfants" in line for line in added)
+
+
+async def test_each_interview_step_costs_the_group_one_request(sb):
+    """Telegram allows about 20 messages a minute to a group, edits included: each answer (a press or a typed
+    reply) costs the group one message or one edit, never more."""
+    await register_candidate(sb)
+    await sb.say("cls", "/entretien 1")
+    group = str(sb.settings.team_chat_id)
+    steps = 0
+    while (await current_dialog(sb)).position != "":
+        calls, actions = len(sb.api.calls), sb.api.last_update_id
+        await answer_current(sb, ("cls", "cpts1")[steps % 2])
+        to_group = [m for m, p in sb.api.calls[calls:] if str(p.get("chat_id")) == group]
+        assert len(to_group) == sb.api.last_update_id - actions, (steps, to_group)
+        steps += 1
+    assert steps > 20
