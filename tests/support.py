@@ -40,13 +40,18 @@ async def skip_interview(sb: Sandbox, number: int = 1, who: str = "cls") -> list
     return await sb.press(who, "Confirmer")
 
 
-async def to_follow_up(sb: Sandbox, visit_day: str = "jeudi 3 décembre") -> None:
-    """Candidate n° 1 from registration to the follow-up stage, through the chat."""
+async def to_croisement(sb: Sandbox) -> None:
+    """Candidate n° 1 registered, interviewed (every question skipped) and moved to the croisement by hand."""
     await register_candidate(sb, interview=None)
     await skip_interview(sb)
     await sb.say("cls", "/dossier 1")
     await sb.press("cls", "Changer le statut")
     await sb.press("cls", "croisement")
+
+
+async def to_follow_up(sb: Sandbox, visit_day: str = "jeudi 3 décembre") -> None:
+    """Candidate n° 1 from registration to the follow-up stage, through the chat."""
+    await to_croisement(sb)
     await sb.say("cls", f"/visites 1 {visit_day} : MSP de Conliège, Cabinet de Perrigny")
     await sb.say("cls", "/debrief 1")
     for answer in ("Accueil chaleureux", "Locaux trop petits", "Travailler en équipe", "Un logement"):

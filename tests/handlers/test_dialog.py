@@ -12,7 +12,7 @@ from storage import candidates, dialogs, interviews
 from tests.conftest import MONDAY
 from tests.handlers.test_polls import prepared, send_poll
 from tests.handlers.test_sites import GOOD, add_elu, import_sites, interview_for_croisement
-from tests.support import register_candidate, skip_interview, texts_of, to_follow_up
+from tests.support import register_candidate, texts_of, to_croisement, to_follow_up
 
 
 async def open_forms(sb, who, chat):
@@ -77,11 +77,7 @@ async def _echeance(sb):
 
 
 async def _debrief_soir(sb):
-    await register_candidate(sb, interview=None)
-    await skip_interview(sb)
-    await sb.say("cls", "/dossier 1")
-    await sb.press("cls", "Changer le statut")
-    await sb.press("cls", "croisement")
+    await to_croisement(sb)
     await sb.say("cls", "/visites 1 jeudi 3 décembre : MSP de Conliège")
     await sb.say("cls", "/debrief 1")
 

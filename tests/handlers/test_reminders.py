@@ -10,7 +10,7 @@ from bot.fakeapi import FakeBotAPI
 from bot.sandbox import Sandbox, sandbox_settings
 from handlers.reminders import schedule_wake
 from storage import candidates, reminders, visits
-from tests.support import register_candidate, skip_interview, texts_of, to_follow_up
+from tests.support import register_candidate, skip_interview, texts_of, to_croisement, to_follow_up
 
 GROUP = -1001000000001
 
@@ -203,11 +203,7 @@ async def test_forged_reminder_buttons_change_nothing(sb):
 
 
 async def test_visits_evening_debrief_remote_debrief_then_follow_ups(sb):
-    await register_candidate(sb, interview=None)
-    await skip_interview(sb)
-    await sb.say("cls", "/dossier 1")
-    await sb.press("cls", "Changer le statut")
-    await sb.press("cls", "croisement")
+    await to_croisement(sb)
     assert "Aucun dossier" in texts_of(await sb.say("cls", "/visites 9 jeudi : MSP"))
     assert "Usage" in texts_of(await sb.say("cls", "/visites 1 jeudi"))
     out = texts_of(await sb.say("cls", "/visites 1 jeudi 3 décembre : MSP de Conliège, Cabinet de Perrigny"))
