@@ -67,6 +67,14 @@ class DateParseError(ValueError):
     """The text could not be read as a date; ``str(err)`` is a French message for the user."""
 
 
+class ImpossibleDate(DateParseError):
+    """The text names a date or an hour that does not exist, or lies beyond the calendar ("31 février", "25h",
+    "dans 9000 ans"): to be refused with this reason, never read as another date."""
+
+
+MAX_YEARS_AHEAD = 100  # a date further than this is a typing error, not a plan
+
+
 @dataclass(frozen=True)
 class Moment:
     """A resolved date-time in Europe/Paris, and whether the text named a time of day."""
@@ -140,14 +148,21 @@ def _read_relative(r: _Reading, now: datetime) -> None:
         r.exact = (now.astimezone(ZoneInfo("UTC")) + timedelta(minutes=minutes)).astimezone(PARIS)
         return
     unit = m.group(6)
-    if unit.startswith("j"):
-        r.day = now.date() + timedelta(days=n)
-    elif unit.startswith("sem"):
-        r.day = now.date() + timedelta(weeks=n)
-    elif unit == "mois":
-        r.day = now.date() + relativedelta(months=n)
-    else:
-        r.day = now.date() + relativedelta(years=n)
+    too_far = ImpossibleDate(f"« {m.group(0).strip()} », c'est trop loin : indiquez une date dans les "
+                             f"{MAX_YEARS_AHEAD} prochaines années.")
+    try:
+        if unit.startswith("j"):
+            r.day = now.date() + timedelta(days=n)
+        elif unit.startswith("sem"):
+            r.day = now.date() + timedelta(weeks=n)
+        elif unit == "mois":
+            r.day = now.date() + relativedelta(months=n)
+        else:
+            r.day = now.date() + relativedelta(years=n)
+    except (OverflowError, ValueError):  # past year 9999, or more days than a date can count
+        raise too_far from None
+    if r.day > now.date() + relativedelta(years=MAX_YEARS_AHEAD):
+        raise too_far
 
 
 def _read_time(r: _Reading) -> None:
@@ -164,7 +179,7 @@ def _read_time(r: _Reading) -> None:
         if part and part[0] in ("apres-midi", "soir", "soiree", "fin d'apres-midi") and hour < 12:
             hour += 12
         if hour > 23 or minute > 59:
-            raise DateParseError(f"L'heure « {m.group(0).strip()} » n'existe pas.")
+            raise ImpossibleDate(f"L'heure « {m.group(0).strip()} » n'existe pas.")
         r.at = time(hour, minute)
     elif part:
         r.at = part[1]
@@ -240,7 +255,7 @@ def _read_absolute(r: _Reading, now: datetime, prefer: str) -> None:
     leading_day = re.match(r"\d{1,2}", phrase)
     if parsed is None or (leading_day and int(leading_day.group(0)) != parsed.day):
         # dateparser reads an impossible "32/12" as some other date: refuse it instead
-        raise DateParseError(f"La date « {m.group(0)} » n'existe pas.")
+        raise ImpossibleDate(f"La date « {m.group(0)} » n'existe pas.")
     r.day = parsed.date()
 
 

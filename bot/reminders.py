@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from bot.dates import PARIS, DateParseError, Moment, parse_moment
+from bot.dates import PARIS, DateParseError, ImpossibleDate, Moment, parse_moment
 from bot.pipeline import FOLLOW_UP_MONTHS, Status, croisement_deadline, follow_up_days
 from bot.schedule import WorkingHours, is_working_day, previous_working_day
 
@@ -130,11 +130,15 @@ def extract_when(text: str, now: datetime) -> tuple[str, Moment]:
     for i in range(1, len(words)):  # the longest date at the end first
         try:
             return " ".join(words[:i]), parse_moment(" ".join(words[i:]), now)
+        except ImpossibleDate:
+            raise  # "le 31 février" is refused with its reason, never read as "février" alone
         except DateParseError:
             continue
     for j in range(len(words) - 1, 0, -1):  # then at the start
         try:
             return " ".join(words[j:]), parse_moment(" ".join(words[:j]), now)
+        except ImpossibleDate:
+            raise
         except DateParseError:
             continue
     raise DateParseError("Je n'ai pas trouvé de date dans ce rappel.")

@@ -22,7 +22,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.candidates import profession_label
 from bot.context import BotContext, Services
-from bot.dates import PARIS, DateParseError, format_date, format_datetime, format_short, format_time
+from bot.dates import PARIS, DateParseError, ImpossibleDate, format_date, format_datetime, format_short, format_time
 from bot.forms import Form, Kind, Question
 from bot.pipeline import Status
 from bot.schedule import day_off, next_working_day
@@ -401,6 +401,9 @@ async def new_reminder(update: Update, context: BotContext) -> None:
     now = context.now()
     try:
         what, moment = extract_when(text, now)
+    except ImpossibleDate as err:
+        await reply(update, context, f"❗ {esc(err)} Rien n'a été noté.\n{example}")
+        return
     except DateParseError:
         await reply(update, context, f"Je n'ai pas trouvé de date dans « {esc(text)} ».\n{example}")
         return

@@ -356,3 +356,17 @@ async def test_a_croisement_deadline_on_a_saturday_is_said_and_alerted_the_frida
         assert "un samedi : l'alerte du délai viendra le vendredi 4 décembre 2026" in texts_of(await sb.say("cls", "/dossier 1"))
         out = group_texts(await sb.advance(timedelta(days=8, hours=23, minutes=30)))  # Friday 4 December, 9:30
         assert any("délai de 10 jours atteint" in t for t in out)
+
+
+async def test_a_reminder_for_a_date_that_cannot_be_is_refused_with_its_reason(sb):
+    cases = {
+        "/rappel test le 31 février": "La date « 31 fevrier » n'existe pas.",  # read without accents
+        "/rappel test dans 999999999 ans": "« dans 999999999 ans », c'est trop loin",
+        "/rappel test dans 9000 ans": "« dans 9000 ans », c'est trop loin",
+        "/rappel test demain 25h": "L'heure « 25h » n'existe pas.",
+    }
+    for typed, reason in cases.items():
+        out = texts_of(await sb.say("cls", typed))
+        assert reason in out and "Rien n'a été noté" in out and "erreur inattendue" not in out, out
+    listing = texts_of(await sb.say("cls", "/rappels"))
+    assert "— test" not in listing  # nothing was saved for any of them
