@@ -162,15 +162,24 @@ async def period_indicators(db, period: Period, today: date) -> Indicators:
     return ind
 
 
-async def _reporting_workbook(db, filters: Filters, counting: Awaitable[Indicators]) -> bytes:
-    """The reporting table, its indicators counted by ``counting`` while its rows are read and its Candidats sheet
-    written (on the reports' connection): the workbook asks for them from its Lieux sheet on."""
+async def _while_counting(counting: Awaitable[Indicators],
+                          build: Callable[[Callable[[], Indicators]], Awaitable[bytes]]) -> bytes:
+    """A workbook built while ``counting`` counts its indicators (on the reports' connection): ``build`` gets what
+    returns them, which the workbook calls only when a sheet needs them."""
     counted = asyncio.ensure_future(counting)
     try:
-        data, drawn = await table_data(db, filters)
-        return await built(workbook, data, filters, _when_ready(counted), drawn)
+        return await build(_when_ready(counted))
     finally:
         counted.cancel()  # already done, unless the table failed
+
+
+async def _reporting_workbook(db, filters: Filters, counting: Awaitable[Indicators]) -> bytes:
+    """The nominative reporting table (the team's /export): its rows are read and its Candidats sheet written while
+    the indicators are counted; the workbook asks for them from its Lieux sheet on."""
+    async def build(indicators: Callable[[], Indicators]) -> bytes:
+        data, drawn = await table_data(db, filters)
+        return await built(workbook, data, filters, indicators, drawn)
+    return await _while_counting(counting, build)
 
 
 def _when_ready(task: "asyncio.Future[T]") -> Callable[[], T]:
@@ -329,13 +338,13 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
 
 async def _audience_workbook(db, kind, period: Period, counting: Awaitable[Indicators]) -> bytes:
     """The table that goes with a meeting's summary: what its audience may see (bot.exports.audience_workbook)."""
-    counted = asyncio.ensure_future(counting)
-    try:
+    filters = Filters(period=period)
+
+    async def build(indicators: Callable[[], Indicators]) -> bytes:
         chosen = await reporting.table_dataset(db, bounds=period.bounds())
-        data = await reporting.dataset(db, [c["id"] for c in selected(chosen, Filters(period=period))])
-        return await built(audience_workbook, data, Filters(period=period), _when_ready(counted), kind.audience)
-    finally:
-        counted.cancel()  # already done, unless the table failed
+        data = await reporting.dataset(db, [c["id"] for c in selected(chosen, filters)])
+        return await built(audience_workbook, data, filters, indicators, kind.audience)
+    return await _while_counting(counting, build)
 
 
 async def _first(counting: "asyncio.Task[list[Indicators]]") -> Indicators:
