@@ -11,7 +11,6 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -27,6 +26,7 @@ from telegram.request import BaseRequest
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotContext, Services, Team
+from bot.pace import ChatOrderedProcessor, TelegramPace
 # every step module is imported: some only register flows and reminder actions (followups: step E's outcomes)
 from handlers import (
     candidates,
@@ -115,8 +115,8 @@ def build_application(
         .defaults(Defaults(tzinfo=settings.zone, parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .context_types(ContextTypes(context=BotContext))
-        # guided exchanges read and write their state in order: one update at a time
-        .concurrent_updates(False)
+        # chats in parallel, each chat's updates in order (a guided exchange reads and writes its state in turn)
+        .concurrent_updates(ChatOrderedProcessor())
         .post_init(startup)
         .post_shutdown(shutdown)
     )
@@ -126,8 +126,8 @@ def build_application(
         base = settings.bot_api_base_url.rstrip("/")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     if rate_limiter:
-        # keeps under Telegram's limits (30 msg/s, 20 msg/min per group) and retries a 429 after retry_after
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+        # Telegram's limits (30 requests/s, 20 new messages/min per group, 1/s per private chat), a 429 retried
+        builder = builder.rate_limiter(TelegramPace())
     app = builder.build()
     app.bot_data["settings"] = settings
     app.bot_data["clock"] = clock or Clock()

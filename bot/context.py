@@ -48,6 +48,12 @@ class Services:
     dispatch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     errors: deque = field(default_factory=lambda: deque(maxlen=5))  # (when, what) of the last failures, for /etat
     handling: dict[int, float] = field(default_factory=dict)  # update id -> when its handling began (for the logs)
+    # One lock per shared message that several chats change (a poll's tally, edited as sites answer in private):
+    # chats are handled in parallel, and an edit rendered earlier must not land after one rendered later.
+    message_locks: dict[object, asyncio.Lock] = field(default_factory=dict)
+
+    def lock_for(self, key: object) -> asyncio.Lock:
+        return self.message_locks.setdefault(key, asyncio.Lock())
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):

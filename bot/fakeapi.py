@@ -5,16 +5,21 @@ respect: HTML that parses, 4096 characters per message, 64 bytes of callback dat
 modified", no private message to a user who never started the bot, group privacy mode. On the other side,
 tests act as users: type in a chat, reply, press a button. Faults (429 with retry_after, 5xx, timeouts,
 403) can be injected per method.
+
+Like Telegram, it can pace the bot (``limits``): past 30 requests a second to chats, 20 new messages a
+minute to one group or one a second to one private chat, it answers 429 with ``retry_after`` and counts the refusal
+in ``refused``. ``latency`` adds a round trip to every call (the benchmarks use 50 ms).
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import random
 import json
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -115,8 +120,14 @@ class Sent:
 class FakeBotAPI:
     """The Bot API's server side, in memory."""
 
-    def __init__(self, *, privacy_mode: bool = True, now: Callable[[], float] = time.time):
+    def __init__(self, *, privacy_mode: bool = True, now: Callable[[], float] = time.time, limits: bool = False,
+                 latency: float = 0.0):
         self.privacy_mode = privacy_mode
+        self.limits = limits
+        self.latency = latency
+        self.refused: Counter[str] = Counter()  # 429s answered because the bot went past a limit, by method
+        self._overall: deque[float] = deque()
+        self._per_chat: dict[int, deque[float]] = defaultdict(deque)
         self.now = now
         self.users: dict[int, dict] = {}
         self.chats: dict[int, dict] = {}
@@ -262,21 +273,62 @@ class FakeBotAPI:
         return FakeRequest(self)
 
     async def handle(self, method: str, params: dict[str, Any], files: dict[str, Any]) -> tuple[int, bytes]:
+        if self.latency and method != "getUpdates":
+            await asyncio.sleep(self.latency / 2)  # the way there...
+        try:
+            return self._answer(method, params, files) if method != "getUpdates" else await self._answer_updates(params)
+        finally:
+            if self.latency and method != "getUpdates":
+                await asyncio.sleep(self.latency / 2)  # ...and back
+
+    async def _answer_updates(self, params: dict[str, Any]) -> tuple[int, bytes]:
+        self.calls.append(("getUpdates", params))
+        try:
+            result = await self._api_getUpdates(params, {})
+        except ApiError as err:
+            return self._error(err)
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def _answer(self, method: str, params: dict[str, Any], files: dict[str, Any]) -> tuple[int, bytes]:
         self.calls.append((method, params))
         try:
+            self._within_limits(method, params)
             killed = self._maybe_fail(method)
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
-            result = await handler(params, files) if asyncio.iscoroutinefunction(handler) else handler(params, files)
+            result = handler(params, files)
             if killed:
                 raise Killed(method)
             return 200, json.dumps({"ok": True, "result": result}).encode()
         except ApiError as err:
-            body = {"ok": False, "error_code": err.code, "description": err.description}
-            if err.parameters:
-                body["parameters"] = err.parameters
-            return err.code, json.dumps(body).encode()
+            return self._error(err)
+
+    @staticmethod
+    def _error(err: ApiError) -> tuple[int, bytes]:
+        body = {"ok": False, "error_code": err.code, "description": err.description}
+        if err.parameters:
+            body["parameters"] = err.parameters
+        return err.code, json.dumps(body).encode()
+
+    def _within_limits(self, method: str, params: dict) -> None:
+        """Telegram's limits, counted as it counts them (in real time, whatever the sandbox's clock says)."""
+        if not self.limits or "chat_id" not in params:
+            return
+        now = asyncio.get_running_loop().time()
+        chat_id = int(params["chat_id"]) if str(params["chat_id"]).lstrip("-").isdigit() else 0
+        windows = [(self._overall, 30, 1.0)]
+        if method.startswith(("send", "copyMessage", "forwardMessage")):
+            windows.append((self._per_chat[chat_id], *((20, 60.0) if chat_id < 0 else (1, 1.0))))
+        for passed, rate, period in windows:
+            while passed and now - passed[0] >= period:
+                passed.popleft()
+            if len(passed) >= rate:
+                self.refused[method] += 1
+                wait = max(1, math.ceil(passed[0] + period - now))
+                raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        for passed, _, _ in windows:
+            passed.append(now)
 
     def _maybe_fail(self, method: str) -> bool:
         """Raise the fault injected for this call, if any; True when the bot is to die once it is carried out."""

@@ -122,8 +122,9 @@ class Sandbox:
     # --- acting ------------------------------------------------------------------------------------------
 
     async def _process(self) -> list[Sent]:
-        for data in self.api.take_updates():
-            await self.app.process_update(Update.de_json(data, self.app.bot))
+        for data in self.api.take_updates():  # one after the other, through the bot's own update processor
+            update = Update.de_json(data, self.app.bot)
+            await self.app.update_processor.process_update(update, self.app.process_update(update))
         return self.new_output()
 
     def new_output(self) -> list[Sent]:

@@ -446,22 +446,30 @@ async def post_tally(app, poll: Poll) -> None:
 async def _touch_tally(app, poll: Poll) -> None:
     """Edit the tally now, or later if it was edited a moment ago: bursts of answers make one edit."""
     services = engine.services_of(app)
-    now = services.clock.now()
-    last = _local(poll.tally_edited_at) if poll.tally_edited_at else None
-    if last is None or now - last >= TALLY_EVERY:
-        await _edit_tally(app, poll)
-    elif poll.tally_due_at is None:
-        await polls.update(services.db, poll.id, tally_due_at=_utc(last + TALLY_EVERY))
-        await engine.reschedule(app)
+    async with services.lock_for(("tally", poll.id)):
+        poll = await polls.get(services.db, poll.id)
+        now = services.clock.now()
+        last = _local(poll.tally_edited_at) if poll.tally_edited_at else None
+        if last is None or now - last >= TALLY_EVERY:
+            await _edit_tally_now(app, poll)
+            return
+        if poll.tally_due_at is None:
+            await polls.update(services.db, poll.id, tally_due_at=_utc(last + TALLY_EVERY))
+    await engine.reschedule(app)
 
 
 async def _edit_tally(app, poll: Poll) -> None:
+    """Edit the tally with the answers as they stand, one edit of it at a time."""
+    async with engine.services_of(app).lock_for(("tally", poll.id)):
+        await _edit_tally_now(app, await polls.get(engine.services_of(app).db, poll.id))
+
+
+async def _edit_tally_now(app, poll: Poll) -> None:
     services = engine.services_of(app)
-    poll = await polls.get(services.db, poll.id)
     await polls.update(services.db, poll.id, tally_due_at=None, tally_edited_at=services.clock.utc_iso())
     if poll.tally_message_id is None:
         return
-    text, markup = await tally_text(services, poll)
+    text, markup = await tally_text(services, poll)  # read under the lock: nothing rendered later lands before
     try:
         await app.bot.edit_message_text(text, chat_id=poll.chat_id, message_id=poll.tally_message_id, reply_markup=markup)
     except BadRequest:

@@ -213,7 +213,7 @@ def backup_dir(services: Services) -> Path:
 
 
 async def make_backup(services: Services, label: str = "") -> Path:
-    path = await backups.backup(services.db.conn, backup_dir(services), services.clock.now(), label)
+    path = await services.db.backup(backup_dir(services), services.clock.now(), label)
     backups.rotate(backup_dir(services))
     await privacy.set_kv(services.db, LAST_BACKUP, f"{services.clock.utc_iso()}|{path.name}")
     return path

@@ -7,6 +7,7 @@ import logging
 from datetime import datetime, timezone
 from importlib import resources
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -92,25 +93,43 @@ async def migrate(conn: aiosqlite.Connection, *, target: int | None = None) -> l
     return applied
 
 
-class Database:
-    """The connection the bot writes and reads with (and a read-only one for reports, ``reader``); aiosqlite runs
-    their queries off the event loop."""
+# The connection whose transaction the running task holds, if any: its reads go through that transaction (they see
+# its own writes), and nothing else may use the writer in the meantime.
+_IN_TRANSACTION: ContextVar[bool] = ContextVar("in_transaction", default=False)
 
-    def __init__(self, conn: aiosqlite.Connection, path: str):
+# Read-only connections beside the writer. Two, as there are two cores: a report's long read and the updates' quick
+# reads run side by side, and none of them waits for a commit's fsync (bench/pace.py measures this against reading
+# on the writer under its lock).
+READERS = 2
+
+
+class Database:
+    """The database as the bot shares it between chats handled in parallel and scheduled jobs.
+
+    Every unit of work is isolated from the others:
+    - writes go through one writer connection, one transaction at a time (``write_lock``): a statement never lands
+      inside another task's open transaction, nor is rolled back with it;
+    - reads outside a transaction go to read-only connections (WAL readers), so they see only what was committed,
+      never another task's transaction half done; with ``readers=0`` (and always for ``:memory:``, where a second
+      connection would open another, empty, database) they take turns with the writes on the writer instead;
+    - reads inside a transaction use the writer, in that transaction.
+    aiosqlite runs each connection's queries on its own thread, off the event loop."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: str, readers: list[aiosqlite.Connection] | None = None):
         self.conn = conn
         self.path = path
-        # One connection is shared by updates and scheduled jobs: writes take turns so that a statement
-        # never lands inside another coroutine's open transaction (and is rolled back with it).
         self.write_lock = asyncio.Lock()
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers = list(readers or [])
+        for reader in self._all_readers:
+            self._readers.put_nowait(reader)
         # Results read often and changed rarely (the practice sites, read at every croisement and poll), kept until
         # a storage function that changes them forgets them: nothing else writes to the database.
         self._cache: dict[str, object] = {}
         self._versions: dict[str, int] = {}
-        self._reader: Database | None = None
-        self._reader_opening = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path, *, backup_dir: Path | None = None) -> "Database":
+    async def open(cls, path: str | Path, *, backup_dir: Path | None = None, readers: int = READERS) -> "Database":
         """Open and migrate; an existing database is backed up first when a migration is pending."""
         conn = await connect(path)
         current = await schema_version(conn)
@@ -125,25 +144,23 @@ class Database:
         except MigrationError:
             await conn.close()
             raise
-        return cls(conn, str(path))
+        opened = []
+        if str(path) != ":memory:":
+            for _ in range(readers):
+                reader = await connect(path)
+                await reader.execute("PRAGMA query_only = ON")
+                opened.append(reader)
+        return cls(conn, str(path), opened)
 
     async def close(self) -> None:
-        if self._reader is not None:
-            await self._reader.close()
+        for reader in self._all_readers:
+            await reader.close()
         await self.conn.close()
 
     async def reader(self) -> "Database":
-        """A second connection, read-only, for the long reads of reports (a summary's indicators take a few tenths
-        of a second at 10,000 candidates): on their own thread, they neither wait behind the interviews' quick
-        queries nor hold them up, and run while a table is being written. Opened on first use."""
-        if self.path == ":memory:":  # a second connection would open another, empty, database
-            return self
-        async with self._reader_opening:
-            if self._reader is None:
-                conn = await connect(self.path)
-                await conn.execute("PRAGMA query_only = ON")
-                self._reader = Database(conn, self.path)
-        return self._reader
+        """Where the long reads of reports go: every read outside a transaction already runs on a read-only
+        connection, so this is the database itself (kept for the callers that name their intent)."""
+        return self
 
     async def remembered(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
         """``load()``'s result, kept until ``forget(key)``. A result read while a write was forgetting it is not
@@ -164,38 +181,66 @@ class Database:
     def transaction(self) -> "_Transaction":
         return _Transaction(self)
 
-    # Each call is one trip to aiosqlite's thread (execute, fetch and close together): at about 70 µs a trip on a
-    # small server, a cursor's three trips per query were most of the time an update took.
+    async def _read(self, sql: str, params: tuple | dict) -> list[aiosqlite.Row]:
+        # Each call is one trip to a connection's thread (execute, fetch and close together): at about 70 µs a trip
+        # on a small server, a cursor's three trips per query were most of the time an update took.
+        if _IN_TRANSACTION.get():
+            return list(await self.conn.execute_fetchall(sql, params))
+        if not self._all_readers:
+            async with self.write_lock:
+                return list(await self.conn.execute_fetchall(sql, params))
+        reader = await self._readers.get()
+        try:
+            return list(await reader.execute_fetchall(sql, params))
+        finally:
+            self._readers.put_nowait(reader)
+
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
-        rows = await self.conn.execute_fetchall(sql, params)
+        rows = await self._read(sql, params)
         return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
-        return list(await self.conn.execute_fetchall(sql, params))
+        return await self._read(sql, params)
 
     async def execute(self, sql: str, params: tuple | dict = ()) -> int:
         """Run one statement in its own transaction; returns the last inserted rowid."""
+        if _IN_TRANSACTION.get():
+            row = await self.conn.execute_insert(sql, params)
+            return row[0] if row else 0
         async with self.write_lock:
             row = await self.conn.execute_insert(sql, params)
             return row[0] if row else 0
 
+    async def backup(self, directory: Path, now: datetime, label: str = "") -> Path:
+        """An online copy of what is committed: taken between two transactions, never inside one."""
+        from storage.backups import backup
+
+        async with self.write_lock:
+            return await backup(self.conn, directory, now, label)
+
 
 class _Transaction:
-    """`async with db.transaction():` groups statements so that they land together or not at all."""
+    """`async with db.transaction() as conn:` groups statements so that they land together or not at all, isolated
+    from every other task's reads and writes."""
 
     def __init__(self, db: Database):
         self.db = db
+        self._token = None
 
     async def __aenter__(self) -> aiosqlite.Connection:
+        if _IN_TRANSACTION.get():
+            raise RuntimeError("transactions do not nest: one unit of work is one transaction")
         await self.db.write_lock.acquire()
         try:
             await self.db.conn.execute("BEGIN IMMEDIATE")
         except BaseException:
             self.db.write_lock.release()
             raise
+        self._token = _IN_TRANSACTION.set(True)
         return self.db.conn
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
+        _IN_TRANSACTION.reset(self._token)
         try:
             await self.db.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
         finally:

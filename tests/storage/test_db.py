@@ -145,22 +145,66 @@ async def test_the_sites_kept_in_memory_follow_every_change(tmp_path):
         await db.close()
 
 
-async def test_reports_read_on_a_second_connection_that_cannot_write(tmp_path):
+async def test_reads_go_to_read_only_connections_that_see_only_what_is_committed(tmp_path):
+    """Reads outside a transaction run on WAL readers: they never see another task's transaction half done."""
+    import asyncio
     import sqlite3
 
     db = await Database.open(tmp_path / "a.sqlite3")
+    insert = ("INSERT INTO candidates (first_name, last_name, profession, source, first_contact, consent, "
+              "status, status_changed_at, created_at, updated_at) VALUES "
+              "('A','B','autre','ars','2026-01-01',1,'nouveau','x','x','x')")
+    count = "SELECT count(*) FROM candidates"
     try:
-        reader = await db.reader()
-        assert reader is not db and reader.conn is not db.conn and await db.reader() is reader
-        await db.execute("INSERT INTO candidates (first_name, last_name, profession, source, first_contact, consent, "
-                         "status, status_changed_at, created_at, updated_at) VALUES "
-                         "('A','B','autre','ars','2026-01-01',1,'nouveau','x','x','x')")
-        assert (await reader.fetchone("SELECT count(*) FROM candidates"))[0] == 1  # sees what was committed
-        assert (await reader.fetchone("SELECT paris_day('2026-07-14T23:30:00+00:00')"))[0] == "2026-07-15"
-        with pytest.raises(sqlite3.OperationalError):
-            await reader.execute("DELETE FROM candidates")
-        assert (await db.fetchone("SELECT count(*) FROM candidates"))[0] == 1
+        assert await db.reader() is db
+        inside, outside = asyncio.Event(), asyncio.Event()
+
+        async def writer():
+            async with db.transaction() as conn:
+                await conn.execute(insert)
+                assert (await db.fetchone(count))[0] == 1  # the transaction reads its own writes
+                inside.set()
+                await outside.wait()
+
+        task = asyncio.create_task(writer())
+        await inside.wait()
+        assert (await db.fetchone(count))[0] == 0  # another task: not yet committed, not seen
+        outside.set()
+        await task
+        assert (await db.fetchone(count))[0] == 1  # committed: seen
+        assert (await db.fetchone("SELECT paris_day('2026-07-14T23:30:00+00:00')"))[0] == "2026-07-15"
+        with pytest.raises(sqlite3.OperationalError):  # the readers cannot write
+            await db._read("DELETE FROM candidates", ())
+        with pytest.raises(RuntimeError):  # one unit of work is one transaction
+            async with db.transaction():
+                async with db.transaction():
+                    pass
+        assert (await db.fetchone(count))[0] == 1
     finally:
         await db.close()
-    with pytest.raises(ValueError):  # closed with the database
-        await reader.fetchone("SELECT 1")
+
+
+@pytest.mark.parametrize("readers", [0, 2])
+async def test_transactions_of_parallel_tasks_never_interleave(tmp_path, readers):
+    """Many tasks each read-modify-write in their own transaction: none is lost, none sees a half-done other."""
+    import asyncio
+
+    db = await Database.open(tmp_path / "a.sqlite3", readers=readers)
+    try:
+        await db.execute("CREATE TABLE counter (n INTEGER)")
+        await db.execute("INSERT INTO counter VALUES (0)")
+
+        async def bump():
+            async with db.transaction() as conn:
+                n = (await db.fetchone("SELECT n FROM counter"))[0]
+                await asyncio.sleep(0)  # let every other task run here
+                await conn.execute("UPDATE counter SET n = ?", (n + 1,))
+
+        async def peek():
+            return (await db.fetchone("SELECT n FROM counter"))[0]
+
+        results = await asyncio.gather(*(bump() for _ in range(50)), *(peek() for _ in range(50)))
+        assert (await db.fetchone("SELECT n FROM counter"))[0] == 50
+        assert all(0 <= n <= 50 for n in results[50:])
+    finally:
+        await db.close()
