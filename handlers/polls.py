@@ -460,8 +460,9 @@ async def _touch_tally(app, poll: Poll) -> None:
 
 async def _edit_tally(app, poll: Poll) -> None:
     """Edit the tally with the answers as they stand, one edit of it at a time."""
-    async with engine.services_of(app).lock_for(("tally", poll.id)):
-        await _edit_tally_now(app, await polls.get(engine.services_of(app).db, poll.id))
+    services = engine.services_of(app)
+    async with services.lock_for(("tally", poll.id)):
+        await _edit_tally_now(app, await polls.get(services.db, poll.id))
 
 
 async def _edit_tally_now(app, poll: Poll) -> None:
