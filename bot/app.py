@@ -126,7 +126,7 @@ def build_application(
         base = settings.bot_api_base_url.rstrip("/")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     if rate_limiter:
-        # Telegram's limits (30 requests/s, 20 new messages/min per group, 1/s per private chat), a 429 retried
+        # Telegram's limits (30 new messages/s in all, 20/min per group, 1/s per private chat), a 429 retried
         builder = builder.rate_limiter(TelegramPace())
     app = builder.build()
     app.bot_data["settings"] = settings

@@ -6,8 +6,10 @@ Telegram's published limits (https://core.telegram.org/bots/faq#my-bot-is-hittin
 - "not more than about 30 messages per second" in all — OVERALL.
 Past them Telegram answers 429 with ``retry_after``. PTB's AIORateLimiter counts every request with a chat_id against
 the group's 20 a minute (an interview's buttons edit their question in place: each edit would cost a new message's
-share) and answers a 429 by pausing the whole bot, private chats included. This limiter counts what the FAQ counts:
-new messages per chat, and every request to a chat overall; a 429 pauses the chat it came from. Requests made while
+share) and answers a 429 by pausing the whole bot, private chats included. This limiter counts what the FAQ counts,
+messages sent: per chat and overall. Edits, deletions and answers to buttons are not paced (the FAQ gives no figure
+for them; the bot coalesces the ones it makes by itself, such as a poll's tally), and if Telegram ever answers one of
+them with a 429, it is retried like any other. A 429 pauses the chat it came from. Requests made while
 handling a user's update go before those of scheduled jobs (reminders, tallies): a person is waiting for them.
 """
 
@@ -28,7 +30,7 @@ from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
 
 log = logging.getLogger(__name__)
 
-OVERALL = (30, 1.0)  # requests to any chat, per second (FAQ: about 30 messages per second)
+OVERALL = (30, 1.0)  # new messages to any chat, per second (FAQ: "not more than 30 messages per second or so")
 GROUP = (20, 60.0)  # new messages to one group, per minute (FAQ: 20 messages per minute in a group)
 PRIVATE = (1, 1.0)  # new messages to one private chat, per second (FAQ: one message per second in a chat)
 # Telegram counts a request when it arrives, a little after this limiter let it go, and the delay varies from one
@@ -179,8 +181,8 @@ class TelegramPace(BaseRateLimiter[int]):
         self, callback: Callable[..., Coroutine[Any, Any, bool | dict | list[dict]]], args: Any, kwargs: dict[str, Any],
         endpoint: str, data: dict[str, Any], rate_limit_args: int | None,
     ) -> bool | dict | list[dict]:
-        """Wait for the chat's window, then for the overall one (a group waiting for its minute holds no share of
-        the overall rate), send, and after a 429 pause that chat only and try again."""
+        """A new message waits for its chat's window, then for the overall one (a group waiting for its minute holds
+        no share of the overall rate); then send, and after a 429 pause that chat only and try again."""
         chat_id = data.get("chat_id")
         if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
             chat_id = int(chat_id)
@@ -188,9 +190,8 @@ class TelegramPace(BaseRateLimiter[int]):
         retries = rate_limit_args if rate_limit_args is not None else self.max_retries
         for attempt in itertools.count():
             await self._paused(chat_id)
-            if chat_id is not None:
-                if endpoint in NEW_MESSAGE_METHODS:
-                    await self._chat_window(chat_id).acquire(urgent=urgent)
+            if chat_id is not None and endpoint in NEW_MESSAGE_METHODS:
+                await self._chat_window(chat_id).acquire(urgent=urgent)
                 await self._overall.acquire(urgent=urgent)
             try:
                 return await callback(*args, **kwargs)

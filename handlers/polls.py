@@ -425,10 +425,13 @@ async def _resend_to_sites(context: BotContext, poll: Poll) -> None:
             await _update_site_messages(context.application, poll, ps.site_id)
 
 
-async def _update_site_messages(app, poll: Poll, site_id: int) -> None:
+async def _update_site_messages(app, poll: Poll, site_id: int, *, besides: tuple[int, int] | None = None) -> None:
+    """Every message of the poll the site's contacts received shows its answers, but ``besides`` (already edited)."""
     services = engine.services_of(app)
     text, markup = await site_poll_text(services, await polls.get(services.db, poll.id), site_id)
     for chat_id, message_id in await polls.messages(services.db, poll.id, site_id):
+        if (chat_id, message_id) == besides:
+            continue
         try:
             await app.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
         except BadRequest:
@@ -519,7 +522,9 @@ async def on_site_button(update: Update, context: BotContext) -> None:
     except BadRequest:
         pass
     if not is_team:
-        await _update_site_messages(context.application, poll, site_id)  # the site's other contacts see it too
+        # the site's other contacts see it too
+        await _update_site_messages(context.application, poll, site_id,
+                                    besides=(query.message.chat_id, query.message.message_id))
     await _touch_tally(context.application, poll)
 
 

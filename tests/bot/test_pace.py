@@ -97,3 +97,23 @@ async def test_updates_of_one_chat_stay_in_order_while_other_chats_run_alongside
         processor.process_update(update(3, 2), work("b1", 0.0)),
     )
     assert seen == ["b1", "a1", "a2"]  # chat 2 did not wait for chat 1; chat 1 kept its order
+
+
+async def test_thirty_new_messages_a_second_in_all_while_edits_are_not_held_back():
+    api = FakeBotAPI(limits=True)
+    people = [1000 + n for n in range(31)]
+    for person in people:
+        api.add_user(person, f"P{person}")
+        api.started.add(person)
+    bot = await _bot(api, TelegramPace())
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    sent = await asyncio.gather(*(bot.send_message(p, "rappel") for p in people[:30]))
+    assert loop.time() - started < 0.5  # thirty chats, one message each: at once
+    late = asyncio.create_task(bot.send_message(people[30], "rappel"))  # the 31st waits for the second to pass
+    started = loop.time()
+    await asyncio.gather(*(bot.edit_message_text(f"modifié {n}", chat_id=m.chat_id, message_id=m.message_id)
+                           for n in range(3) for m in sent[:15]))  # 45 edits in the same second
+    assert loop.time() - started < 0.5 and not late.done()
+    await late
+    assert loop.time() - started >= 0.5 and api.refused == {}

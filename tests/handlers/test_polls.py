@@ -271,3 +271,30 @@ async def test_reminders_to_silent_sites_go_when_a_site_answers_the_deadline_mov
     digest = [s.text for s in await sb.advance(timedelta(days=7)) if s.text.startswith("🗓 Point de la semaine")][-1]
     assert "Sondage : relance" not in digest and "appeler « Centre de santé de Montmorot »" in digest  # calls to make stay
 
+
+
+async def test_a_site_answer_costs_two_requests_and_a_burst_of_answers_one_edit_of_the_tally(sb):
+    """A press is answered and its message edited in place: two requests, none to the group, whose 20 messages a
+    minute are spared; the answers of a few seconds reach the tally in one edit."""
+    await prepared(sb)
+    await send_poll(sb)
+    group = sb.settings.team_chat_id
+    tally_id = (await polls.get(sb.db, 1)).tally_message_id
+    await sb.advance(timedelta(seconds=5))  # the tally was posted a moment ago: now it may be edited at once
+
+    def requests(before):
+        return [(method, int(params.get("chat_id") or 0)) for method, params in sb.api.calls[before:]]
+
+    before = len(sb.api.calls)
+    await answer(sb, "alice", "5/01", "o")
+    alice = sb.person("alice").user_id
+    assert requests(before) == [("answerCallbackQuery", 0), ("editMessageText", alice), ("editMessageText", group)]
+    for who, day in [("bob", "5/01"), ("carole", "12/01"), ("alice", "12/01")]:
+        before = len(sb.api.calls)
+        await answer(sb, who, day, "o")
+        assert requests(before) == [("answerCallbackQuery", 0), ("editMessageText", sb.person(who).user_id)]
+    before = len(sb.api.calls)
+    await sb.advance(timedelta(seconds=5))
+    assert [r for r in requests(before) if r[1] == group] == [("editMessageText", group)]
+    tally = sb.api.messages[(group, tally_id)]["text"]
+    assert "mar. 5 janv. (journée) : ✅ 2" in tally and "mar. 12 janv. (journée) : ✅ 2" in tally
