@@ -29,15 +29,14 @@ from pathlib import Path
 
 from bench.harness import (
     Figures,
-    Flood,
     TimedSandbox,
     echo_bot,
     echo_world,
     next_interview_step,
-    percentile,
     queue_step,
     replay_on_echo,
 )
+from bench.pace import Pace, at_telegrams_pace
 from bench.synthetic import CONTACT_IDS, NOW, Sizes, generate
 from bot.app import limit_malloc_arenas, tune_gc
 from bot.pipeline import Status
@@ -55,6 +54,10 @@ TARGETS = {
     "summary_s": 1.0,
     "rss_mb": 150.0,
     "cold_start_s": 2.0,
+    "pace_step_p99_ms": 1000.0,  # the next question of an interview in the group, limiter on, API at 50 ms
+    "pace_step_p50_ms": 300.0,
+    "pace_private_p99_ms": 300.0,  # a site's answer in private, meanwhile
+    "pace_burst_p99_ms": 1000.0,  # 250 updates over 100 chats at once
 }
 
 
@@ -64,9 +67,8 @@ class Plan:
 
     data: Sizes = Sizes()
     per_kind: int = 300  # updates of each kind for the throughput figures
-    interviews: int = 50
     contacts: int = 200
-    waves: int = 8  # rounds of "everyone answers at once"
+    pace: Pace = Pace()
     reminders: int = 1000
     group_reminders: int = 20  # of which, to the team group (20 a minute at most there)
     repeats: int = 5  # each command at scale
@@ -75,7 +77,7 @@ class Plan:
     @classmethod
     def small(cls) -> "Plan":
         return cls(Sizes(candidates=400, sites=60, visits=150, reminders=600, contacts=30), per_kind=40,
-                   interviews=5, contacts=30, waves=3, reminders=60, group_reminders=5, repeats=2, cold_starts=1)
+                   contacts=30, pace=Pace.small(), reminders=60, group_reminders=5, repeats=2, cold_starts=1)
 
 
 # --- 1. one update at a time, against the echo bot ---------------------------------------------------------
@@ -171,66 +173,13 @@ async def update_handling(workdir: Path, base: Path, plan: Plan) -> dict:
     return out
 
 
-# --- 2. everyone at once -------------------------------------------------------------------------------
-
-async def concurrency(workdir: Path, base: Path, plan: Plan) -> dict:
-    async with _running(Sandbox(_copy(base, workdir / "concurrence.sqlite3"), start=NOW), plan.contacts) as sb:
-        flood = Flood(sb.app)
-        interviews = (await _ids_with_status(sb, Status.ENTRETIEN_PLANIFIE, 10_000))[:plan.interviews]
-        for cid in interviews:
-            await sb.say("cpts1", f"/entretien {cid}")
-        reached = await _open_polls(sb, plan.contacts)
-        expected_answers: dict[int, set[str]] = {cid: set() for cid in interviews}
-        last_press: dict[tuple[int, int, int], str] = {}  # (poll, slot, site) -> o/s/n, the last one sent
-        latencies: list[float] = []
-        rng = random.Random(5)
-        handled = 0
-        for wave in range(plan.waves):
-            for cid in interviews:
-                step = await next_interview_step(sb, cid)
-                if step:
-                    queue_step(sb.api, TEAM["cls" if cid % 2 else "cpts1"].user_id, TEAM_CHAT_ID, step[:3])
-                    if step[3]:
-                        expected_answers[cid].add(step[3])
-            for user, (message, buttons) in reached.items():
-                data = buttons[(wave * 7 + user) % len(buttons)]
-                sb.api.user_press(user, user, message, data)
-                _, poll_id, site_id, slot_id, answer = data.split(":")
-                last_press[(int(poll_id), int(slot_id), int(site_id))] = answer
-            updates = sb.api.take_updates()
-            rng.shuffle(updates)
-            latencies += await flood.run(updates)
-            handled += len(updates)
-        # what was sent against what was stored
-        lost_answers = 0
-        for cid, keys in expected_answers.items():
-            stored = {a.question for a in await _answers(sb, cid)}
-            lost_answers += len(keys - stored)
-        stored_presses = {}
-        for poll_id in {k[0] for k in last_press}:
-            for (slot_id, site_id), row in (await polls.answers(sb.db, poll_id)).items():
-                stored_presses[(poll_id, slot_id, site_id)] = row.answer
-        code = {"o": "oui", "s": "si_besoin", "n": "non"}
-        wrong_presses = sum(1 for key, answer in last_press.items() if stored_presses.get(key) != code[answer])
-        errors = len(sb.app.bot_data["services"].errors)
-    lat = sorted(latencies)
-    return {"interviews": len(interviews), "contacts": len(reached), "waves": plan.waves, "updates": handled,
-            "per_wave": handled // max(plan.waves, 1), "handled": len(lat),
-            "p50_ms": round(1000 * percentile(lat, 50), 1), "p99_ms": round(1000 * percentile(lat, 99), 1),
-            "max_ms": round(1000 * lat[-1], 1), "interview_answers_lost": lost_answers,
-            "poll_answers_wrong_or_lost": wrong_presses, "errors": errors}
-
-
-async def _answers(sb: Sandbox, cid: int):
-    from storage import interviews
-
-    return await interviews.answers(sb.db, cid)
-
+# --- 2. at Telegram's pace: bench/pace.py ----------------------------------------------------------------
 
 # --- 3. a thousand reminders due at once, through the rate limiter --------------------------------------------
 
 async def reminder_burst(workdir: Path, plan: Plan) -> dict:
     sb = Sandbox(workdir / "rappels.sqlite3", start=NOW, rate_limiter=True)
+    sb.api.limits = True  # refusing what Telegram refuses
     await sb.start()
     try:
         contacts = _add_contacts(sb, plan.contacts)
@@ -259,6 +208,7 @@ async def reminder_burst(workdir: Path, plan: Plan) -> dict:
         texts = [s.text for s in sb.api.log if s.kind == "message" and "Rappel d'essai n° " in s.text]
         numbers = [int(t.split("Rappel d'essai n° ")[1].split()[0].rstrip(".,")) for t in texts]
         still_open = len([r for r in await _open_reminders(sb)])
+        refused = sum(sb.api.refused.values())
     finally:
         await sb.stop()
     times = sorted(t for t, _ in sent_at)
@@ -267,7 +217,7 @@ async def reminder_burst(workdir: Path, plan: Plan) -> dict:
             "seconds": round(elapsed, 1), "messages_per_s": round(len(times) / elapsed, 1),
             "max_in_any_second": _max_in_window(times, 1.0), "max_in_group_in_any_minute": _max_in_window(group_times, 60.0),
             "lost": plan.reminders - len(set(numbers)), "duplicates": len(numbers) - len(set(numbers)),
-            "not_marked_sent": still_open}
+            "not_marked_sent": still_open, "refused_429": refused}
 
 
 async def _open_reminders(sb: Sandbox):
@@ -422,7 +372,7 @@ async def run_all(plan: Plan, workdir: Path, only: set[str] | None = None) -> di
     results["data"] = await generate(base, plan.data)
     results["data_seconds"] = round(time.perf_counter() - started, 1)
     sections = [("debit", lambda: update_handling(workdir, base, plan)),
-                ("concurrence", lambda: concurrency(workdir, base, plan)),
+                ("cadence", lambda: at_telegrams_pace(workdir, base, plan.pace)),
                 ("rappels", lambda: reminder_burst(workdir, plan)),
                 ("echelle", lambda: asyncio.to_thread(scale, workdir, base, plan)),
                 ("demarrage", lambda: cold_start(workdir, plan))]
@@ -436,7 +386,7 @@ async def run_all(plan: Plan, workdir: Path, only: set[str] | None = None) -> di
     return results
 
 
-SECTIONS = ("debit", "concurrence", "rappels", "echelle", "demarrage")
+SECTIONS = ("debit", "cadence", "rappels", "echelle", "demarrage")
 
 
 def merged(results: dict, previous_path: Path) -> dict:
@@ -458,7 +408,7 @@ def merged(results: dict, previous_path: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Performances du bot (voir docs/performance.md)")
     parser.add_argument("--petit", action="store_true", help="petites tailles, pour un essai rapide")
-    parser.add_argument("--sections", default="", help="debit,concurrence,rappels,echelle,demarrage (défaut : toutes)")
+    parser.add_argument("--sections", default="", help="debit,cadence,rappels,echelle,demarrage (défaut : toutes)")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--rapport", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--echelle-seule", nargs=3, metavar=("DB", "JSON", "REPETITIONS"), help=argparse.SUPPRESS)

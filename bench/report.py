@@ -16,14 +16,22 @@ mesuré dans la même exécution, sur la même fausse API Bot en mémoire.
 
 ## Ce que mesure chaque section
 
-1. **Débit et latence** : une réponse d'entretien (tapée ou bouton), un bouton de sondage pressé par un lieu,
+1. **Coût de traitement** : une réponse d'entretien (tapée ou bouton), un bouton de sondage pressé par un lieu,
    `/dossier N` ; chaque mise à jour passe par l'Application complète (garde, gestionnaires, SQLite en
-   `synchronous=FULL`, appels à l'API). L'écho rejoue exactement les mêmes mises à jour.
-2. **Concurrence** : {interviews} entretiens et {contacts} contacts de lieux répondent en même temps, par vagues
-   mises d'un coup dans la file de l'Application ; la latence compte l'attente dans la file. On vérifie ensuite que
-   chaque réponse envoyée est en base (réponses d'entretien, dernière réponse de chaque lieu à chaque créneau).
-3. **Rappels** : {reminders} rappels échus au même moment, envoyés à travers le limiteur de débit de PTB
-   (30 messages/s en tout, 20 par minute dans un groupe) ; chaque rappel doit arriver une fois et une seule.
+   `synchronous=FULL`, appels à l'API). L'écho rejoue exactement les mêmes mises à jour. L'API répond ici sans
+   délai et sans limiteur, pour l'un comme pour l'autre : c'est le coût du bot lui-même ; la cadence de Telegram
+   est mesurée à la section 2.
+2. **À la cadence de Telegram** (`bench/pace.py`) : le bot tel qu'il tourne, limiteur compris, face à une fausse API
+   qui répond en {latency_ms} ms et refuse (429) ce que Telegram refuse (30 messages/s en tout, 20 par minute dans un
+   groupe, 1 par seconde dans une conversation privée). Un entretien au rythme des intervieweurs dans le groupe ;
+   pendant ce temps des lieux répondent en privé et des rappels tombent ; puis une rafale. Le même scénario est joué
+   deux fois dans la même exécution : conversations en parallèle (le bot) et une mise à jour à la fois pour tout le
+   bot (comme avant), pour donner le gain en rapport ; la rafale une troisième fois sans connexions de lecture WAL.
+   La latence va de la mise en file de la mise à jour jusqu'à la fin de son traitement, réponse envoyée. On vérifie
+   ensuite chaque réponse en base, chaque décompte affiché dans le groupe, chaque rappel envoyé une fois.
+3. **Rappels** : {reminders} rappels échus au même moment, envoyés à travers le limiteur du bot (`bot/pace.py`)
+   (30 messages/s en tout, 20 par minute dans un groupe), la fausse API refusant ce que Telegram refuse ; chaque rappel
+   doit arriver une fois et une seule.
 4. **Volume** : {candidates} candidats, {sites} lieux, {visits} visites, {rappels} rappels générés
    (`bench/synthetic.py` : noms français, professions, communes des 4 EPCI) ; chaque commande est lancée
    {repeats} fois dans un processus à part, dont on relève la mémoire maximale (RSS).
@@ -52,14 +60,37 @@ def render(r: dict) -> str:
             lines.append(_row(f"{k['label']} : latence p50 / p99",
                               f"{k['bot']['p50_ms']} / {k['bot']['p99_ms']} ms (écho {k['echo']['p99_ms']} ms)",
                               f"p99 ≤ {t['p99_ms']:.0f} ms", k["bot"]["p99_ms"] <= t["p99_ms"]))
-    if "concurrence" in r:
-        c = r["concurrence"]
-        lines.append(_row(f"{c['interviews']} entretiens + {c['contacts']} lieux à la fois ({c['per_wave']} maj par vague, "
-                          f"{c['waves']} vagues)", f"p50 {c['p50_ms']} ms, p99 {c['p99_ms']} ms (file comprise)",
-                          "rapporté", None))
-        lines.append(_row("… réponses perdues", f"{c['interview_answers_lost']} entretien, "
-                          f"{c['poll_answers_wrong_or_lost']} sondage, {c['errors']} erreur",
-                          "0", c["interview_answers_lost"] == c["poll_answers_wrong_or_lost"] == c["errors"] == 0))
+    if "cadence" in r:
+        c, p = r["cadence"], r["cadence"]["pace"]
+        par, ser, gain = c["parallel"], c["serial"], c["gain"]
+
+        def lat(f: dict) -> str:
+            return f"médiane {f['p50_ms']} ms, p99 {f['p99_ms']} ms"
+
+        lines.append(_row(f"Entretien dans le groupe, {p['steps']} étapes, une réponse toutes les {p['every']:g} s : "
+                          "question suivante", f"{lat(par['interview'])} (un à la fois : {lat(ser['interview'])})",
+                          f"p99 ≤ {t['pace_step_p99_ms']:.0f} ms, médiane ≤ {t['pace_step_p50_ms']:.0f} ms",
+                          par["interview"]["p99_ms"] <= t["pace_step_p99_ms"]
+                          and par["interview"]["p50_ms"] <= t["pace_step_p50_ms"]))
+        lines.append(_row(f"… pendant ce temps, {p['sites']} lieux répondent en privé ({p['presses']} fois chacun) et "
+                          f"{p['reminders']} rappels tombent : réponse d'un lieu",
+                          f"{lat(par['site_presses'])} (un à la fois : {lat(ser['site_presses'])})",
+                          f"p99 ≤ {t['pace_private_p99_ms']:.0f} ms", par["site_presses"]["p99_ms"] <= t["pace_private_p99_ms"]))
+        lines.append(_row(f"Rafale de {p['burst']} mises à jour sur {p['burst_chats']} conversations",
+                          f"{lat(par['burst'])} ; un à la fois : {lat(ser['burst'])} ; sans lecteurs WAL : "
+                          f"{lat(par['burst_no_readers'])}", f"p99 ≤ {t['pace_burst_p99_ms']:.0f} ms",
+                          par["burst"]["p99_ms"] <= t["pace_burst_p99_ms"]))
+        lines.append(_row("… gain des conversations en parallèle (p99 un à la fois / p99 en parallèle)",
+                          f"entretien {gain['interview_p99']}×, lieux {gain['site_presses_p99']}×, "
+                          f"rafale {gain['burst_p99']}×", "rapporté", None))
+        checks = ("interview_answers_lost", "poll_answers_wrong_or_lost", "updates_not_handled", "updates_handled_twice",
+                  "tallies_wrong", "reminders_lost", "reminders_doubled", "refused_429", "errors")
+        lines.append(_row("… réponses perdues ou fausses / traitées deux fois / décomptes faux / rappels perdus ou "
+                          "en double / refus 429 de Telegram / erreurs",
+                          f"{par['interview_answers_lost'] + par['poll_answers_wrong_or_lost'] + par['updates_not_handled']}"
+                          f" / {par['updates_handled_twice']} / {par['tallies_wrong']} / "
+                          f"{par['reminders_lost'] + par['reminders_doubled']} / {par['refused_429']} / {par['errors']}",
+                          "0 partout", all(par[k] == 0 and ser[k] == 0 for k in checks)))
     if "rappels" in r:
         g = r["rappels"]
         lines.append(_row(f"{g['reminders']} rappels échus d'un coup ({g['to_group']} dans le groupe)",
@@ -67,6 +98,9 @@ def render(r: dict) -> str:
                           f"{g['max_in_group_in_any_minute']} par minute dans le groupe",
                           "≈ 30/s (limiteur : 30 d'un coup puis 30/s), ≤ 20/min dans un groupe",
                           g["messages_per_s"] <= 31 and g["max_in_group_in_any_minute"] <= 20))
+        if "refused_429" in g:
+            lines.append(_row("… refus 429 de Telegram (la fausse API refuse ce qu'il refuse)", str(g["refused_429"]), "0",
+                              g["refused_429"] == 0))
         lines.append(_row("… rappels perdus / en double / non marqués", f"{g['lost']} / {g['duplicates']} / {g['not_marked_sent']}",
                           "0 / 0 / 0", g["lost"] == g["duplicates"] == g["not_marked_sent"] == 0))
     if "echelle" in r:
@@ -93,7 +127,7 @@ def render(r: dict) -> str:
     if notes.exists():
         lines += ["", notes.read_text(encoding="utf-8").strip()]
     plan, data = r["plan"], r["plan"]["data"]
-    return ENVELOPE.format(body="\n".join(lines), interviews=plan["interviews"], contacts=plan["contacts"],
+    return ENVELOPE.format(body="\n".join(lines), latency_ms=round(1000 * plan["pace"]["latency"]),
                            reminders=plan["reminders"], candidates=data["candidates"], sites=data["sites"],
                            visits=data["visits"], rappels=data["reminders"], repeats=plan["repeats"])
 

@@ -45,7 +45,7 @@ from handlers import (
     visits,
 )
 from storage import members
-from storage.db import Database
+from storage.db import READERS, Database
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +106,11 @@ def tune_gc() -> None:
 
 def build_application(
     settings: Settings, *, request: BaseRequest | None = None, clock: Clock | None = None, rate_limiter: bool = True,
-    autoschedule: bool = True, nightly_backups: bool = True,
+    autoschedule: bool = True, nightly_backups: bool = True, serial: bool = False, readers: int = READERS,
 ) -> Application:
-    """The bot, ready to initialise; ``request`` replaces the network (the in-process fake Bot API)."""
+    """The bot, ready to initialise; ``request`` replaces the network (the in-process fake Bot API). ``serial`` (one
+    update at a time for the whole bot) and ``readers`` (SQLite reader connections) are there for the benchmarks to
+    compare with."""
     builder = (
         Application.builder()
         .token(settings.bot_token)
@@ -116,7 +118,7 @@ def build_application(
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .context_types(ContextTypes(context=BotContext))
         # chats in parallel, each chat's updates in order (a guided exchange reads and writes its state in turn)
-        .concurrent_updates(ChatOrderedProcessor())
+        .concurrent_updates(False if serial else ChatOrderedProcessor())
         .post_init(startup)
         .post_shutdown(shutdown)
     )
@@ -133,6 +135,7 @@ def build_application(
     app.bot_data["clock"] = clock or Clock()
     app.bot_data["autoschedule"] = autoschedule
     app.bot_data["nightly_backups"] = nightly_backups
+    app.bot_data["readers"] = readers
     register_handlers(app)
     return app
 
@@ -221,7 +224,8 @@ async def startup(app: Application) -> None:
     """Open the database (migrating it), load the team, send what fell due while down, set the command menu."""
     settings: Settings = app.bot_data["settings"]
     clock: Clock = app.bot_data["clock"]
-    db = await Database.open(settings.database_path, backup_dir=settings.backup_dir)
+    db = await Database.open(settings.database_path, backup_dir=settings.backup_dir,
+                             readers=app.bot_data.get("readers", READERS))
     await members.seed(db, settings.members())
     app.bot_data["services"] = Services(settings, db, clock, Team(), clock.now(),
                                         autoschedule=app.bot_data.get("autoschedule", True),

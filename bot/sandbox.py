@@ -20,6 +20,7 @@ from bot.dates import PARIS, normalise
 from bot.fakeapi import FakeBotAPI, Sent
 from handlers.reminders import dispatch_due, next_wake
 from storage import updates
+from storage.db import READERS
 
 TEAM_CHAT_ID = -1001000000001
 
@@ -53,13 +54,15 @@ class Sandbox:
     """A bot on a SQLite file, a fake Telegram around it, and people to talk to it."""
 
     def __init__(self, db_path: str | Path, *, start: datetime | None = None, rate_limiter: bool = False,
-                 privacy_mode: bool = True, settings: Settings | None = None, nightly_backups: bool = False):
+                 privacy_mode: bool = True, settings: Settings | None = None, nightly_backups: bool = False,
+                 serial: bool = False, readers: int = READERS):
         self.db_path = Path(db_path)
         self.clock = FakeClock(start or datetime.now(PARIS).replace(second=0, microsecond=0))
         self.api = FakeBotAPI(privacy_mode=privacy_mode, now=lambda: self.clock.now().timestamp())
         self.settings = settings or sandbox_settings(self.db_path)
         self.rate_limiter = rate_limiter
         self.nightly_backups = nightly_backups
+        self.serial, self.readers = serial, readers
         self.people: dict[str, Person] = dict(TEAM)
         for person in self.people.values():
             self.api.add_user(person.user_id, person.first_name)
@@ -73,7 +76,7 @@ class Sandbox:
         # the sandbox drives reminders with its own clock (advance), not with the JobQueue's real time
         self.app = build_application(self.settings, request=self.api.request(), clock=self.clock,
                                      rate_limiter=self.rate_limiter, autoschedule=False,
-                                     nightly_backups=self.nightly_backups)
+                                     nightly_backups=self.nightly_backups, serial=self.serial, readers=self.readers)
         await self.app.initialize()
         await startup(self.app)
         # a console opened again on its database (the default one is kept): new updates must not look handled

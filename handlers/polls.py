@@ -428,10 +428,11 @@ async def _resend_to_sites(context: BotContext, poll: Poll) -> None:
 async def _update_site_messages(app, poll: Poll, site_id: int, *, besides: tuple[int, int] | None = None) -> None:
     """Every message of the poll the site's contacts received shows its answers, but ``besides`` (already edited)."""
     services = engine.services_of(app)
+    others = [m for m in await polls.messages(services.db, poll.id, site_id) if m != besides]
+    if not others:
+        return
     text, markup = await site_poll_text(services, await polls.get(services.db, poll.id), site_id)
-    for chat_id, message_id in await polls.messages(services.db, poll.id, site_id):
-        if (chat_id, message_id) == besides:
-            continue
+    for chat_id, message_id in others:
         try:
             await app.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
         except BadRequest:
@@ -456,8 +457,9 @@ async def _touch_tally(app, poll: Poll) -> None:
         if last is None or now - last >= TALLY_EVERY:
             await _edit_tally_now(app, poll)
             return
-        if poll.tally_due_at is None:
-            await polls.update(services.db, poll.id, tally_due_at=_utc(last + TALLY_EVERY))
+        if poll.tally_due_at is not None:
+            return  # already due: that edit will show this answer too
+        await polls.update(services.db, poll.id, tally_due_at=_utc(last + TALLY_EVERY))
     await engine.reschedule(app)
 
 

@@ -14,14 +14,23 @@ async def test_every_section_runs_and_loses_nothing(tmp_path):
         assert debit["kinds"][kind]["bot"]["n"] == debit["kinds"][kind]["echo"]["n"] == Plan.small().per_kind
         assert debit["kinds"][kind]["ratio"] > 0
 
-    together = results["concurrence"]
-    assert together["handled"] == together["updates"] == together["waves"] * (together["interviews"] + together["contacts"])
-    assert together["interview_answers_lost"] == together["poll_answers_wrong_or_lost"] == together["errors"] == 0
+    pace = results["cadence"]
+    small = Plan.small().pace
+    for run in ("parallel", "serial"):
+        figures = pace[run]
+        assert figures["interview"]["n"] == small.steps and figures["site_presses"]["n"] == small.sites * small.presses
+        assert figures["burst"]["n"] == small.burst
+        for check in ("interview_answers_lost", "poll_answers_wrong_or_lost", "updates_not_handled",
+                      "updates_handled_twice", "tallies_wrong", "reminders_lost", "reminders_doubled", "refused_429",
+                      "errors"):
+            assert figures[check] == 0, (run, check)
+    assert pace["parallel"]["burst_no_readers"]["n"] == small.burst
+    assert pace["gain"]["burst_p99"] > 1  # the same burst, chats in parallel against one update at a time
 
     burst = results["rappels"]
     assert burst["delivered"] == burst["reminders"]
     assert burst["lost"] == burst["duplicates"] == burst["not_marked_sent"] == 0
-    assert burst["max_in_group_in_any_minute"] <= 20
+    assert burst["max_in_group_in_any_minute"] <= 20 and burst["refused_429"] == 0
 
     scale = results["echelle"]
     assert scale["counts"]["candidates"] == Plan.small().data.candidates
