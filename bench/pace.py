@@ -26,7 +26,7 @@ from pathlib import Path
 from bench.harness import Flood, next_interview_step, percentile
 from bench.synthetic import CONTACT_IDS, NOW
 from bot.fakeapi import parse_html
-from bot.pace import TelegramPace
+from bot.pace import LoopTime, TelegramPace
 from bot.pipeline import Status
 from bot.sandbox import TEAM, TEAM_CHAT_ID, Sandbox
 from storage import bulk, candidates, polls
@@ -77,7 +77,8 @@ class Run:
     """One sandbox through the scenario; what it measured and what it checked."""
 
     def __init__(self, db: Path, pace: Pace, *, serial: bool):
-        self.sb = Sandbox(db, start=NOW)
+        self.sb = Sandbox(db, start=NOW, rate_limiter=False, pace_clock=LoopTime())
+        self.sb.api.limits = False
         self.pace, self.serial = pace, serial
         self.interview: list[float] = []
         self.presses: list[float] = []

@@ -39,6 +39,7 @@ from bench.harness import (
 from bench.pace import Pace, at_telegrams_pace
 from bench.synthetic import CONTACT_IDS, NOW, Sizes, generate
 from bot.app import limit_malloc_arenas, tune_gc
+from bot.pace import LoopTime
 from bot.pipeline import Status
 from bot.sandbox import TEAM, TEAM_CHAT_ID, Sandbox
 from handlers.reminders import dispatch_due
@@ -178,8 +179,8 @@ async def update_handling(workdir: Path, base: Path, plan: Plan) -> dict:
 # --- 3. a thousand reminders due at once, through the rate limiter --------------------------------------------
 
 async def reminder_burst(workdir: Path, plan: Plan) -> dict:
-    sb = Sandbox(workdir / "rappels.sqlite3", start=NOW, rate_limiter=True)
-    sb.api.limits = True  # refusing what Telegram refuses
+    # the limiter in real time, against a fake that refuses (429) what Telegram refuses
+    sb = Sandbox(workdir / "rappels.sqlite3", start=NOW, pace_clock=LoopTime())
     await sb.start()
     try:
         contacts = _add_contacts(sb, plan.contacts)

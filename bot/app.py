@@ -26,7 +26,7 @@ from telegram.request import BaseRequest
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotContext, Services, Team
-from bot.pace import ChatOrderedProcessor, TelegramPace
+from bot.pace import ChatOrderedProcessor, LoopTime, TelegramPace
 # every step module is imported: some only register flows and reminder actions (followups: step E's outcomes)
 from handlers import (
     candidates,
@@ -107,10 +107,11 @@ def tune_gc() -> None:
 def build_application(
     settings: Settings, *, request: BaseRequest | None = None, clock: Clock | None = None, rate_limiter: bool = True,
     autoschedule: bool = True, nightly_backups: bool = True, serial: bool = False, readers: int = READERS,
+    pace_clock: LoopTime | None = None,
 ) -> Application:
     """The bot, ready to initialise; ``request`` replaces the network (the in-process fake Bot API). ``serial`` (one
     update at a time for the whole bot) and ``readers`` (SQLite reader connections) are there for the benchmarks to
-    compare with."""
+    compare with; ``pace_clock`` is the limiter's (the sandbox's skips the waits)."""
     builder = (
         Application.builder()
         .token(settings.bot_token)
@@ -129,7 +130,7 @@ def build_application(
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     if rate_limiter:
         # Telegram's limits (30 new messages/s in all, 20/min per group, 1/s per private chat), a 429 retried
-        builder = builder.rate_limiter(TelegramPace())
+        builder = builder.rate_limiter(TelegramPace(clock=pace_clock))
     app = builder.build()
     app.bot_data["settings"] = settings
     app.bot_data["clock"] = clock or Clock()

@@ -28,6 +28,8 @@ from typing import Any
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.pace import LoopTime
+
 BOT_USER = {
     "id": 7_000_000_001, "is_bot": True, "first_name": "Installation Jura", "username": "installation_jura_bot",
     "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False,
@@ -121,9 +123,10 @@ class FakeBotAPI:
     """The Bot API's server side, in memory."""
 
     def __init__(self, *, privacy_mode: bool = True, now: Callable[[], float] = time.time, limits: bool = False,
-                 latency: float = 0.0):
+                 latency: float = 0.0, pace_clock: LoopTime | None = None):
         self.privacy_mode = privacy_mode
         self.limits = limits
+        self.pace_clock = pace_clock or LoopTime()  # what the limits are counted on (the bot's limiter shares it)
         self.latency = latency
         self.refused: Counter[str] = Counter()  # 429s answered because the bot went past a limit, by method
         self._overall: deque[float] = deque()
@@ -312,10 +315,10 @@ class FakeBotAPI:
         return err.code, json.dumps(body).encode()
 
     def _within_limits(self, method: str, params: dict) -> None:
-        """Telegram's limits, counted as it counts them (in real time, whatever the sandbox's clock says)."""
+        """Telegram's limits, counted as it counts them (on ``pace_clock``, whatever the sandbox's clock says)."""
         if not self.limits or "chat_id" not in params:
             return
-        now = asyncio.get_running_loop().time()
+        now = self.pace_clock.time()
         chat_id = int(params["chat_id"]) if str(params["chat_id"]).lstrip("-").isdigit() else 0
         if not method.startswith(("send", "copyMessage", "forwardMessage")):
             return  # edits and answers to buttons: Telegram publishes no figure for them

@@ -98,16 +98,50 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         """Nothing to close."""
 
 
+class LoopTime:
+    """The event loop's clock, which the limiter waits on."""
+
+    def time(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.Handle:
+        return asyncio.get_running_loop().call_later(delay, callback)
+
+
+class SkippedTime(LoopTime):
+    """A clock whose waits pass at once, moving it forward: the sandbox's fake Telegram counts its limits on it and
+    the bot's limiter waits on it, so the limiter paces exactly as it would (the fake refuses what it would
+    refuse) while nobody waits for the seconds it counts."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+        await asyncio.sleep(0)
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.Handle:
+        self.now += max(delay, 0.0)
+        return asyncio.get_running_loop().call_soon(callback)
+
+
 class Window:
     """At most ``rate`` passages in any ``period`` seconds (a sliding window, as Telegram counts), urgent waiters
     served before the others, each kind in arrival order."""
 
-    def __init__(self, rate: int, period: float):
+    def __init__(self, rate: int, period: float, clock: LoopTime | None = None):
         self.rate, self.period = rate, period + MARGIN
+        self.clock = clock or LoopTime()
         self._passed: deque[float] = deque()
         self._waiting: list[tuple[int, int, asyncio.Future]] = []
         self._order = itertools.count()
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.Handle | None = None
 
     def _has_room(self, now: float) -> bool:
         while self._passed and now - self._passed[0] >= self.period:
@@ -118,11 +152,10 @@ class Window:
         return not self._waiting and (not self._passed or now - self._passed[-1] >= self.period)
 
     async def acquire(self, *, urgent: bool) -> None:
-        loop = asyncio.get_running_loop()
-        if not self._waiting and self._has_room(loop.time()):
-            self._passed.append(loop.time())
+        if not self._waiting and self._has_room(self.clock.time()):
+            self._passed.append(self.clock.time())
             return
-        future = loop.create_future()
+        future = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting, (0 if urgent else 1, next(self._order), future))
         self._wake()
         await future  # cancelled while waiting: _wake skips it
@@ -132,15 +165,14 @@ class Window:
         self._wake()
 
     def _wake(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._waiting and self._has_room(loop.time()):
+        while self._waiting and self._has_room(self.clock.time()):
             *_, future = heapq.heappop(self._waiting)
             if not future.done():
-                self._passed.append(loop.time())
+                self._passed.append(self.clock.time())
                 future.set_result(None)
         if self._waiting and self._timer is None:
-            delay = self._passed[0] + self.period - loop.time()
-            self._timer = loop.call_later(max(delay, 0.001), self._on_timer)
+            delay = self._passed[0] + self.period - self.clock.time()
+            self._timer = self.clock.call_later(max(delay, 0.001), self._on_timer)
 
 
 class TelegramPace(BaseRateLimiter[int]):
@@ -148,8 +180,9 @@ class TelegramPace(BaseRateLimiter[int]):
     number of retries, as for AIORateLimiter."""
 
     def __init__(self, *, overall: tuple[int, float] = OVERALL, group: tuple[int, float] = GROUP,
-                 private: tuple[int, float] = PRIVATE, max_retries: int = MAX_RETRIES):
-        self._overall = Window(*overall)
+                 private: tuple[int, float] = PRIVATE, max_retries: int = MAX_RETRIES, clock: LoopTime | None = None):
+        self.clock = clock or LoopTime()
+        self._overall = Window(*overall, self.clock)
         self._group, self._private = group, private
         self._chats: dict[int | str, Window] = {}
         self._paused_until: dict[int | str | None, float] = {}
@@ -166,16 +199,15 @@ class TelegramPace(BaseRateLimiter[int]):
         window = self._chats.get(chat_id)
         if window is None:
             if len(self._chats) > 512:  # forget the chats with nothing in their window
-                now = asyncio.get_running_loop().time()
+                now = self.clock.time()
                 self._chats = {key: w for key, w in self._chats.items() if not w.idle(now)}
             is_group = isinstance(chat_id, str) or chat_id < 0  # "@channel" or a negative id: not a person
-            window = self._chats[chat_id] = Window(*(self._group if is_group else self._private))
+            window = self._chats[chat_id] = Window(*(self._group if is_group else self._private), self.clock)
         return window
 
     async def _paused(self, chat_id: int | str | None) -> None:
-        loop = asyncio.get_running_loop()
-        while (until := self._paused_until.get(chat_id, 0.0)) > loop.time():
-            await asyncio.sleep(until - loop.time())
+        while (until := self._paused_until.get(chat_id, 0.0)) > self.clock.time():
+            await self.clock.sleep(until - self.clock.time())
 
     async def process_request(
         self, callback: Callable[..., Coroutine[Any, Any, bool | dict | list[dict]]], args: Any, kwargs: dict[str, Any],
@@ -201,7 +233,6 @@ class TelegramPace(BaseRateLimiter[int]):
                     raise
                 self.retried += 1
                 wait = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else exc.retry_after
-                loop = asyncio.get_running_loop()
-                self._paused_until[chat_id] = max(self._paused_until.get(chat_id, 0.0), loop.time() + float(wait))
+                self._paused_until[chat_id] = max(self._paused_until.get(chat_id, 0.0), self.clock.time() + float(wait))
                 log.info("429: chat paused %.1f s", wait, extra={"method": endpoint})
         raise AssertionError("unreachable")

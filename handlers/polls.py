@@ -15,6 +15,8 @@ Callback data, never trusted:
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import date, datetime, time, timedelta, timezone
 
 from telegram import InputFile, Update
@@ -156,16 +158,23 @@ async def _contact_name(db, site_id: int, user_id: int) -> str:
     return "un contact du lieu"
 
 
-async def site_poll_text(services: Services, poll: Poll, site_id: int, *, for_team: bool = False) -> tuple[str, object]:
+async def site_poll_text(services: Services, poll: Poll, site_id: int, *, for_team: bool = False,
+                         slot_rows: list | None = None) -> tuple[str, object]:
     """The poll as a site (or a team member entering its answer) sees it: one line per slot, current answers."""
     db = services.db
-    candidate = await candidates.get(db, poll.candidate_id)
+
+    async def asked() -> str:
+        return await what_is_asked(db, await candidates.get(db, poll.candidate_id))
+
+    # what the sites were told stays what they first read, even if the interview is corrected meanwhile (and a
+    # site's every press does not read the interview again)
+    description = await db.remembered(f"sondage-demande:{poll.id}", asked)
     site = await sites.get(db, site_id)
-    slot_objs = [Slot(s.id, s.day, s.part) for s in await polls.slots(db, poll.id)]
+    slot_objs = [Slot(s.id, s.day, s.part) for s in slot_rows or await polls.slots(db, poll.id)]
     answers = await polls.answers(db, poll.id)
     head = (f"✍️ <b>Réponse de « {esc(site.name)} » saisie par l'équipe</b> (prise par téléphone ou e-mail)"
             if for_team else f"📅 <b>Demande de disponibilité — {esc(site.name)}</b>")
-    lines = [head, "", esc(await what_is_asked(db, candidate)),
+    lines = [head, "", esc(description),
              "La CPTS du Grand Lons et le CLS du Pays Lédonien organisent les visites. Quels créneaux vous conviennent ?",
              f"Réponse attendue avant le <b>{format_datetime(_local(poll.deadline))}</b> ; vous pouvez changer vos "
              f"réponses jusque-là.", ""]
@@ -510,19 +519,24 @@ async def on_site_button(update: Update, context: BotContext) -> None:
         await send(context, query.message.chat_id, "💬 Écrivez votre commentaire pour l'équipe (en un message), "
                                                    "ou « annuler » :")
         return
-    slot_ids = {s.id for s in await polls.slots(context.db, poll.id)}
+    slot_rows = await polls.slots(context.db, poll.id)
+    slot_ids = {s.id for s in slot_rows}
     if len(parts) != 5 or not parts[3].isdigit() or int(parts[3]) not in slot_ids or parts[4] not in ANSWER_CODES:
         await query.answer("Ce bouton n'est plus valable.", show_alert=True)
         return
     value = ANSWER_CODES[parts[4]]
     await polls.answer(context.db, poll.id, int(parts[3]), site_id, value, by=user_id, by_team=is_team,
                        at=context.now_iso(), cancel_reminders=_relance_keys(poll.id, site_id))  # it answered
-    await query.answer(f"{ANSWERS[value]} — enregistré")
-    text, markup = await site_poll_text(context.services, poll, site_id, for_team=is_team)
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest:
-        pass
+    text, markup = await site_poll_text(context.services, poll, site_id, for_team=is_team, slot_rows=slot_rows)
+
+    async def show() -> None:
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+        except BadRequest:
+            pass  # unchanged
+
+    # the press acknowledged and its message showing the answer, in one round trip to Telegram rather than two
+    await asyncio.gather(query.answer(f"{ANSWERS[value]} — enregistré"), show())
     if not is_team:
         # the site's other contacts see it too
         await _update_site_messages(context.application, poll, site_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from datetime import datetime, timezone
 from importlib import resources
 from collections.abc import Awaitable, Callable
@@ -210,6 +211,31 @@ class Database:
         async with self.write_lock:
             row = await self.conn.execute_insert(sql, params)
             return row[0] if row else 0
+
+    async def write(self, statements: list[tuple[str, tuple | dict]]) -> None:
+        """Run ``statements`` as one transaction in one trip to the writer's thread, for the writes made on every
+        button press: the write lock is held for the statements themselves, not also for the event loop to come
+        back to each of their results (under a burst, each wait for the loop was most of the time the lock was
+        held). Inside a transaction they simply join it."""
+        if _IN_TRANSACTION.get():
+            for sql, params in statements:
+                await self.conn.execute(sql, params)
+            return
+
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    conn.execute(sql, params)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+        async with self.write_lock:
+            # aiosqlite's own way of running a function on the connection's thread (every public method goes
+            # through it); it has no public one for several statements with parameters
+            await self.conn._execute(run, self.conn._conn)
 
     async def backup(self, directory: Path, now: datetime, label: str = "") -> Path:
         """An online copy of what is committed: taken between two transactions, never inside one."""

@@ -136,14 +136,14 @@ async def answer(db: Database, poll_id: int, slot_id: int, site_id: int, value: 
                  at: str, cancel_reminders: list[str] = ()) -> None:
     """The latest answer of a site for a slot (several contacts of one site count as that site); the reminders not
     sent yet whose key starts with one of ``cancel_reminders`` are cancelled in the same write."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO poll_answers (poll_id, slot_id, site_id, answer, by_user, by_team, at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (poll_id, slot_id, site_id) DO UPDATE SET answer = excluded.answer, by_user = excluded.by_user, "
-            "by_team = excluded.by_team, at = excluded.at",
-            (poll_id, slot_id, site_id, value, by, int(by_team), at))
-        if cancel_reminders:
-            await conn.execute(*reminders.cancel_pending_statement(list(cancel_reminders), at=at))
+    statements = [(
+        "INSERT INTO poll_answers (poll_id, slot_id, site_id, answer, by_user, by_team, at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (poll_id, slot_id, site_id) DO UPDATE SET answer = excluded.answer, by_user = excluded.by_user, "
+        "by_team = excluded.by_team, at = excluded.at",
+        (poll_id, slot_id, site_id, value, by, int(by_team), at))]
+    if cancel_reminders:
+        statements.append(reminders.cancel_pending_statement(list(cancel_reminders), at=at))
+    await db.write(statements)
 
 
 async def answers(db: Database, poll_id: int) -> dict[tuple[int, int], AnswerRow]:

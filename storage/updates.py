@@ -16,10 +16,10 @@ async def seen(db: Database, update_id: int) -> bool:
 
 
 async def mark(db: Database, update_id: int, at: str) -> None:
-    async with db.transaction() as conn:
-        await conn.execute("INSERT OR IGNORE INTO processed_updates (update_id, at) VALUES (?, ?)", (update_id, at))
-        if update_id % 1000 == 0:
-            await conn.execute("DELETE FROM processed_updates WHERE update_id < ?", (update_id - KEEP,))
+    statements = [("INSERT OR IGNORE INTO processed_updates (update_id, at) VALUES (?, ?)", (update_id, at))]
+    if update_id % 1000 == 0:
+        statements.append(("DELETE FROM processed_updates WHERE update_id < ?", (update_id - KEEP,)))
+    await db.write(statements)
 
 
 async def last_id(db: Database) -> int:

@@ -117,3 +117,17 @@ async def test_thirty_new_messages_a_second_in_all_while_edits_are_not_held_back
     assert loop.time() - started < 0.5 and not late.done()
     await late
     assert loop.time() - started >= 0.5 and api.refused == {}
+
+
+async def test_the_sandbox_keeps_telegrams_limits_without_waiting_for_them(sb):
+    """The tests' bot runs with its limiter, against a fake that refuses what Telegram refuses; both count on a
+    clock whose waits pass at once: 25 replies in the group take more than a minute of it, and no real time."""
+    import time
+
+    started, counted = time.monotonic(), sb.pace_clock.time()
+    for _ in range(25):
+        await sb.say("cls", "/aide")
+    replies = [s for s in sb.api.log if s.chat_id == sb.settings.team_chat_id and "A. Recueil des candidats" in s.text]
+    assert len(replies) == 25 and sb.api.refused == {}
+    assert sb.pace_clock.time() - counted >= 60  # the 21st reply waited for the group's minute...
+    assert time.monotonic() - started < 20  # ...which nobody had to sit through

@@ -3,6 +3,7 @@
 import time
 
 from bot.context import BotContext
+from bot.pace import LoopTime
 from bot.sandbox import Sandbox
 from handlers.common import send_private
 from tests.conftest import MONDAY
@@ -10,7 +11,7 @@ from tests.support import texts_of
 
 
 async def test_a_429_is_waited_out_and_the_message_still_arrives(tmp_path):
-    async with Sandbox(tmp_path / "bot.sqlite3", start=MONDAY, rate_limiter=True) as sb:
+    async with Sandbox(tmp_path / "bot.sqlite3", start=MONDAY, pace_clock=LoopTime()) as sb:  # in real time
         sb.api.fail("sendMessage", "429", retry_after=1)
         started = time.monotonic()
         out = await sb.say("cls", "/aide")

@@ -208,3 +208,26 @@ async def test_transactions_of_parallel_tasks_never_interleave(tmp_path, readers
         assert all(0 <= n <= 50 for n in results[50:])
     finally:
         await db.close()
+
+
+async def test_statements_written_together_land_together_or_not_at_all(tmp_path):
+    """``write`` runs its statements as one transaction (in one trip to the writer's thread): a failing statement
+    undoes the ones before it; inside a transaction they join it."""
+    import sqlite3
+
+    db = await Database.open(tmp_path / "a.sqlite3")
+    try:
+        await db.execute("CREATE TABLE t (n INTEGER UNIQUE)")
+        await db.write([("INSERT INTO t VALUES (?)", (1,)), ("INSERT INTO t VALUES (?)", (2,))])
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.write([("INSERT INTO t VALUES (?)", (3,)), ("INSERT INTO t VALUES (?)", (1,))])
+        assert [r[0] for r in await db.fetchall("SELECT n FROM t ORDER BY n")] == [1, 2]  # 3 went with the failure
+        with pytest.raises(ValueError):
+            async with db.transaction():
+                await db.write([("INSERT INTO t VALUES (?)", (4,))])
+                raise ValueError("the unit of work fails after the write")
+        assert [r[0] for r in await db.fetchall("SELECT n FROM t ORDER BY n")] == [1, 2]
+        await db.write([("INSERT INTO t VALUES (?)", (5,))])  # the writer is usable again
+        assert (await db.fetchone("SELECT count(*) FROM t"))[0] == 3
+    finally:
+        await db.close()
