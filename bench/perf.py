@@ -1,6 +1,6 @@
 """Speed and memory: the full bot against a bare python-telegram-bot echo bot, under load and at scale.
 
-`python -m bench` runs every section (under 5 minutes on 2 cores), writes bench/results.json and
+`python -m bench` runs every section (about 6 minutes on 2 cores, most of it at Telegram's pace), writes bench/results.json and
 docs/performance.md. Every speed figure comes with the echo bot's, measured in the same run: the machine is
 small and shared, so ratios say more than absolute numbers. Sizes can be made smaller for a quick look
 (`python -m bench --petit`); the tests run the same code at a small size to keep it working.
