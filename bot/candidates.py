@@ -8,7 +8,7 @@ from html import escape
 from typing import Any
 
 from bot.dates import PARIS, format_date, format_datetime, format_short
-from bot.forms import Form, Kind, Option, Question, display
+from bot.forms import NAME_LENGTH, SHORT_ANSWER, Form, Kind, Option, Question, display
 from bot.indicators import day_of
 from bot.pipeline import Status, next_step
 
@@ -38,12 +38,12 @@ NEW_CANDIDATE = Form(
     name="nouveau",
     title="Nouveau candidat",
     questions=(
-        Question("first_name", "Prénom", "Quel est le <b>prénom</b> du candidat ?", Kind.TEXT),
-        Question("last_name", "Nom", "Quel est son <b>nom</b> ?", Kind.TEXT),
+        Question("first_name", "Prénom", "Quel est le <b>prénom</b> du candidat ?", Kind.TEXT, max_length=NAME_LENGTH),
+        Question("last_name", "Nom", "Quel est son <b>nom</b> ?", Kind.TEXT, max_length=NAME_LENGTH),
         Question("profession", "Profession", "Quelle est sa <b>profession</b> ?", Kind.CHOICE, PROFESSIONS),
         Question(
             "specialty", "Spécialité / précision", "Précisez la <b>spécialité</b> ou la profession :", Kind.TEXT,
-            when=lambda a: a.get("profession") in ("medecin_specialiste", "autre"),
+            max_length=SHORT_ANSWER, when=lambda a: a.get("profession") in ("medecin_specialiste", "autre"),
         ),
         Question("phone", "Téléphone", "Son <b>téléphone</b> ?", Kind.PHONE, optional=True,
                  hint="Par exemple 06 12 34 56 78."),
@@ -51,7 +51,7 @@ NEW_CANDIDATE = Form(
         Question("source", "Source", "Par qui le candidat nous est-il <b>adressé</b> ?", Kind.CHOICE, SOURCES),
         Question(
             "source_detail", "Précision sur la source", "Précisez la <b>source</b> :", Kind.TEXT,
-            when=lambda a: a.get("source") == "autre",
+            max_length=SHORT_ANSWER, when=lambda a: a.get("source") == "autre",
         ),
         Question(
             "first_contact", "Premier contact", "Date du <b>premier contact</b> ?", Kind.DAY,

@@ -72,6 +72,7 @@ class Question:
     skip_label: str = ""  # instead of the flow's "Passer", e.g. "Pas encore de date"
     default_time: time | None = None  # MOMENT: the time taken when only a day is typed (else the time is asked)
     prefer: str = "past"  # DAY: which way an ambiguous date goes; "future" also allows dates to come
+    max_length: int | None = None  # characters typed at most (else the kind's default, MAX_LENGTH)
 
     @property
     def expects_text(self) -> bool:
@@ -149,6 +150,27 @@ class InvalidAnswer(ValueError):
     """The typed answer does not fit the question; ``str(err)`` is a French explanation."""
 
 
+# Characters an answer may have. A free text holds an interviewer's notes (a long answer fits in a card with the
+# others); anything else — a date, a number, a choice typed in — is a few words. Far above what the team types,
+# far below what would make a card or a list unreadable for everyone.
+MAX_LENGTH = {Kind.TEXT: 1500}
+SHORT_ANSWER = 300
+NAME_LENGTH = 100  # a person's or a place's name
+
+
+def count(n: int) -> str:
+    """A number as French writes it: 4 000."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def too_long(what: str, text: str, limit: int) -> str | None:
+    """The French refusal of a text longer than ``limit`` characters, or None when it fits."""
+    if len(text) <= limit:
+        return None
+    return (f"C'est trop long pour {what} : {count(len(text))} caractères, {count(limit)} au plus. "
+            "Raccourcissez et renvoyez ; rien n'a été enregistré.")
+
+
 _YES = {"oui", "o", "ouais", "yes", "y", "ok", "d'accord", "daccord", "bien sur", "tout a fait"}
 _NO = {"non", "n", "no", "pas du tout", "nan"}
 _NUMBER_WORDS = {"zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
@@ -188,6 +210,9 @@ def read_answer(question: Question, text: str, now: datetime) -> Any:
     if not text:
         raise InvalidAnswer("Je n'ai pas reçu de réponse.")
     kind = question.kind
+    refusal = too_long(f"« {question.label} »", text, question.max_length or MAX_LENGTH.get(kind, SHORT_ANSWER))
+    if refusal:
+        raise InvalidAnswer(refusal)
     if kind is Kind.TEXT:
         return text
     if kind is Kind.CHOICE:

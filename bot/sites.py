@@ -9,11 +9,15 @@ from typing import Any
 from bot.candidates import PROFESSIONS
 from bot.forms import (
     EMAIL_PATTERN,
+    MAX_LENGTH,
+    NAME_LENGTH,
+    SHORT_ANSWER,
     Form,
     InvalidAnswer,
     Kind,
     Option,
     Question,
+    count,
     display,
     match_option,
     normalise_phone,
@@ -27,10 +31,10 @@ MODES = tuple(Option(k, v.capitalize()) for k, v in SITE_MODES.items())
 SOUGHT_PROFESSIONS = tuple(o for o in PROFESSIONS if o.key != "autre")
 
 SITE_FORM = Form("lieu", "Nouveau lieu d'exercice", (
-    Question("name", "Nom", "<b>Nom</b> du lieu d'exercice ?", Kind.TEXT, hint="Par exemple « MSP de Conliège »."),
+    Question("name", "Nom", "<b>Nom</b> du lieu d'exercice ?", Kind.TEXT, max_length=NAME_LENGTH, hint="Par exemple « MSP de Conliège »."),
     Question("type", "Type", "<b>Type</b> de lieu ?", Kind.CHOICE, TYPES),
     Question("status", "Statut", "<b>Statut</b> ?", Kind.CHOICE, STATUSES),
-    Question("commune", "Commune", "<b>Commune</b> ?", Kind.TEXT, hint="Par exemple « Lons-le-Saunier »."),
+    Question("commune", "Commune", "<b>Commune</b> ?", Kind.TEXT, max_length=NAME_LENGTH, hint="Par exemple « Lons-le-Saunier »."),
     Question("professions_sought", "Professions recherchées", "<b>Professions recherchées</b> ?", Kind.MULTI,
              SOUGHT_PROFESSIONS),
     Question("professions_present", "Professions présentes", "<b>Professions présentes</b> ?", Kind.MULTI,
@@ -46,11 +50,12 @@ SITE_FORM = Form("lieu", "Nouveau lieu d'exercice", (
              optional=True),
     Question("projet_sante", "Projet de santé", "Le <b>projet de santé</b> en quelques mots ?", Kind.TEXT, optional=True),
     Question("dynamique", "Dynamique", "Une note sur sa <b>dynamique</b> ?", Kind.TEXT, optional=True),
-    Question("contact_name", "Contact", "<b>Personne à contacter</b> ?", Kind.TEXT, optional=True),
+    Question("contact_name", "Contact", "<b>Personne à contacter</b> ?", Kind.TEXT, optional=True,
+             max_length=NAME_LENGTH),
     Question("contact_phone", "Téléphone du contact", "Son <b>téléphone</b> ?", Kind.PHONE, optional=True),
     Question("contact_email", "E-mail du contact", "Son <b>e-mail</b> ?", Kind.EMAIL, optional=True),
     Question("contact_telegram", "Telegram du contact", "Son identifiant <b>Telegram</b> (@…) ?", Kind.TEXT,
-             optional=True),
+             optional=True, max_length=NAME_LENGTH),
 ))
 CORRECTABLE = tuple(q.key for q in SITE_FORM.questions)
 
@@ -137,6 +142,10 @@ def _choice(options: tuple[Option, ...], text: str) -> str | None:
 
 def _read(key: str, text: str, find_commune: Callable[[str], tuple[int, str] | None]) -> Any:
     """One cell's value, or InvalidAnswer with the reason in French."""
+    question = SITE_FORM.question(key)
+    limit = question.max_length or MAX_LENGTH.get(question.kind, SHORT_ANSWER)
+    if len(text) > limit:
+        raise InvalidAnswer(f"{count(len(text))} caractères, {count(limit)} au plus")
     if key == "type":
         found = _choice(TYPES, text)
         if not found:

@@ -15,7 +15,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop
 
@@ -23,6 +23,7 @@ ReplyMarkup = InlineKeyboardMarkup | ForceReply
 
 from bot import texts
 from bot.context import BotContext
+from bot.messages import fit_html, shorten, split_html
 from storage import audit as audit_log
 from storage import errors as stored_errors
 from storage import sites as outsiders
@@ -35,44 +36,25 @@ OUTSIDER_BUTTONS = ("p:",)  # availability polls
 log = logging.getLogger(__name__)
 
 
+BUTTON_LABEL = 60  # characters; a longer label (a 4,000-character name) is cut: it would not show anyway
+
+
 def esc(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
 def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
     """An inline keyboard from rows of (label, callback_data); None when there is no button."""
-    rows = [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows if row]
+    rows = [[InlineKeyboardButton(shorten(label, BUTTON_LABEL), callback_data=data) for label, data in row]
+            for row in rows if row]
     return InlineKeyboardMarkup(rows) if rows else None
-
-
-def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Cut a long text on line boundaries (a single over-long line on spaces) into Telegram-sized parts."""
-    parts, current = [], ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit)
-            cut = cut if cut > 0 else limit
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:cut])
-            line = line[cut:].lstrip()
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not parts:
-        parts.append(current)
-    return parts
 
 
 async def send(
     context: BotContext, chat_id: int, text: str, markup: ReplyMarkup | None = None, reply_to: int | None = None
 ) -> Message:
     """Send a message of any length: the parts go in order, the buttons on the last one."""
-    parts = split_text(text)
+    parts = split_html(text)
     message = None
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
@@ -124,16 +106,17 @@ async def edit_markup(query, markup) -> None:
 
 
 async def edit_text(query, text: str, markup=None) -> None:
-    """Replace the pressed message's text and buttons (unchanged: nothing to do)."""
+    """Replace the pressed message's text and buttons (unchanged: nothing to do); a text too long for one message
+    is cut, as an edited message cannot become two."""
     try:
-        await query.edit_message_text(text, reply_markup=markup)
+        await query.edit_message_text(fit_html(text), reply_markup=markup)
     except BadRequest:
         pass
 
 
 async def append_note(query, note: str, markup=None) -> None:
     """Add a line under the pressed message (who did what) and set its buttons, none by default."""
-    await edit_text(query, f"{query.message.text_html}\n\n{note}", markup)
+    await edit_text(query, f"{query.message.text_html}\n\n{note}", markup)  # cut by edit_text if too long
 
 
 async def reply(update: Update, context: BotContext, text: str, markup: ReplyMarkup | None = None) -> Message:

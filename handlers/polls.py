@@ -25,8 +25,9 @@ from telegram.error import BadRequest
 from bot.candidates import profession_label
 from bot.context import BotContext, Services
 from bot.dates import PARIS, format_date, format_datetime, format_time, normalise, parse_availability
-from bot.forms import Form, InvalidAnswer, Kind, Question, availability_of
+from bot.forms import Form, InvalidAnswer, Kind, Question, availability_of, too_long
 from bot.interview import INTERVIEW
+from bot.messages import fit_html
 from bot.pipeline import Status, check_transition
 from bot.polls import (
     ANSWERS,
@@ -337,7 +338,7 @@ async def on_team_button(update: Update, context: BotContext) -> None:
 async def _edit_draft(query, context: BotContext, poll: Poll) -> None:
     text, markup = await draft_text(context.services, await polls.get(context.db, poll.id))
     try:
-        await query.edit_message_text(text, reply_markup=markup)
+        await query.edit_message_text(fit_html(text), reply_markup=markup)
     except BadRequest:
         pass
 
@@ -443,7 +444,7 @@ async def _update_site_messages(app, poll: Poll, site_id: int, *, besides: tuple
     text, markup = await site_poll_text(services, await polls.get(services.db, poll.id), site_id)
     for chat_id, message_id in others:
         try:
-            await app.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
+            await app.bot.edit_message_text(fit_html(text), chat_id=chat_id, message_id=message_id, reply_markup=markup)
         except BadRequest:
             pass  # unchanged
 
@@ -486,7 +487,8 @@ async def _edit_tally_now(app, poll: Poll) -> None:
         return
     text, markup = await tally_text(services, poll)  # read under the lock: nothing rendered later lands before
     try:
-        await app.bot.edit_message_text(text, chat_id=poll.chat_id, message_id=poll.tally_message_id, reply_markup=markup)
+        await app.bot.edit_message_text(fit_html(text), chat_id=poll.chat_id, message_id=poll.tally_message_id,
+                                        reply_markup=markup)
     except BadRequest:
         pass
 
@@ -531,7 +533,7 @@ async def on_site_button(update: Update, context: BotContext) -> None:
 
     async def show() -> None:
         try:
-            await query.edit_message_text(text, reply_markup=markup)
+            await query.edit_message_text(fit_html(text), reply_markup=markup)
         except BadRequest:
             pass  # unchanged
 
@@ -544,6 +546,7 @@ async def on_site_button(update: Update, context: BotContext) -> None:
     await _touch_tally(context.application, poll)
 
 
+COMMENT_LENGTH = 1000  # characters: a few lines in the tally, which the whole team reads
 COMMENT = register_wait(Wait("commentaire", "commentaire sur le sondage", "💬 J'attends votre commentaire, en un message.",
                             "✖️ Commentaire abandonné : rien n'a été transmis."))
 
@@ -560,12 +563,16 @@ async def on_outsider_text(update: Update, context: BotContext) -> None:
                                  "répondez avec les boutons du message ; pour toute autre question, contactez "
                                  "directement l'équipe du CLS ou de la CPTS.")
         return
+    refusal = too_long("un commentaire", message.text, COMMENT_LENGTH)
+    if refusal:  # the comment is still awaited
+        await message.reply_text(f"{refusal} (ou « annuler »)")
+        return
     poll = await polls.get(context.db, pending.data["poll"])
     await dialogs.finish(context.db, pending.id)
     if poll is None or poll.state != "open":
         await message.reply_text("Ce sondage est clos : votre commentaire n'a pas été enregistré.")
         return
-    await polls.set_comment(context.db, poll.id, pending.data["site"], message.text[:1000])
+    await polls.set_comment(context.db, poll.id, pending.data["site"], message.text)
     await message.reply_text("💬 Merci, votre commentaire est transmis à l'équipe.")
     await _touch_tally(context.application, poll)
 
@@ -754,8 +761,8 @@ async def _site_cancels(update: Update, context: BotContext, poll: Poll, site_id
     visit = await visits.visit(context.db, candidate.id)
     await query.answer("C'est noté, l'équipe est prévenue.")
     try:
-        await query.edit_message_text(f"{query.message.text_html}\n\n🚫 Vous avez indiqué ne plus pouvoir recevoir cette "
-                                      f"visite. L'équipe est prévenue, merci.", reply_markup=None)
+        await query.edit_message_text(fit_html(f"{query.message.text_html}\n\n🚫 Vous avez indiqué ne plus pouvoir "
+                                               "recevoir cette visite. L'équipe est prévenue, merci."), reply_markup=None)
     except BadRequest:
         pass
     await candidates.update(context.db, candidate.id, {}, by=update.effective_user.id, at=context.now_iso(),

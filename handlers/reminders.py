@@ -23,7 +23,8 @@ from telegram.ext import Application, ContextTypes
 from bot.candidates import profession_label
 from bot.context import BotContext, Services
 from bot.dates import PARIS, DateParseError, ImpossibleDate, format_date, format_datetime, format_short, format_time
-from bot.forms import Form, Kind, Question
+from bot.forms import Form, Kind, Question, too_long
+from bot.messages import fit_html, split_html
 from bot.pipeline import Status
 from bot.schedule import day_off, next_working_day
 from bot.reminders import (
@@ -38,7 +39,7 @@ from bot.reminders import (
     next_monday,
     plan,
 )
-from handlers.common import append_note, audit, edit_markup, esc, keyboard, reply, send, split_text
+from handlers.common import append_note, audit, edit_markup, esc, keyboard, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import candidates, reminders, visits
 from storage.dialogs import Dialog
@@ -258,7 +259,7 @@ async def _deliver(app: Application, services: Services, reminder: Reminder, now
 
 
 async def send_plain(app: Application, chat_id: int, text: str, markup):
-    parts = split_text(text)
+    parts = split_html(text)
     message = None
     for i, part in enumerate(parts):
         message = await app.bot.send_message(chat_id, part, reply_markup=markup if i == len(parts) - 1 else None)
@@ -391,12 +392,19 @@ async def _line(services: Services, r: Reminder) -> str:
 
 # --- /rappel, /rappels --------------------------------------------------------------------------------
 
+REMINDER_LENGTH = 1000  # characters, its date included: a reminder is a line, not a letter
+
+
 async def new_reminder(update: Update, context: BotContext) -> None:
     """/rappel <texte avec une date>: a free reminder, sent to this chat at that time."""
     text = " ".join(context.args or []).strip()
     example = "Exemples : /rappel appeler la mairie de Conliège mardi 10h · /rappel relancer le Dr X dans 2 semaines"
     if not text:
         await reply(update, context, f"Que faut-il rappeler, et quand ?\n{example}")
+        return
+    refusal = too_long("un rappel", text, REMINDER_LENGTH)
+    if refusal:
+        await reply(update, context, esc(refusal))
         return
     now = context.now()
     try:
@@ -466,7 +474,7 @@ async def on_list_button(update: Update, context: BotContext) -> None:
     await query.answer()
     text, markup = await _listing(context, query.data == "rl:mine")
     try:
-        await query.edit_message_text(text, reply_markup=markup)
+        await query.edit_message_text(fit_html(text), reply_markup=markup)
     except BadRequest:
         pass
 

@@ -54,9 +54,14 @@ def test_yes_no():
         read_answer(q, "peut-être", NOW)
 
 
-def test_long_text_kept_intact():
-    text = "é" * 4096
+def test_a_text_up_to_its_limit_is_kept_intact_and_one_past_it_refused():
+    text = "é 😀" * 500  # 1,500 characters: a free text's limit
     assert read_answer(Question("t", "T", "?", Kind.TEXT), text, NOW) == text
+    with pytest.raises(InvalidAnswer, match="C'est trop long pour « T » : 1\u202f501 caractères, 1\u202f500 au plus"):
+        read_answer(Question("t", "T", "?", Kind.TEXT), text + "x", NOW)
+    with pytest.raises(InvalidAnswer, match="301 caractères, 300 au plus"):  # a date is a few words
+        read_answer(Question("d", "D", "?", Kind.DAY), "x" * 301, NOW)
+    assert read_answer(Question("n", "Nom", "?", Kind.TEXT, max_length=100), "N" * 100, NOW) == "N" * 100
 
 
 def test_conditional_questions_and_navigation():
