@@ -259,6 +259,23 @@ def _read_absolute(r: _Reading, now: datetime, prefer: str) -> None:
     r.day = parsed.date()
 
 
+def _as_typed(text: str, phrase: str) -> str:
+    """The words of ``text`` whose normalised form is ``phrase``, as the user typed them (accents, capitals), else
+    ``phrase`` itself: a refusal quotes the user, not the parser's lower-case, unaccented reading."""
+    words = text.split()
+    for size in range(1, min(len(words), 8) + 1):
+        for start in range(len(words) - size + 1):
+            typed = " ".join(words[start:start + size])
+            if normalise(typed) == phrase:
+                return typed
+    return phrase
+
+
+def _quoting(err: DateParseError, text: str) -> DateParseError:
+    """The same refusal, its quotes « … » as the user typed them in ``text``."""
+    return type(err)(re.sub(r"« ([^»]*) »", lambda m: f"« {_as_typed(text, m.group(1))} »", str(err)))
+
+
 def parse_moment(text: str, now: datetime, *, prefer: str = "future") -> Moment:
     """Read a French date/time typed by a user, relative to ``now`` (aware).
 
@@ -266,6 +283,13 @@ def parse_moment(text: str, now: datetime, *, prefer: str = "future") -> Moment:
     "20 novembre" and whether a bare "14h" already gone means tomorrow. Raises DateParseError with a
     French message when the text cannot be read; never guesses.
     """
+    try:
+        return _parse_moment(text, now, prefer)
+    except DateParseError as err:
+        raise _quoting(err, text) from None
+
+
+def _parse_moment(text: str, now: datetime, prefer: str) -> Moment:
     now = now.astimezone(PARIS)
     r = _Reading(rest=normalise(text))
     if not r.rest:
@@ -321,7 +345,10 @@ def parse_moment(text: str, now: datetime, *, prefer: str = "future") -> Moment:
 def parse_day(text: str, now: datetime, *, prefer: str = "past") -> date:
     """A calendar date ("aujourd'hui", "hier", "12/11", "lundi dernier"...) for dates of record."""
     norm = re.sub(r"\b(dernier|derniere)\b", "", normalise(text))
-    moment = parse_moment(norm, now, prefer=prefer)
+    try:
+        moment = parse_moment(norm, now, prefer=prefer)
+    except DateParseError as err:  # quoting the text as typed, not as normalised here
+        raise _quoting(err, text) from None
     if moment.has_time:
         raise DateParseError("Indiquez seulement un jour, sans heure (par exemple « 12/11 » ou « hier »).")
     return moment.day

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from statistics import median
 from typing import Any
 
-from bot.dates import PARIS
+from bot.dates import PARIS, format_date
 from bot.territory import name_key
 
 FOLLOW_UP_GRACE = timedelta(days=14)
@@ -165,13 +165,40 @@ def _delays(steps: list[tuple]) -> dict[str, float | None]:
     return {name: (median(values) if values else None) for name, values in pairs.items()}
 
 
+class PeriodError(ValueError):
+    """A period whose dates cannot be (a date that does not exist, an end before the start); ``str(err)`` says
+    why, in French."""
+
+
 def parse_period(text: str, today: date) -> tuple[Period | None, str]:
     """A period said in French at the start of filters ("2026", "T1 2027", "mars 2026", "12 derniers mois",
-    "du 1/01/2026 au 30/06/2026", "depuis le 1er septembre"); returns it and the rest of the text."""
+    "du 1/01/2026 au 30/06/2026", "du 10 mars au 1er juin 2026", "depuis le 1er septembre"); returns it and the
+    rest of the text (normalised), or raises PeriodError."""
     from dateutil.relativedelta import relativedelta
 
-    from bot.dates import MONTHS, DateParseError, normalise, parse_day
+    from bot.dates import MONTHS, normalise
 
+    now = datetime.combine(today, datetime.min.time()).replace(tzinfo=PARIS)
+    # "du … au …" first: its dates may hold a month and a year ("du 10 mars 2026 au …") that the shapes below
+    # would take for the whole period. Read on the text as typed, so that a refusal quotes it.
+    m = re.search(r"\bdu\s+(.+?)\s+au\s+(.+)$", text, re.IGNORECASE)
+    if m:
+        start = _day(m.group(1), now, "Date de début")
+        words = m.group(2).split()
+        end, used = _longest_day(words, now)
+        if start is not None and end is not None:
+            if end < start:
+                raise PeriodError(f"La période irait du {format_date(start)} au {format_date(end)} : la fin est avant "
+                                  "le début. Inversez les deux dates.")
+            return Period(start, end + timedelta(days=1)), normalise(text[:m.start()] + " " + " ".join(words[used:]))
+    m = re.search(r"\bdepuis\s+(.+)$", text, re.IGNORECASE)
+    if m:
+        words = m.group(1).split()
+        start, used = _longest_day(words, now)
+        if start is not None:
+            if start > today:
+                raise PeriodError(f"« Depuis le {format_date(start)} » : cette date n'est pas encore arrivée.")
+            return Period(start, today + timedelta(days=1)), normalise(text[:m.start()] + " " + " ".join(words[used:]))
     norm = normalise(text)
     months = "|".join(normalise(m) for m in MONTHS)
     m = re.search(r"\b(?:t|trimestre )([1-4]) (\d{4})\b|\b([1-4])(?:er|e|eme) trimestre (\d{4})\b", norm)
@@ -185,32 +212,39 @@ def parse_period(text: str, today: date) -> tuple[Period | None, str]:
         return Period(start, start + relativedelta(months=1)), _rest(norm, m)
     m = re.search(r"\b(\d+) (?:derniers )?mois\b", norm)
     if m:
+        if int(m.group(1)) > 1200:
+            raise PeriodError(f"« {m.group(0)} » : c'est plus que cent ans.")
         return Period(today - relativedelta(months=int(m.group(1))), today + timedelta(days=1)), _rest(norm, m)
-    now = datetime.combine(today, datetime.min.time()).replace(tzinfo=PARIS)
-    m = re.search(r"\bdu (.+)$", norm)
-    if m and " au " in m.group(1):
-        first, second = m.group(1).split(" au ", 1)
-        words = second.split()
-        for n in range(len(words), 0, -1):
-            try:
-                start, end = parse_day(first, now), parse_day(" ".join(words[:n]), now)
-            except DateParseError:
-                continue
-            return Period(start, end + timedelta(days=1)), (norm[:m.start()] + " " + " ".join(words[n:])).strip()
-    m = re.search(r"\bdepuis (.+)$", norm)
-    if m:
-        words = m.group(1).split()
-        for n in range(len(words), 0, -1):
-            try:
-                start = parse_day(" ".join(words[:n]), now)
-            except DateParseError:
-                continue
-            return Period(start, today + timedelta(days=1)), (norm[:m.start()] + " " + " ".join(words[n:])).strip()
     m = re.search(r"\b(20\d\d)\b", norm)
     if m:
         year = int(m.group(1))
         return Period(date(year, 1, 1), date(year + 1, 1, 1)), _rest(norm, m)
     return None, norm
+
+
+def _day(text: str, now: datetime, which: str) -> date:
+    from bot.dates import DateParseError, parse_day
+
+    try:
+        return parse_day(text, now)
+    except DateParseError as err:
+        reason = str(err)
+        raise PeriodError(f"{which} : {reason[:1].lower()}{reason[1:]}") from None
+
+
+def _longest_day(words: list[str], now: datetime) -> tuple[date | None, int]:
+    """The date the longest run of ``words`` from the start says, and how many words it took; a date that cannot be
+    ("31 février") is refused, never read as a shorter one ("31")."""
+    from bot.dates import DateParseError, ImpossibleDate, parse_day
+
+    for n in range(len(words), 0, -1):
+        try:
+            return parse_day(" ".join(words[:n]), now), n
+        except ImpossibleDate as err:
+            raise PeriodError(str(err)) from None
+        except DateParseError:
+            continue
+    return None, 0
 
 
 def _rest(text: str, match: re.Match) -> str:

@@ -25,7 +25,7 @@ from bot.exports import (
     selected,
     workbook,
 )
-from bot.indicators import Indicators, Period, compute, parse_period
+from bot.indicators import Indicators, Period, PeriodError, compute, parse_period
 from bot.pipeline import Status
 from bot.spreadsheets import Drawn
 from bot.summaries import MEETING_KINDS, NEED_TEXTS, SPOUSE_HELP, chart, covered_period, default_dates, kind_of, needs_expressed, summary
@@ -209,7 +209,11 @@ async def built(build: Callable[..., T], *args) -> T:
 async def export(update: Update, context: BotContext) -> None:
     """/export [csv] [période] [statut] [profession] [EPCI]: the reporting table, sent to the team member."""
     today = context.now().date()
-    as_csv, filters, unknown = parse_export_args(context.args or [], today)
+    try:
+        as_csv, filters, unknown = parse_export_args(context.args or [], today)
+    except PeriodError as err:
+        await reply(update, context, f"❗ {esc(err)} Rien n'a été exporté.")
+        return
     if unknown:
         await reply(update, context, f"Je ne connais pas le filtre « {esc(unknown)} ». Exemples : /export, /export csv, "
                                      f"/export 2026, /export T1 2027 infirmier, /export du 1/01/2026 au 30/06/2026 ECLA")
@@ -361,7 +365,11 @@ async def summary_command(update: Update, context: BotContext) -> None:
         await reply(update, context, "Usage : /synthese type [période] — types : copil, coordination, cdom, maires, cpam.\n"
                                      "Exemples : /synthese copil · /synthese cpam T3 2026")
         return
-    period, rest = parse_period(" ".join(args[1:]), context.now().date())
+    try:
+        period, rest = parse_period(" ".join(args[1:]), context.now().date())
+    except PeriodError as err:
+        await reply(update, context, f"❗ {esc(err)}")
+        return
     if rest:
         await reply(update, context, f"Je n'ai pas compris la période « {esc(rest)} ». Exemples : 2026, T3 2026, "
                                      f"12 derniers mois, du 1/01/2026 au 30/06/2026.")

@@ -4,6 +4,7 @@ falls in a period, bot.indicators applies the rules."""
 import json
 from datetime import date
 
+import pytest
 
 from bot.indicators import Indicators, Period, compute, parse_period
 from handlers.territory import seed_communes
@@ -164,6 +165,26 @@ def test_periods_in_words():
     assert parse_period("T3 2026", TODAY) == (Q3, "")
     assert parse_period("2026 abandon", TODAY) == (Period(date(2026, 1, 1), date(2027, 1, 1)), "abandon")
     assert parse_period("infirmier", TODAY) == (None, "infirmier")
+    # a period "du … au …" whose dates hold a month and a year is read whole, filters after it kept
+    assert parse_period("du 10 mars 2026 au 1er juin 2026 infirmier", TODAY) == (
+        Period(date(2026, 3, 10), date(2026, 6, 2)), "infirmier")
+    assert parse_period("du 1/01/2026 au 30/06/2026 ECLA", TODAY) == (Period(date(2026, 1, 1), date(2026, 7, 1)), "ecla")
+
+
+@pytest.mark.parametrize("typed, reason", [
+    ("du 10 mars 2026 au 1 janvier 2026", "La période irait du mardi 10 mars 2026 au jeudi 1er janvier 2026 : la fin "
+                                          "est avant le début."),
+    ("du 31 Février 2026 au 10 mars 2026", "Date de début : la date « 31 Février 2026 » n'existe pas."),
+    ("du 1er janvier 2026 au 32 mars 2026", "La date « 32 mars 2026 » n'existe pas."),
+    ("depuis le 1er janvier 2030", "cette date n'est pas encore arrivée"),
+    ("99999 mois", "c'est plus que cent ans"),
+])
+def test_a_period_that_cannot_be_is_refused_with_its_reason(typed, reason):
+    from bot.indicators import PeriodError
+
+    with pytest.raises(PeriodError) as refused:
+        parse_period(typed, TODAY)
+    assert reason in str(refused.value)
 
 
 def test_day_of_agrees_with_the_full_conversion_every_hour_of_a_year_with_both_clock_changes():

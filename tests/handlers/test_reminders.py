@@ -363,7 +363,7 @@ async def test_a_croisement_deadline_on_a_saturday_is_said_and_alerted_the_frida
 
 async def test_a_reminder_for_a_date_that_cannot_be_is_refused_with_its_reason(sb):
     cases = {
-        "/rappel test le 31 février": "La date « 31 fevrier » n'existe pas.",  # read without accents
+        "/rappel test le 31 Février": "La date « 31 Février » n'existe pas.",  # quoted as typed
         "/rappel test dans 999999999 ans": "« dans 999999999 ans », c'est trop loin",
         "/rappel test dans 9000 ans": "« dans 9000 ans », c'est trop loin",
         "/rappel test demain 25h": "L'heure « 25h » n'existe pas.",

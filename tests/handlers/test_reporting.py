@@ -240,3 +240,14 @@ async def test_rows_no_table_kept_yet_are_drawn_soon_after_start_then_every_nigh
     assert await reporting.unkept_ids(sb.db, ROW_FORMAT) == set()
     row = next(r for r in await _candidats(sb) if r["N°"] == 2)
     assert row["Statut"] == "abandon" and row["Prénom"] == "Luc"
+
+
+async def test_an_export_or_a_summary_over_a_period_that_cannot_be_says_why_and_sends_nothing(sb):
+    cases = {
+        "/export du 10 mars 2026 au 1 janvier 2026": "la fin est avant le début",
+        "/export csv du 31 Février 2026 au 10 mars 2026": "Date de début : la date « 31 Février 2026 » n'existe pas.",
+        "/synthese copil du 1er janvier 2026 au 32 mars 2026": "La date « 32 mars 2026 » n'existe pas.",
+    }
+    for typed, reason in cases.items():
+        out = await sb.say("cls", typed)
+        assert reason in texts_of(out) and not [s for s in out if s.kind != "message"], typed  # no file
