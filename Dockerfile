@@ -16,11 +16,13 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin bot \
     && mkdir -p /data && chown bot:bot /data
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# the exact packages of requirements.lock (hashes checked), then the bot itself
+COPY pyproject.toml README.md requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
-RUN pip install .
+RUN pip install --no-deps .
 
 USER bot
 VOLUME ["/data"]

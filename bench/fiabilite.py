@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -19,13 +19,13 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.dates import PARIS
 from bot.fakeapi import FakeBotAPI
-from bot.interview import INTERVIEW
 from bot.fakeserver import FakeBotAPIServer
+from bot.interview import INTERVIEW
 from bot.sandbox import FULL_NAMES, TEAM, TEAM_CHAT_ID
 from storage import candidates as candidates_store
 from storage import polls as polls_store
@@ -119,7 +119,7 @@ async def seed_candidate(db_path: Path) -> None:
         await candidates_store.create(
             db, {"first_name": "Marie", "last_name": "Dupont", "profession": "medecin_generaliste", "source": "ars",
                  "first_contact": "2026-11-23", "consent": 1},
-            status="entretien_planifie", by=1001, at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            status="entretien_planifie", by=1001, at=datetime.now(UTC).isoformat(timespec="seconds"),
             detail="Dossier créé")
     finally:
         await db.close()
@@ -214,7 +214,7 @@ async def seed_poll(db_path: Path, contacts: dict[int, int]) -> tuple[int, list[
     """Three sites of Conliège, their contacts on Telegram (user id -> site), and an open poll of candidate n° 1 on
     four Tuesdays of January; returns the poll's id and its slots' ids."""
     db = await Database.open(db_path)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         await db.execute("INSERT INTO communes (name, name_key, epci) VALUES ('Conliège', 'conliege', 'ecla') "
                          "ON CONFLICT DO NOTHING")
@@ -302,7 +302,7 @@ async def reminders_with_crash(workdir: Path, count: int = 120, kill_after: int 
         api.started.add(user_id)
     db_path = workdir / "bot.sqlite3"
     db = await Database.open(db_path)
-    due = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat(timespec="seconds")
+    due = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
     try:
         for i in range(count):
             await reminders_store.create(db, kind="libre", chat_id=users[i % len(users)], text=f"tâche {i:04d}",
@@ -352,7 +352,7 @@ async def reminders_under_faults(workdir: Path, count: int = 500, rate: float = 
         for user_id in users:
             sb.api.add_user(user_id, f"Membre{user_id}")
             sb.api.started.add(user_id)
-        due = (sb.clock.now() + timedelta(minutes=1)).astimezone(timezone.utc).isoformat(timespec="seconds")
+        due = (sb.clock.now() + timedelta(minutes=1)).astimezone(UTC).isoformat(timespec="seconds")
         for i in range(count):
             await reminders_store.create(sb.db, kind="libre", chat_id=users[i % len(users)], text=f"tâche {i:04d}",
                                          due_at=due, exact=True, at=due)

@@ -71,7 +71,7 @@ class TimedSandbox(Sandbox):
                 self.recorded.append(data)
         return self.new_output()
 
-    def measuring(self, figures: Figures | None) -> "TimedSandbox":
+    def measuring(self, figures: Figures | None) -> TimedSandbox:
         self.figures = figures
         return self
 

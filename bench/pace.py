@@ -20,7 +20,7 @@ import shutil
 import time
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from bench.harness import Flood, next_interview_step, percentile
@@ -49,7 +49,7 @@ class Pace:
     latency: float = 0.05  # seconds per call to the fake Bot API
 
     @classmethod
-    def small(cls) -> "Pace":
+    def small(cls) -> Pace:
         return cls(steps=6, every=0.5, sites=10, presses=2, reminders=30, group_reminders=1, burst=50, burst_chats=20)
 
 
@@ -167,7 +167,7 @@ class Run:
     async def _reminders(self) -> None:
         """The reminders fall due a third of the way through the interview."""
         await asyncio.sleep(self.pace.steps * self.pace.every / 3)
-        due = self.sb.clock.now().astimezone(timezone.utc).isoformat(timespec="seconds")
+        due = self.sb.clock.now().astimezone(UTC).isoformat(timespec="seconds")
         private = [CONTACT_IDS + n for n in range(1, self.pace.sites + 1)] + [p.user_id for p in TEAM.values()]
         every_group = max(1, self.pace.reminders // max(self.pace.group_reminders, 1))
         rows = [{"kind": "libre", "text": f"Rappel d'essai n° {n}", "due_at": due, "original_due_at": due, "exact": 1,

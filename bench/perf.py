@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from bench.harness import (
@@ -76,7 +76,7 @@ class Plan:
     cold_starts: int = 3
 
     @classmethod
-    def small(cls) -> "Plan":
+    def small(cls) -> Plan:
         return cls(Sizes(candidates=400, sites=60, visits=150, reminders=600, contacts=30), per_kind=40,
                    contacts=30, pace=Pace.small(), reminders=60, group_reminders=5, repeats=2, cold_starts=1)
 
@@ -186,7 +186,7 @@ async def reminder_burst(workdir: Path, plan: Plan) -> dict:
         contacts = _add_contacts(sb, plan.contacts)
         private = [p.user_id for p in TEAM.values()] + contacts
         sb.api.started.update(p.user_id for p in TEAM.values())  # the team has opened its private chats
-        due = NOW.astimezone(timezone.utc).isoformat(timespec="seconds")
+        due = NOW.astimezone(UTC).isoformat(timespec="seconds")
         rows = []
         for n in range(plan.reminders):
             chat = TEAM_CHAT_ID if n % (plan.reminders // plan.group_reminders) == 0 else private[n % len(private)]
@@ -224,7 +224,7 @@ async def reminder_burst(workdir: Path, plan: Plan) -> dict:
 async def _open_reminders(sb: Sandbox):
     from storage import reminders
 
-    return await reminders.due(sb.db, (NOW - timedelta(days=1)).astimezone(timezone.utc).isoformat(), limit=10_000)
+    return await reminders.due(sb.db, (NOW - timedelta(days=1)).astimezone(UTC).isoformat(), limit=10_000)
 
 
 def _max_in_window(times: list[float], window: float) -> int:
@@ -277,7 +277,7 @@ async def scale_worker(db: Path, repeats: int) -> dict:
         for repeat in range(repeats):
             if repeat:  # as between two exports of the team: a few dossiers changed, their rows are drawn again
                 await _change_dossiers(sb, CHANGED_BETWEEN_RUNS, repeat)
-            for kind, command in SCALE_COMMANDS:
+            for _kind, command in SCALE_COMMANDS:
                 command = command.format(a=todo[0], b=todo[-1])
                 started = time.perf_counter()
                 out = await sb.say("cls", command)

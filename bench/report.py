@@ -53,7 +53,7 @@ def render(r: dict) -> str:
              f"Durée totale : {r.get('total_seconds', '?')} s (dont {r['data_seconds']} s pour générer les données).", ""]
     lines += ["## Résultats face aux objectifs", "", "| Mesure | Obtenu | Objectif | |", "|---|---|---|---|"]
     if "debit" in r:
-        for kind, k in r["debit"]["kinds"].items():
+        for k in r["debit"]["kinds"].values():
             lines.append(_row(f"{k['label']} : débit (bot / écho)",
                               f"{k['bot']['updates_per_s']} / {k['echo']['updates_per_s']} maj/s = {k['ratio']:.2f}×",
                               f"≥ {t['throughput_ratio']}×", k["ratio"] >= t["throughput_ratio"]))

@@ -8,12 +8,12 @@ Everything is drawn from one seeded random generator: the same arguments give th
 from __future__ import annotations
 
 import argparse
-import functools
 import asyncio
+import functools
 import json
 import random
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from bot.candidates import PROFESSIONS, SOURCES
@@ -91,7 +91,7 @@ def _contact_site(turn: int, contacts: int) -> int:
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _phone(rng: random.Random) -> str:

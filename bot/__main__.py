@@ -11,10 +11,23 @@ from pathlib import Path
 
 from telegram import Update
 
-from bot import console
 from bot.app import build_application, limit_malloc_arenas, tune_gc
 from bot.config import load_settings
 from bot.logs import setup_logging
+
+
+def run_console(db: Path | None, start: str | None) -> int:
+    """The sandbox in the terminal (imported only here: the bot itself never loads it)."""
+    from bot import console
+
+    setup_logging(os.environ.get("LOG_LEVEL", "ERROR"))
+    db = db or Path(os.environ.get("DATABASE_PATH", "data/bac-a-sable.sqlite3"))
+    try:
+        return asyncio.run(console.run(db, console.parse_start(start)))
+    except BrokenPipeError:
+        # the reader went away (`… | head`): stop quietly, and keep Python from complaining again at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,9 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "identifiants":
         return show_ids()
     if args.command == "console":
-        setup_logging(os.environ.get("LOG_LEVEL", "ERROR"))
-        db = args.db or Path(os.environ.get("DATABASE_PATH", "data/bac-a-sable.sqlite3"))
-        return asyncio.run(console.run(db, console.parse_start(args.debut)))
+        return run_console(args.db, args.debut)
 
     limit_malloc_arenas()
     settings = load_settings()

@@ -27,6 +27,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotContext, Services, Team
 from bot.pace import ChatOrderedProcessor, LoopTime, TelegramPace
+
 # every step module is imported: some only register flows and reminder actions (followups: step E's outcomes)
 from handlers import (
     candidates,

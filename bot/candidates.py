@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from html import escape
 from typing import Any
 
@@ -101,7 +101,7 @@ def to_columns(answers: Mapping[str, Any], answered_on: Mapping[str, str]) -> di
 
 
 def to_utc_iso(value: str) -> str:
-    return datetime.fromisoformat(value).astimezone(timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromisoformat(value).astimezone(UTC).isoformat(timespec="seconds")
 
 
 def column_value_for_display(key: str, value: Any) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.dates import PARIS
 
@@ -12,7 +12,7 @@ class Clock:
         return datetime.now(PARIS)
 
     def utc_iso(self) -> str:
-        return self.now().astimezone(timezone.utc).isoformat(timespec="seconds")
+        return self.now().astimezone(UTC).isoformat(timespec="seconds")
 
 
 class FakeClock(Clock):
@@ -28,4 +28,4 @@ class FakeClock(Clock):
         self._now = moment.astimezone(PARIS)
 
     def advance(self, delta: timedelta) -> None:
-        self._now = (self._now.astimezone(timezone.utc) + delta).astimezone(PARIS)
+        self._now = (self._now.astimezone(UTC) + delta).astimezone(PARIS)

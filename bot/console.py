@@ -160,6 +160,12 @@ class Console:
         return True
 
 
+NOTHING_TO_PLAY = ("Rien à jouer : la console lit ce que vous tapez, ou un script sur son entrée. Par exemple :\n"
+                   "  bash scripts/console.sh                      (puis tapez /aide)\n"
+                   "  echo /aide | bash scripts/console.sh\n"
+                   "  bash scripts/console.sh < docs/scenarios/01-candidat.txt")
+
+
 async def run(db_path: Path, start: datetime | None, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     interactive = stdin.isatty()
     async with Sandbox(db_path, start=start) as sandbox:
@@ -169,6 +175,7 @@ async def run(db_path: Path, start: datetime | None, stdin: TextIO = sys.stdin, 
             console.print(f"Bac à sable — aucun jeton, aucun réseau. Base : {db_path}")
             console.print(f"Équipe : {team}. Il est {format_datetime(sandbox.clock.now())}.")
             console.print(f"Directives : {DIRECTIVES}. Commencez par /aide.")
+        played = 0
         while True:
             if interactive:
                 try:
@@ -178,7 +185,11 @@ async def run(db_path: Path, start: datetime | None, stdin: TextIO = sys.stdin, 
             else:
                 line = stdin.readline()
                 if not line:
+                    if not played:
+                        print(NOTHING_TO_PLAY, file=sys.stderr)
+                        return 1
                     break
+                played += 1
                 if not await console.play(line):
                     break
                 continue

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import math
 import random
-import json
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
@@ -272,7 +272,7 @@ class FakeBotAPI:
 
     # --- the Bot API ------------------------------------------------------------------------------------
 
-    def request(self) -> "FakeRequest":
+    def request(self) -> FakeRequest:
         return FakeRequest(self)
 
     async def handle(self, method: str, params: dict[str, Any], files: dict[str, Any]) -> tuple[int, bytes]:

@@ -16,8 +16,8 @@ from typing import Any
 from bot.dates import (
     PARIS,
     Availability,
-    Moment,
     DateParseError,
+    Moment,
     format_date,
     format_datetime,
     normalise,
@@ -97,7 +97,7 @@ class Form:
                 return q
         raise KeyError(key)
 
-    def only(self, key: str, name: str) -> "Form":
+    def only(self, key: str, name: str) -> Form:
         """A form of this one question, always asked (a correction of one field)."""
         return Form(name, self.title, (replace(self.question(key), when=None),))
 

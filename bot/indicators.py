@@ -13,7 +13,7 @@ import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
@@ -44,10 +44,10 @@ class Period:
     @functools.cached_property
     def _instants(self) -> tuple[str, str]:
         """Paris midnight at the start and at the end, in UTC as storage writes instants."""
-        return tuple(datetime.combine(day, time(), PARIS).astimezone(timezone.utc).isoformat(timespec="seconds")
+        return tuple(datetime.combine(day, time(), PARIS).astimezone(UTC).isoformat(timespec="seconds")
                      for day in (self.start, self.end))
 
-    def before(self) -> "Period":
+    def before(self) -> Period:
         """The period of the same length just before this one, to compare with (whole months stay whole:
         the quarter before a quarter)."""
         from dateutil.relativedelta import relativedelta
@@ -159,7 +159,7 @@ def _delays(steps: list[tuple]) -> dict[str, float | None]:
                                    "visites → installation": []}
     for row in steps:
         ends, days = row[:4], row[4:]
-        for name, a, b, end in zip(pairs, days, days[1:], ends):
+        for name, a, b, end in zip(pairs, days, days[1:], ends, strict=False):
             if end and a is not None and b is not None:
                 pairs[name].append(round(b - a))
     return {name: (median(values) if values else None) for name, values in pairs.items()}

@@ -113,7 +113,7 @@ def follow_up_plan(state: CandidateState) -> dict[int, date]:
     base = state.visit_day or state.interview_done
     if base is None:
         return {}
-    return dict(zip(FOLLOW_UP_MONTHS, follow_up_days(base)))
+    return dict(zip(FOLLOW_UP_MONTHS, follow_up_days(base), strict=True))
 
 
 def next_monday(now: datetime, hours: WorkingHours) -> datetime:

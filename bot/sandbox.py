@@ -77,7 +77,7 @@ class Sandbox:
 
     # --- life cycle --------------------------------------------------------------------------------------
 
-    async def start(self) -> "Sandbox":
+    async def start(self) -> Sandbox:
         # the sandbox drives reminders with its own clock (advance), not with the JobQueue's real time
         self.app = build_application(self.settings, request=self.api.request(), clock=self.clock,
                                      rate_limiter=self.rate_limiter, pace_clock=self.pace_clock, autoschedule=False,
@@ -101,7 +101,7 @@ class Sandbox:
         await self.stop()
         await self.start()
 
-    async def __aenter__(self) -> "Sandbox":
+    async def __aenter__(self) -> Sandbox:
         return await self.start()
 
     async def __aexit__(self, *exc) -> None:

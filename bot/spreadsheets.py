@@ -188,7 +188,7 @@ def _cells(row: Sequence[Any], columns: Sequence[str], number: str) -> list[str]
     # call per cell; anything else as _xml_cell writes it
     cells: list[str] = []
     text = _text
-    for column, value in zip(columns, row):
+    for column, value in zip(columns, row, strict=False):
         kind = type(value)
         if kind is str:
             if value:
@@ -262,7 +262,7 @@ def _workbook_xml(titles: list[str], shapes: list[tuple[int, int]]) -> str:
     names = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
         f"{escape(chr(39) + t.replace(chr(39), chr(39) * 2) + chr(39))}!$A$1:${_column(width - 1)}${height + 1}"
-        "</definedName>" for n, (t, (width, height)) in enumerate(zip(titles, shapes)) if width and height)
+        "</definedName>" for n, (t, (width, height)) in enumerate(zip(titles, shapes, strict=True)) if width and height)
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{_NS}" xmlns:r="{_REL}">'
             f'<sheets>{sheets}</sheets>{f"<definedNames>{names}</definedNames>" if names else ""}</workbook>')
 

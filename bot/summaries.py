@@ -103,7 +103,7 @@ def _delta(now: int, before: int) -> str:
 
 
 def _funnel_lines(cur: Indicators, prev: Indicators) -> list[str]:
-    return [f"• {name} : <b>{now}</b>{_delta(now, before)}" for (name, now), (_, before) in zip(cur.funnel, prev.funnel)]
+    return [f"• {name} : <b>{now}</b>{_delta(now, before)}" for (name, now), (_, before) in zip(cur.funnel, prev.funnel, strict=True)]
 
 
 def summary(kind: MeetingKind, cur: Indicators, prev: Indicators, *, meeting_day: date | None,

@@ -7,6 +7,7 @@ before anything is done.
 from __future__ import annotations
 
 import re
+
 from telegram import Update
 
 from bot.candidates import (

@@ -19,8 +19,6 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop
 
-ReplyMarkup = InlineKeyboardMarkup | ForceReply
-
 from bot import texts
 from bot.context import BotContext
 from bot.messages import fit_html, shorten, split_html
@@ -28,6 +26,8 @@ from storage import audit as audit_log
 from storage import errors as stored_errors
 from storage import sites as outsiders
 from storage import updates as processed
+
+ReplyMarkup = InlineKeyboardMarkup | ForceReply
 
 # what a practice site's contact or an élu may use
 OUTSIDER_COMMANDS = frozenset({"/start", "/aide", "/help", "/moi"})

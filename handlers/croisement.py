@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta, timezone
+from datetime import UTC, date, timedelta
 
 from telegram import Update
 
@@ -45,7 +45,7 @@ async def wishes_of(context: BotContext, candidate) -> Wishes:
 
 
 async def crossing_for(context: BotContext, candidate) -> tuple[Wishes, Crossing]:
-    since = (context.now() - timedelta(days=365)).astimezone(timezone.utc).isoformat(timespec="seconds")
+    since = (context.now() - timedelta(days=365)).astimezone(UTC).isoformat(timespec="seconds")
     exposure = await sites.exposure(context.db, since)
     wishes = await wishes_of(context, candidate)
     return wishes, cross(wishes, [facts(s) for s in await sites.all_sites(context.db)], exposure, seed=candidate.id)

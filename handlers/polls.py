@@ -16,8 +16,7 @@ Callback data, never trusted:
 from __future__ import annotations
 
 import asyncio
-
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from telegram import InputFile, Update
 from telegram.error import BadRequest
@@ -45,9 +44,9 @@ from bot.polls import (
 )
 from handlers import candidates as step_a
 from handlers import croisement as step_c
+from handlers import dialog as dialog_engine
 from handlers import reminders as engine
 from handlers.common import edit_markup, esc, keyboard, pressed_card, reply, send, send_private
-from handlers import dialog as dialog_engine
 from handlers.dialog import AnswerSet, Flow, Wait, begin, register, register_wait
 from storage import candidates, dialogs, interviews, polls, reminders, sites, visits
 from storage.dialogs import Dialog
@@ -58,7 +57,7 @@ ANSWER_CODES = {"o": "oui", "s": "si_besoin", "n": "non"}
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _local(value: str) -> datetime:

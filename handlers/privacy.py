@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 from telegram import InputFile, Update
 
-from storage import backups
-from storage import errors as stored_errors
 from bot import __version__
 from bot.context import BotContext, Services
 from bot.dates import PARIS, format_short
@@ -21,7 +19,8 @@ from handlers.candidates import candidate_number
 from handlers.common import append_note, audit, esc, keyboard, reply
 from handlers.team import admin_only
 from storage import audit as audit_log
-from storage import candidates, privacy
+from storage import backups, candidates, privacy
+from storage import errors as stored_errors
 
 ACTIONS = {"consultation": "👁", "modification": "✏️", "export": "📎", "refus": "⛔", "effacement": "🗑",
            "sauvegarde": "💾", "anonymisation": "🕶"}
@@ -151,7 +150,7 @@ async def on_privacy_button(update: Update, context: BotContext) -> None:
         await append_note(query, f"🗑 Données personnelles du dossier n° {candidate.id} effacées par {esc(context.actor.name)}.")
     elif action == "keep":
         until = context.now() + timedelta(days=365)
-        await privacy.set_retention(context.db, candidate.id, until=until.astimezone(timezone.utc).isoformat(timespec="seconds"))
+        await privacy.set_retention(context.db, candidate.id, until=until.astimezone(UTC).isoformat(timespec="seconds"))
         await audit(context, "modification", candidate_id=candidate.id, detail="conservation prolongée d'un an")
         await query.answer("Conservation prolongée d'un an")
         await append_note(query, f"⏳ Conservation prolongée jusqu'au {format_short(until.date())} par {esc(context.actor.name)}.")
@@ -169,12 +168,12 @@ async def _retention_due(services: Services) -> str | None:
         return services.clock.utc_iso()
     hours = services.settings.hours
     nxt = hours.adjust(hours.at(datetime.fromisoformat(last).astimezone(PARIS).date() + timedelta(days=1), hours.morning))
-    return nxt.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return nxt.astimezone(UTC).isoformat(timespec="seconds")
 
 
 async def _retention_run(app, now: datetime) -> None:
     services = engine.services_of(app)
-    await privacy.set_kv(services.db, RETENTION_CHECK, now.astimezone(timezone.utc).isoformat(timespec="seconds"))
+    await privacy.set_kv(services.db, RETENTION_CHECK, now.astimezone(UTC).isoformat(timespec="seconds"))
     months = services.settings.retention_months
     for c in await privacy.retention_candidates(services.db):
         last = datetime.fromisoformat(c["last_activity"]).astimezone(PARIS)
@@ -184,7 +183,7 @@ async def _retention_run(app, now: datetime) -> None:
         warned = datetime.fromisoformat(c["retention_warned_at"]).astimezone(PARIS) if c["retention_warned_at"] else None
         if now >= limit and warned is not None and now - warned >= timedelta(days=7):
             done = await privacy.anonymise(services.db, c["id"], free_text_questions=free_text_questions(),
-                                           at=now.astimezone(timezone.utc).isoformat(timespec="seconds"))
+                                           at=now.astimezone(UTC).isoformat(timespec="seconds"))
             if done:
                 await audit_log.record(services.db, at=services.clock.utc_iso(), user_id=None, chat_id=None,
                                        action="anonymisation", candidate_id=c["id"], detail="durée de conservation atteinte")
@@ -192,7 +191,7 @@ async def _retention_run(app, now: datetime) -> None:
                                            f"🕶 Dossier n° {c['id']} anonymisé : aucune activité depuis le "
                                            f"{format_short(last.date())} (conservation : {months} mois).")
         elif now >= limit - timedelta(days=7) and warned is None:
-            await privacy.set_retention(services.db, c["id"], warned_at=now.astimezone(timezone.utc).isoformat(timespec="seconds"))
+            await privacy.set_retention(services.db, c["id"], warned_at=now.astimezone(UTC).isoformat(timespec="seconds"))
             await app.bot.send_message(
                 services.settings.team_chat_id,
                 f"🕶 Dans 7 jours, les données personnelles de {esc(c['first_name'])} {esc(c['last_name'])} (n° {c['id']}) "

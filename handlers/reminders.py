@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -26,19 +26,19 @@ from bot.dates import PARIS, DateParseError, ImpossibleDate, format_date, format
 from bot.forms import Form, Kind, Question, too_long
 from bot.messages import fit_html, split_html
 from bot.pipeline import Status
-from bot.schedule import day_off, next_working_day
 from bot.reminders import (
-    PROTOCOL_KINDS,
     MAX_REPOSTS,
+    PROTOCOL_KINDS,
     REPOST_AFTER_WORKING_DAYS,
     CandidateState,
     extract_when,
-    label,
     follow_up_plan,
+    label,
     needs_answer,
     next_monday,
     plan,
 )
+from bot.schedule import day_off, next_working_day
 from handlers.common import append_note, audit, edit_markup, esc, keyboard, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import candidates, reminders, visits
@@ -81,7 +81,7 @@ ACTION_LABELS: dict[str, str] = {}
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _parse(value: str) -> datetime:

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 from telegram import InputFile, Update
@@ -28,7 +28,17 @@ from bot.exports import (
 from bot.indicators import Indicators, Period, PeriodError, compute, parse_period
 from bot.pipeline import Status
 from bot.spreadsheets import Drawn
-from bot.summaries import MEETING_KINDS, NEED_TEXTS, SPOUSE_HELP, chart, covered_period, default_dates, kind_of, needs_expressed, summary
+from bot.summaries import (
+    MEETING_KINDS,
+    NEED_TEXTS,
+    SPOUSE_HELP,
+    chart,
+    covered_period,
+    default_dates,
+    kind_of,
+    needs_expressed,
+    summary,
+)
 from bot.territory import EPCI_LABELS, epci_key
 from handlers import reminders as engine
 from handlers.candidates import parse_filters
@@ -42,7 +52,7 @@ MEETING_TIME = (14, 0)
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _local(value: str) -> datetime:
@@ -153,7 +163,7 @@ async def indicators(db, periods: list[Period], today: date) -> list[Indicators]
     """Each period's indicators: SQLite selects and counts what falls in them (one pass over each table for all, on
     the reports' own connection), bot.indicators applies the rules."""
     facts = await reporting.period_facts(await db.reader(), [p.bounds() for p in periods], today.isoformat())
-    return await built(lambda: [compute(f, period) for f, period in zip(facts, periods)])
+    return await built(lambda: [compute(f, period) for f, period in zip(facts, periods, strict=True)])
 
 
 async def period_indicators(db, period: Period, today: date) -> Indicators:
@@ -182,7 +192,7 @@ async def _reporting_workbook(db, filters: Filters, counting: Awaitable[Indicato
     return await _while_counting(counting, build)
 
 
-def _when_ready(task: "asyncio.Future[T]") -> Callable[[], T]:
+def _when_ready(task: asyncio.Future[T]) -> Callable[[], T]:
     """What a worker thread calls to wait for a task of the event loop."""
     loop = asyncio.get_running_loop()
 
@@ -351,7 +361,7 @@ async def _audience_workbook(db, kind, period: Period, counting: Awaitable[Indic
     return await _while_counting(counting, build)
 
 
-async def _first(counting: "asyncio.Task[list[Indicators]]") -> Indicators:
+async def _first(counting: asyncio.Task[list[Indicators]]) -> Indicators:
     """The indicators of the first period ``counting`` counts: a summary's period, not the one before it (shielded:
     the table that waits for them does not cancel the count the summary itself needs)."""
     return (await asyncio.shield(counting))[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from telegram import InputFile, Update
 
@@ -158,7 +158,7 @@ async def render_site(context: BotContext, site_id: int):
     site = await sites.get(context.db, site_id)
     if site is None:
         return None, None
-    since = (context.now() - timedelta(days=365)).astimezone(timezone.utc).isoformat(timespec="seconds")
+    since = (context.now() - timedelta(days=365)).astimezone(UTC).isoformat(timespec="seconds")
     exposure = (await sites.exposure(context.db, since)).get(site_id, (0, 0))
     contacts = [c.name for c in await sites.contacts_of(context.db, "lieu", site_id)]
     markup = keyboard([[("✏️ Corriger", f"s:{site_id}:fix"), ("🔗 Inviter un contact", f"s:{site_id}:inv")],
@@ -182,7 +182,7 @@ async def invitation_link(context: BotContext, kind: str, target_id: int) -> tup
     token = secrets.token_urlsafe(16)
     expires = context.now() + timedelta(days=INVITATION_DAYS)
     await sites.create_invitation(context.db, token=token, kind=kind, target_id=target_id, by=context.actor.user_id,
-                                  at=context.now_iso(), expires_at=expires.astimezone(timezone.utc).isoformat(
+                                  at=context.now_iso(), expires_at=expires.astimezone(UTC).isoformat(
                                       timespec="seconds"))
     return f"https://t.me/{context.bot.username}?start={token}", expires
 

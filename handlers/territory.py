@@ -9,7 +9,8 @@ from bot.dates import format_date
 from bot.forms import Form, Kind, Option, Question
 from bot.sites import commune_rows
 from bot.territory import EPCI_LABELS, STARTER_COMMUNES, epci_key, name_key
-from handlers import common, sites as step_c
+from handlers import common
+from handlers import sites as step_c
 from handlers.candidates import candidate_number, show_numbered
 from handlers.common import audit, edit_markup, edit_text, esc, keyboard, pressed_card, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register

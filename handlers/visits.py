@@ -7,6 +7,7 @@ on the evening of the visits, by the remote-debrief reminder, by /debrief N or b
 from __future__ import annotations
 
 import re
+
 from telegram import Update
 
 from bot.candidates import to_utc_iso

@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
-# Sets up .venv from pyproject.toml (once) and starts the console sandbox (no token, no network).
+# Sets up .venv from pyproject.toml (when it changed) and starts the console sandbox (no token, no network).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/python ]; then
-    python3 -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e .
+source scripts/venv.sh
+ensure_venv .venv ""
 exec .venv/bin/python -m bot console "$@"

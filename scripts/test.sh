@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Sets up .venv from pyproject.toml (once) and runs the whole test suite.
+# Sets up .venv from pyproject.toml (when it changed) and runs the whole test suite.
+#   bash scripts/test.sh [pytest options]
+#   bash scripts/test.sh --lowest [pytest options]   the same suite on the lowest versions pyproject.toml allows
+#                                                    (constraints/lowest.txt), in .venv-lowest
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/python ]; then
-    python3 -m venv .venv
+source scripts/venv.sh
+if [ "${1:-}" = "--lowest" ]; then
+    shift
+    ensure_venv .venv-lowest test constraints/lowest.txt
+    exec .venv-lowest/bin/python -m pytest -p no:cacheprovider "$@"
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test]"
+ensure_venv .venv test
 exec .venv/bin/python -m pytest "$@"

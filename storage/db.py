@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from datetime import datetime, timezone
-from importlib import resources
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -54,7 +54,7 @@ def paris_day(value: str | None) -> str | None:
 
 
 def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 async def connect(path: str | Path) -> aiosqlite.Connection:
@@ -130,7 +130,7 @@ class Database:
         self._versions: dict[str, int] = {}
 
     @classmethod
-    async def open(cls, path: str | Path, *, backup_dir: Path | None = None, readers: int = READERS) -> "Database":
+    async def open(cls, path: str | Path, *, backup_dir: Path | None = None, readers: int = READERS) -> Database:
         """Open and migrate; an existing database is backed up first when a migration is pending."""
         conn = await connect(path)
         current = await schema_version(conn)
@@ -158,7 +158,7 @@ class Database:
             await reader.close()
         await self.conn.close()
 
-    async def reader(self) -> "Database":
+    async def reader(self) -> Database:
         """Where the long reads of reports go: every read outside a transaction already runs on a read-only
         connection, so this is the database itself (kept for the callers that name their intent)."""
         return self
@@ -179,7 +179,7 @@ class Database:
         self._versions[key] = self._versions.get(key, 0) + 1
         self._cache.pop(key, None)
 
-    def transaction(self) -> "_Transaction":
+    def transaction(self) -> _Transaction:
         return _Transaction(self)
 
     async def _read(self, sql: str, params: tuple | dict) -> list[aiosqlite.Row]:

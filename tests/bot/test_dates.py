@@ -1,9 +1,9 @@
 """The French date reader against a fixed reference: Monday 23 November 2026, 9:00 in Paris."""
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
-from zoneinfo import ZoneInfo
 
 from bot.dates import PARIS, DateParseError, format_date, format_datetime, parse_day, parse_moment
 

@@ -3,7 +3,7 @@
 import csv
 import io
 import zipfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from openpyxl import load_workbook
 
@@ -21,7 +21,7 @@ async def test_workbook_sheets_headers_types_values(tmp_path):
     sheet = book["Candidats"]
     headers = [c.value for c in sheet[1]]
     assert headers == CANDIDATE_HEADERS and sheet.freeze_panes == "A2" and sheet.auto_filter.ref
-    row = {h: c.value for h, c in zip(headers, sheet[2])}
+    row = {h: c.value for h, c in zip(headers, sheet[2], strict=True)}
     assert row["N°"] == 1 and row["Prénom"] == "P1" and row["Profession"] == "Médecin généraliste"
     assert row["Premier contact"] == datetime(2026, 7, 6)  # a real Excel date
     assert sheet.cell(2, headers.index("Premier contact") + 1).number_format == "DD/MM/YYYY"
@@ -95,16 +95,16 @@ def test_default_meeting_dates_follow_the_cadence():
 
 
 def test_paris_wall_time_of_stored_instants_across_both_clock_changes():
-    from datetime import timedelta, timezone
+    from datetime import timedelta
 
     from bot.dates import PARIS
     from bot.exports import _local
 
-    instant = datetime(2026, 3, 28, tzinfo=timezone.utc)
+    instant = datetime(2026, 3, 28, tzinfo=UTC)
     for _ in range(24 * 4 * 3):  # the spring change, every quarter of an hour
         assert _local(instant.isoformat()) == instant.astimezone(PARIS).replace(tzinfo=None)
         instant += timedelta(minutes=15)
-    instant = datetime(2026, 10, 24, tzinfo=timezone.utc)
+    instant = datetime(2026, 10, 24, tzinfo=UTC)
     for _ in range(24 * 4 * 3):  # the autumn change: 02:00 to 03:00 happens twice
         assert _local(instant.isoformat()) == instant.astimezone(PARIS).replace(tzinfo=None)
         instant += timedelta(minutes=15)

@@ -2,7 +2,7 @@
 falls in a period, bot.indicators applies the rules."""
 
 import json
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 
@@ -147,7 +147,7 @@ async def test_a_period_and_the_one_before_counted_together_as_each_alone(tmp_pa
         await bulk.insert(db, "croisements", [{"candidate_id": 5, "done_at": "2026-07-03T08:00:00+00:00", "on_time": 0}])
         periods = [Q3, Q3.before(), Period(date(2026, 10, 1), date(2027, 1, 1))]  # the quarters before and after
         together = await period_facts(db, [p.bounds() for p in periods], TODAY.isoformat())
-        for period, facts in zip(periods, together):
+        for period, facts in zip(periods, together, strict=True):
             (alone,) = await period_facts(db, [period.bounds()], TODAY.isoformat())
             assert compute(facts, period) == compute(alone, period), period
         q3, q2 = compute(together[0], Q3), compute(together[1], Q3.before())
@@ -188,12 +188,12 @@ def test_a_period_that_cannot_be_is_refused_with_its_reason(typed, reason):
 
 
 def test_day_of_agrees_with_the_full_conversion_every_hour_of_a_year_with_both_clock_changes():
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from bot.dates import PARIS
     from bot.indicators import day_of
 
-    instant = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    instant = datetime(2026, 1, 1, tzinfo=UTC)
     while instant.year == 2026:
         stored = instant.isoformat()
         assert day_of(stored) == instant.astimezone(PARIS).date(), stored
@@ -210,8 +210,8 @@ async def test_sqlite_counts_in_each_period_exactly_the_values_whose_paris_day_i
 
     from bot.indicators import day_of
 
-    values, instant = [], datetime(2026, 3, 27, 20, tzinfo=timezone.utc)
-    while instant < datetime(2026, 3, 30, 2, tzinfo=timezone.utc):  # across the spring clock change
+    values, instant = [], datetime(2026, 3, 27, 20, tzinfo=UTC)
+    while instant < datetime(2026, 3, 30, 2, tzinfo=UTC):  # across the spring clock change
         values += [instant.isoformat(), instant.date().isoformat(),
                    instant.astimezone(timezone(timedelta(hours=5))).isoformat(),  # another shape than storage writes
                    instant.isoformat(timespec="microseconds")]
@@ -224,7 +224,7 @@ async def test_sqlite_counts_in_each_period_exactly_the_values_whose_paris_day_i
         await bulk.insert(db, "candidates", [cand(i, "2026-01-01", "abandon", interview_done_at=v, status_changed_at=v)
                                              for i, v in enumerate(values, start=1)])
         together = await period_facts(db, [p.bounds() for p in periods], TODAY.isoformat())
-        for period, facts in zip(periods, together):
+        for period, facts in zip(periods, together, strict=True):
             (alone,) = await period_facts(db, [period.bounds()], TODAY.isoformat())
             held = sum(day_of(v) in period for v in values)
             assert facts.interviews == facts.abandons == alone.interviews == alone.abandons == held, period

@@ -57,7 +57,7 @@ def test_itinerary_keeps_epci_together_and_never_overlaps():
         stops = itinerary(day, random.Random(seed).choice(["journee", "matin", "apres-midi"]), sites, timing)
         visits = stops[:-1]
         assert [s.site.id for s in visits] and stops[-1].site is None  # ends with the debrief
-        for one, two in zip(stops, stops[1:]):
+        for one, two in zip(stops, stops[1:], strict=False):
             assert one.ends <= two.starts  # never two places at once
             if one.site and two.site and one.site.commune != two.site.commune:
                 assert two.starts - one.ends >= timing.same_epci  # travel time between communes

@@ -88,3 +88,19 @@ async def test_the_installed_package_works_away_from_the_checkout(tmp_path):
         assert check.returncode == 0 and "Tout est prêt." in out, out
     finally:
         await server.stop()
+
+
+def test_deployments_install_the_locked_packages_and_the_lock_holds_every_dependency():
+    recipe = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "pip install --require-hashes -r requirements.lock" in recipe and "pip install --no-deps ." in recipe
+    guide = (ROOT / "docs" / "deploiement.md").read_text(encoding="utf-8")
+    assert guide.count("pip install --require-hashes -r requirements.lock") == 2  # installing and updating
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    locked = dict(re.findall(r"^([a-z0-9_.-]+)==(\S+) \\", lock, re.M))
+    assert all("--hash=sha256:" in block for block in lock.split("==")[1:])
+    for requirement in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]:
+        name, floor = re.match(r"([A-Za-z0-9_.-]+)(?:\[[^]]*\])?>=([0-9.]+)", requirement).groups()
+        version = locked.get(name.lower())
+        assert version, f"{name} is not in requirements.lock: run bash scripts/lock.sh"
+        as_numbers = [int(x) for x in re.findall(r"\d+", version)[:3]]
+        assert as_numbers >= [int(x) for x in floor.split(".")], (name, version, floor)

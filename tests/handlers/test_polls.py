@@ -206,7 +206,7 @@ async def test_confirming_the_day_plans_everything(sb):
     assert "Journée de visites — Marie Dupont, mardi 12 janvier 2027" in group
     stops = await polls.stops(sb.db, 1)
     windows = [(datetime.fromisoformat(a).astimezone(PARIS), datetime.fromisoformat(b).astimezone(PARIS)) for _, a, b, _ in stops]
-    assert all(end <= start2 - timedelta(minutes=10) for (_, end), (start2, _) in zip(windows, windows[1:]))
+    assert all(end <= start2 - timedelta(minutes=10) for (_, end), (start2, _) in zip(windows, windows[1:], strict=False))
     assert windows[0][0].strftime("%H:%M") == "09:00"
     ics_file = next(s for s in out if s.kind == "document")
     events = [c for c in Calendar.from_ical(ics_file.file_data).walk("VEVENT")]

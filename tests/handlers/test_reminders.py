@@ -1,9 +1,9 @@
 """Durable reminders end to end: the clock is moved by the tests, nothing sleeps for hours."""
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from bot.app import build_application, startup, shutdown
+from bot.app import build_application, shutdown, startup
 from bot.clock import Clock
 from bot.dates import PARIS
 from bot.fakeapi import FakeBotAPI
@@ -306,7 +306,7 @@ async def test_real_job_queue_wakes_late_and_still_sends(tmp_path):
     await app.start()
     try:
         db = app.bot_data["services"].db
-        late = datetime.now(timezone.utc) - timedelta(minutes=30)
+        late = datetime.now(UTC) - timedelta(minutes=30)
         await reminders.create(db, kind="libre", chat_id=settings.team_chat_id, text="vérifier la salle",
                                due_at=late.isoformat(timespec="seconds"), at=late.isoformat(timespec="seconds"))
         schedule_wake(app, late.isoformat(timespec="seconds"))

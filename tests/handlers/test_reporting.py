@@ -122,7 +122,7 @@ async def _candidats(sb, command="/export") -> list[dict]:
     document = (await sb.say("cls", command))[-1]
     sheet = load_workbook(io.BytesIO(document.file_data))["Candidats"]
     rows = list(sheet.iter_rows(values_only=True))
-    return [dict(zip(rows[0], r)) for r in rows[1:]]
+    return [dict(zip(rows[0], r, strict=False)) for r in rows[1:]]
 
 
 async def test_export_rows_are_kept_and_drawn_again_as_soon_as_what_they_show_changes(sb):
@@ -169,9 +169,8 @@ VISITED = "(SELECT site_id FROM visit_stops WHERE candidate_id = 1)"
 async def test_every_table_a_row_shows_forgets_the_kept_row_when_it_changes(sb):
     from bot.exports import ROW_FORMAT
     from storage import reporting
-    from tests.support import to_follow_up
-
     from tests.handlers.test_sites import import_sites
+    from tests.support import to_follow_up
 
     await to_follow_up(sb)
     await sb.say("cls", "/croisement 1")  # not needed for the row: the writes below are

@@ -1,7 +1,7 @@
 """`python -m bot` as its own process, over real HTTP to the fake Bot API served on loopback: an interview in the
 group, a site's poll answer in private, a restart in the middle, and everything still there after it."""
 
-from bench.fiabilite import (BotProcess, _question_key, new_world, read_db, seed_candidate, seed_poll, wait_for)
+from bench.fiabilite import BotProcess, _question_key, new_world, read_db, seed_candidate, seed_poll, wait_for
 from bot.fakeserver import FakeBotAPIServer
 from bot.sandbox import TEAM_CHAT_ID
 

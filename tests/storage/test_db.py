@@ -3,7 +3,7 @@
 import pytest
 
 from storage import candidates
-from storage.db import Database, connect, latest_version, migrate, schema_version
+from storage.db import Database, MigrationError, connect, latest_version, migrate, schema_version
 
 
 async def test_fresh_database_is_at_the_latest_version(tmp_path):
@@ -49,7 +49,7 @@ async def test_migration_is_all_or_nothing(tmp_path):
     conn = await connect(tmp_path / "b.sqlite3")
     try:
         await conn.execute("CREATE TABLE members (x INTEGER)")  # makes migration 1 fail half-way
-        with pytest.raises(Exception):
+        with pytest.raises(MigrationError):
             await migrate(conn)
         assert await schema_version(conn) == 0
         async with conn.execute("SELECT name FROM sqlite_master WHERE name = 'candidates'") as cur:
