@@ -22,6 +22,7 @@ RUN pip install --require-hashes -r requirements.lock
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
+COPY sandbox ./sandbox
 RUN pip install --no-deps .
 
 USER bot

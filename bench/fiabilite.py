@@ -23,10 +23,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.dates import PARIS
-from bot.fakeapi import FakeBotAPI
-from bot.fakeserver import FakeBotAPIServer
 from bot.interview import INTERVIEW
-from bot.sandbox import FULL_NAMES, TEAM, TEAM_CHAT_ID
+from sandbox.fakeapi import FakeBotAPI
+from sandbox.fakeserver import FakeBotAPIServer
+from sandbox.sandbox import FULL_NAMES, TEAM, TEAM_CHAT_ID
 from storage import candidates as candidates_store
 from storage import polls as polls_store
 from storage import reminders as reminders_store
@@ -342,7 +342,7 @@ async def reminders_with_crash(workdir: Path, count: int = 120, kill_after: int 
 
 async def reminders_under_faults(workdir: Path, count: int = 500, rate: float = 0.10) -> Result:
     """10 % of Bot API calls fail (429 with retry_after, 500, time-outs): every reminder still arrives once."""
-    from bot.sandbox import Sandbox
+    from sandbox.sandbox import Sandbox
 
     result = Result("Pannes de l'API", f"{count} rappels dus ensemble, {int(rate * 100)} % des appels en échec "
                                        f"(429 avec retry_after, 500, délais dépassés)")

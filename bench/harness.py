@@ -17,10 +17,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, TypeHandler, filters
 
-from bot.fakeapi import FakeBotAPI
 from bot.forms import Kind
 from bot.interview import INTERVIEW
-from bot.sandbox import Sandbox
+from sandbox.fakeapi import FakeBotAPI
+from sandbox.sandbox import Sandbox
 from storage import dialogs
 
 DONE_GROUP = 10_000  # after every group of the bot: the update has been fully handled

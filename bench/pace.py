@@ -25,10 +25,10 @@ from pathlib import Path
 
 from bench.harness import Flood, next_interview_step, percentile
 from bench.synthetic import CONTACT_IDS, NOW
-from bot.fakeapi import parse_html
 from bot.pace import LoopTime, TelegramPace
 from bot.pipeline import Status
-from bot.sandbox import TEAM, TEAM_CHAT_ID, Sandbox
+from sandbox.fakeapi import parse_html
+from sandbox.sandbox import TEAM, TEAM_CHAT_ID, Sandbox
 from storage import bulk, candidates, polls
 
 CODES = {"o": "oui", "s": "si_besoin", "n": "non"}

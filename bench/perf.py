@@ -41,8 +41,8 @@ from bench.synthetic import CONTACT_IDS, NOW, Sizes, generate
 from bot.app import limit_malloc_arenas, tune_gc
 from bot.pace import LoopTime
 from bot.pipeline import Status
-from bot.sandbox import TEAM, TEAM_CHAT_ID, Sandbox
 from handlers.reminders import dispatch_due
+from sandbox.sandbox import TEAM, TEAM_CHAT_ID, Sandbox
 from storage import bulk, candidates, polls
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -329,7 +329,7 @@ def scale(workdir: Path, base: Path, plan: Plan) -> dict:
 
 async def cold_start(workdir: Path, plan: Plan) -> dict:
     from bench.fiabilite import BotProcess, new_world, wait_for
-    from bot.fakeserver import FakeBotAPIServer
+    from sandbox.fakeserver import FakeBotAPIServer
 
     seconds = []
     for n in range(plan.cold_starts):

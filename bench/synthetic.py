@@ -23,8 +23,8 @@ from bot.interview import INTERVIEW
 from bot.matching import SITE_MODES, SITE_TYPES
 from bot.pipeline import Status
 from bot.reminders import PROTOCOL_KINDS
-from bot.sandbox import TEAM, TEAM_CHAT_ID
 from bot.territory import STARTER_COMMUNES, name_key
+from sandbox.sandbox import TEAM, TEAM_CHAT_ID
 from storage import bulk, members, territory
 from storage.db import Database
 

@@ -18,7 +18,7 @@ from bot.logs import setup_logging
 
 def run_console(db: Path | None, start: str | None) -> int:
     """The sandbox in the terminal (imported only here: the bot itself never loads it)."""
-    from bot import console
+    from sandbox import console
 
     setup_logging(os.environ.get("LOG_LEVEL", "ERROR"))
     db = db or Path(os.environ.get("DATABASE_PATH", "data/bac-a-sable.sqlite3"))

@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 
 from bot.dates import PARIS
-from bot.sandbox import Sandbox
+from sandbox.sandbox import Sandbox
 
 # Monday 23 November 2026, 9:00 in Paris
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)

@@ -1,7 +1,7 @@
 """Shared steps for end-to-end tests."""
 
-from bot.fakeapi import Sent
-from bot.sandbox import Sandbox
+from sandbox.fakeapi import Sent
+from sandbox.sandbox import Sandbox
 
 
 def texts_of(sent: list[Sent]) -> str:

@@ -68,3 +68,14 @@ def test_threads_share_at_most_two_malloc_arenas():
         pytest.skip("the C library is not glibc: no arenas to limit")
     assert arenas_used("limited") == ("True", MALLOC_ARENAS)
     assert arenas_used("default")[1] > MALLOC_ARENAS  # what the limit changes, on this machine
+
+
+def test_the_bot_itself_never_loads_the_sandbox():
+    """The fake Telegram, the console and the scenarios are for the console, the tests and the benchmarks."""
+    import subprocess
+    import sys
+
+    loaded = subprocess.run([sys.executable, "-c", "import sys, bot.__main__, bot.app, bot.check; "
+                             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sandbox'))"],
+                            capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"

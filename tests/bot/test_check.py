@@ -4,8 +4,8 @@ import asyncio
 import os
 import sys
 
-from bot.fakeapi import FakeBotAPI
-from bot.fakeserver import FakeBotAPIServer
+from sandbox.fakeapi import FakeBotAPI
+from sandbox.fakeserver import FakeBotAPIServer
 
 TEAM_CHAT = -1001000000001
 

@@ -2,7 +2,7 @@
 
 import io
 
-from bot import console
+from sandbox import console
 from tests.conftest import MONDAY
 
 SCRIPT = """\
@@ -53,7 +53,7 @@ def test_durations():
 
 
 async def test_a_console_opened_again_on_its_database_still_answers(tmp_path):
-    from bot.sandbox import Sandbox
+    from sandbox.sandbox import Sandbox
     from tests.conftest import MONDAY
 
     for _ in range(2):  # the default console database is kept from one session to the next

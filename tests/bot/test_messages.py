@@ -7,8 +7,8 @@ import re
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bot.fakeapi import parse_html
 from bot.messages import LIMIT, fit_html, split_html, utf16_len, visible_len
+from sandbox.fakeapi import parse_html
 
 # what users type: letters, accents, emoji (two UTF-16 units each), HTML's own characters, spaces and new lines
 TYPED = st.text(st.sampled_from(list("abcdeé çàÉ") + ["😀", "🏥", "<", ">", "&", "\n", " ", "’"]),

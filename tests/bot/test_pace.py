@@ -4,8 +4,8 @@ import asyncio
 
 from telegram import Bot
 
-from bot.fakeapi import FakeBotAPI
 from bot.pace import ChatOrderedProcessor, TelegramPace, Window
+from sandbox.fakeapi import FakeBotAPI
 
 GROUP, PERSON = -100123, 42
 

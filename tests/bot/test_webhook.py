@@ -10,8 +10,8 @@ import sys
 import httpx
 
 from bench.fiabilite import BotProcess, new_world, wait_for
-from bot.fakeserver import FakeBotAPIServer
-from bot.sandbox import TEAM
+from sandbox.fakeserver import FakeBotAPIServer
+from sandbox.sandbox import TEAM
 
 SECRET = "s3cret-token_for-the-tests-0123456789"
 

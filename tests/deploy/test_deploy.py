@@ -9,8 +9,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-from bot.fakeapi import FakeBotAPI
-from bot.fakeserver import FakeBotAPIServer
+from sandbox.fakeapi import FakeBotAPI
+from sandbox.fakeserver import FakeBotAPIServer
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "deploy" / "installation-bot.service"

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.sandbox import Person
+from sandbox.sandbox import Person
 from storage import candidates, dialogs
 from tests.support import register_candidate, texts_of
 

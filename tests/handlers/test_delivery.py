@@ -4,8 +4,8 @@ import time
 
 from bot.context import BotContext
 from bot.pace import LoopTime
-from bot.sandbox import Sandbox
 from handlers.common import send_private
+from sandbox.sandbox import Sandbox
 from tests.conftest import MONDAY
 from tests.support import texts_of
 

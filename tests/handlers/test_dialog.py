@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.sandbox import Sandbox
 from handlers.dialog import FLOWS, WAITS
+from sandbox.sandbox import Sandbox
 from storage import candidates, dialogs, interviews
 from tests.conftest import MONDAY
 from tests.handlers.test_polls import prepared, send_poll

@@ -9,8 +9,8 @@ from datetime import timedelta
 from openpyxl import load_workbook
 
 from bot.indicators import Period
-from bot.sandbox import Sandbox
 from handlers.reporting import indicators
+from sandbox.sandbox import Sandbox
 from storage import audit, candidates, interviews, reminders, reporting
 from tests.conftest import MONDAY
 from tests.support import register_candidate, texts_of

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from bot.app import build_application, shutdown, startup
 from bot.clock import Clock
 from bot.dates import PARIS
-from bot.fakeapi import FakeBotAPI
-from bot.sandbox import Sandbox, sandbox_settings
 from handlers.reminders import schedule_wake
+from sandbox.fakeapi import FakeBotAPI
+from sandbox.sandbox import Sandbox, sandbox_settings
 from storage import candidates, reminders, visits
 from tests.support import register_candidate, skip_interview, texts_of, to_croisement, to_follow_up
 

@@ -9,8 +9,8 @@ import zipfile
 import pytest
 
 from bench.synthetic import Sizes, generate
-from bot.sandbox import Sandbox
 from bot.summaries import MEETING_KINDS
+from sandbox.sandbox import Sandbox
 from tests.conftest import MONDAY
 
 FAMILY = ("famille", "enfants_ages", "conjoint", "logement_besoins", "scolarite", "loisirs", "besoins")

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import texts
-from bot.sandbox import Sandbox
+from sandbox.sandbox import Sandbox
 from tests.conftest import MONDAY
 from tests.support import register_candidate, texts_of
 

@@ -2,8 +2,8 @@
 group, a site's poll answer in private, a restart in the middle, and everything still there after it."""
 
 from bench.fiabilite import BotProcess, _question_key, new_world, read_db, seed_candidate, seed_poll, wait_for
-from bot.fakeserver import FakeBotAPIServer
-from bot.sandbox import TEAM_CHAT_ID
+from sandbox.fakeserver import FakeBotAPIServer
+from sandbox.sandbox import TEAM_CHAT_ID
 
 
 def buttons_of(message: dict) -> list[dict]:

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.fakeapi import Killed
+from sandbox.fakeapi import Killed
 from storage import candidates, dialogs, interviews, polls, reminders
 from tests.handlers.test_polls import answer, prepared, send_poll
 from tests.support import register_candidate

@@ -17,9 +17,9 @@ from bot.app import build_application, shutdown, startup
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.dates import PARIS, normalise
-from bot.fakeapi import FakeBotAPI, Sent
 from bot.pace import LoopTime, SkippedTime
 from handlers.reminders import dispatch_due, next_wake
+from sandbox.fakeapi import FakeBotAPI, Sent
 from storage import updates
 from storage.db import READERS
 

@@ -22,8 +22,8 @@ from typing import TextIO
 from dateutil.relativedelta import relativedelta
 
 from bot.dates import PARIS, format_datetime, normalise
-from bot.fakeapi import Sent
-from bot.sandbox import FULL_NAMES, TEAM, Sandbox
+from sandbox.fakeapi import Sent
+from sandbox.sandbox import FULL_NAMES, TEAM, Sandbox
 
 DIRECTIVES = ":as NOM · :in equipe|prive · :press TEXTE · :lien · :advance DURÉE · :quit"
 INVITATION = re.compile(r"\?start=([A-Za-z0-9_-]+)")

@@ -13,7 +13,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.fakeapi import FakeBotAPI
+from sandbox.fakeapi import FakeBotAPI
 
 # parameters that are always strings: PTB sends them as they are, not JSON-encoded
 TEXT_PARAMETERS = frozenset({"text", "caption", "parse_mode", "callback_query_id", "file_id", "secret_token", "url",

@@ -1,6 +1,6 @@
 """The user guide's transcripts: the console scripts of docs/scenarios/, replayed in order on one fresh sandbox.
 
-`python -m bot.scenarios` writes each transcript into docs/guide.md, between ``<!-- scenario: NOM -->`` and
+`python -m sandbox.scenarios` writes each transcript into docs/guide.md, between ``<!-- scenario: NOM -->`` and
 ``<!-- fin -->``; tests/docs/test_guide.py replays them and fails when the bot's answers no longer match the guide.
 A script whose name holds ``_`` after its number (``3_fin-entretien.txt``) prepares what follows without
 being shown. Invitation tokens and file sizes change from run to run: they are masked.
@@ -17,9 +17,9 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from bot.console import Console
 from bot.dates import PARIS
-from bot.sandbox import Sandbox
+from sandbox.console import Console
+from sandbox.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "docs" / "scenarios"
@@ -74,7 +74,7 @@ def blocks(guide: str) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.scenarios", description="Met à jour les transcriptions du guide")
+    parser = argparse.ArgumentParser(prog="python -m sandbox.scenarios", description="Met à jour les transcriptions du guide")
     parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         found = asyncio.run(transcripts(Path(tmp)))
