@@ -38,7 +38,6 @@ from bench.harness import (
 )
 from bench.pace import Pace, at_telegrams_pace
 from bench.synthetic import CONTACT_IDS, NOW, Sizes, generate
-from bot.app import limit_malloc_arenas, tune_gc
 from bot.pace import LoopTime
 from bot.pipeline import Status
 from handlers.reminders import dispatch_due
@@ -262,7 +261,6 @@ SCALE_COMMANDS = [
 async def scale_worker(db: Path, repeats: int) -> dict:
     sb = Sandbox(db, start=NOW)
     await sb.start()
-    tune_gc()  # as `python -m bot` does once built
     try:
         todo = await _ids_with_status(sb, Status.ENTRETIEN_FAIT, 2)
         # what the bot does by itself ten minutes after it starts and every night: every row of the table drawn
@@ -367,7 +365,6 @@ def machine() -> dict:
 
 async def run_all(plan: Plan, workdir: Path, only: set[str] | None = None) -> dict:
     results: dict = {"machine": machine(), "plan": asdict(plan), "targets": TARGETS}
-    tune_gc()  # the process tuned as `python -m bot` is (the echo bot runs in it too)
     base = workdir / "donnees.sqlite3"
     started = time.perf_counter()
     results["data"] = await generate(base, plan.data)
@@ -414,7 +411,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rapport", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--echelle-seule", nargs=3, metavar=("DB", "JSON", "REPETITIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    limit_malloc_arenas()  # as `python -m bot` does first
     if args.echelle_seule:
         db, out, repeats = args.echelle_seule
         Path(out).write_text(json.dumps(asyncio.run(scale_worker(Path(db), int(repeats)))))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from telegram import Update
 
-from bot.app import build_application, limit_malloc_arenas, tune_gc
+from bot.app import build_application
 from bot.config import load_settings
 from bot.logs import setup_logging
 
@@ -59,11 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "console":
         return run_console(args.db, args.debut)
 
-    limit_malloc_arenas()
     settings = load_settings()
     setup_logging(settings.log_level)
     app = build_application(settings)
-    tune_gc()
     if settings.webhook_url:
         # Telegram posts each update to WEBHOOK_URL; nginx or Caddy passes it to this local port. An update without
         # the secret token is refused (403) before reaching the bot.

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import gc
 import logging
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -73,36 +70,6 @@ COMMANDS = [
     BotCommand("membres", "L'équipe"),
     BotCommand("aide", "Les commandes, étape par étape"),
 ]
-
-
-# Young objects are collected every YOUNG_COLLECTION allocations instead of Python's 700: an export or a summary
-# at 10,000 candidates makes hundreds of thousands of objects, and with the default the collector went through all of
-# them, and through everything the bot had loaded, two or three times per command (0.1 to 0.25 s, measured).
-YOUNG_COLLECTION = 10_000
-
-
-# glibc gives a thread that allocates while another does an arena of its own (up to eight per core), and memory freed
-# in one arena serves only the threads using it: with SQLite's threads and the workers that write tables and charts,
-# each export left its peak in a different arena (25 MB more at 10,000 candidates, measured). Two arenas.
-MALLOC_ARENAS = 2
-_M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
-
-
-def limit_malloc_arenas() -> bool:
-    """Before any thread starts: at most MALLOC_ARENAS glibc malloc arenas; False where the C library is not
-    glibc (nothing to limit)."""
-    try:
-        return bool(ctypes.CDLL(ctypes.util.find_library("c")).mallopt(_M_ARENA_MAX, MALLOC_ARENAS))
-    except (OSError, AttributeError, TypeError):  # no C library found, or one without mallopt (musl, macOS)
-        return False
-
-
-def tune_gc() -> None:
-    """Once the bot is built, before it runs: what is loaded by then lives as long as the process, so the collector
-    stops going through it (gc.freeze, after collecting what is already garbage), and collects less often."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
 
 
 def build_application(
