@@ -10,6 +10,7 @@ import re
 
 from telegram import Update
 
+from bot.callbacks import read
 from bot.candidates import (
     CORRECTABLE,
     NEW_CANDIDATE,
@@ -230,14 +231,13 @@ async def show_card(update: Update, context: BotContext) -> None:
 async def on_card_button(update: Update, context: BotContext) -> None:
     """A button of a candidate's card: correct a field, change the status, refresh."""
     query = update.callback_query
-    parts = (query.data or "").split(":")
-    if len(parts) not in (3, 4) or not parts[1].isdigit():
+    pressed = read(query.data, "c", int, str, int, optional=1)
+    if pressed is None:
         await query.answer("Ce bouton n'est plus valable.", show_alert=True)
         return
-    candidate = await candidates.get(context.db, int(parts[1]))
-    action = parts[2]
-    arg = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
-    if candidate is None or (len(parts) == 4 and arg is None):
+    candidate_id, action, arg = pressed
+    candidate = await candidates.get(context.db, candidate_id)
+    if candidate is None:
         await query.answer("Ce dossier n'existe pas ou plus.", show_alert=True)
         return
     cid = candidate.id

@@ -20,6 +20,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop
 
 from bot import texts
+from bot.callbacks import read
 from bot.context import BotContext
 from bot.messages import fit_html, shorten, split_html
 from storage import audit as audit_log
@@ -79,10 +80,7 @@ async def send_private(context: BotContext, user_id: int, name: str, text: str, 
 def card_button(data: str | None) -> tuple[int, str, int | None] | None:
     """``prefix:id:action[:n]`` read back from a pressed button (callback data can be forged): the id, the action
     and the number, or None when the data is not of that shape."""
-    parts = (data or "").split(":")
-    if len(parts) not in (3, 4) or not parts[1].isdecimal() or (len(parts) == 4 and not parts[3].isdecimal()):
-        return None
-    return int(parts[1]), parts[2], int(parts[3]) if len(parts) == 4 else None
+    return read(data, None, int, str, int, optional=1)
 
 
 async def pressed_card(query, fetch: Callable[[int], Awaitable[object | None]],

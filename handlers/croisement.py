@@ -12,6 +12,7 @@ from datetime import UTC, date, timedelta
 
 from telegram import Update
 
+from bot.callbacks import read
 from bot.candidates import profession_label
 from bot.context import BotContext
 from bot.dates import MONTHS, format_date, normalise
@@ -249,15 +250,15 @@ async def draft_notice(context: BotContext, chat_id: int, candidate, chosen: set
 async def on_notice_button(update: Update, context: BotContext) -> None:
     """A team member approves (or drops) the élus' notice."""
     query = update.callback_query
-    parts = (query.data or "").split(":")
-    row = await sites.notice(context.db, int(parts[1])) if len(parts) == 3 and parts[1].isdigit() else None
-    if row is None or row["sent_at"] is not None or parts[2] not in ("send", "drop"):
+    pressed = read(query.data, "e", int, {"send", "drop"})
+    row = await sites.notice(context.db, pressed[0]) if pressed else None
+    if row is None or row["sent_at"] is not None:
         await query.answer("Ce message a déjà été traité.", show_alert=True)
         return
     if not await sites.approve_notice(context.db, row["id"], by=context.actor.user_id, at=context.now_iso()):
         await query.answer("Ce message a déjà été traité.", show_alert=True)
         return
-    if parts[2] == "drop":
+    if pressed[1] == "drop":
         await query.answer("Non envoyé")
         await append_note(query, f"✖️ Non envoyé ({esc(context.actor.name)}).")
         return

@@ -20,6 +20,7 @@ from telegram.constants import ChatType, MessageLimit
 from telegram.error import BadRequest
 
 from bot import texts
+from bot.callbacks import read
 from bot.context import BotContext
 from bot.dates import normalise
 from bot.forms import Form, InvalidAnswer, Kind, Question, display, read_answer
@@ -602,24 +603,25 @@ async def _close(context: BotContext, message, text: str) -> None:
 async def _resolve(update: Update, context: BotContext):
     """The dialog, form, question (None for the summary) and action a button names, if it is still valid."""
     query = update.callback_query
-    parts = (query.data or "").split(":")
     nothing = (None, None, None, None)
-    if len(parts) != 4 or parts[0] != "f" or not parts[1].isdigit():
+    pressed = read(query.data, "f", int, str, str)  # f:<dialog>:<question's index, or s for the summary>:<action>
+    if pressed is None:
         return nothing
-    dialog = await dialogs.get(context.db, int(parts[1]))
+    dialog_id, step, action = pressed
+    dialog = await dialogs.get(context.db, dialog_id)
     if dialog is None or dialog.form not in FLOWS or query.message is None or dialog.chat_id != query.message.chat_id:
         return nothing
     if dialog.user_id is not None and dialog.user_id != context.actor.user_id:
         return nothing
     form = FLOWS[dialog.form].form(dialog)
-    if parts[2] == "s":
-        return (dialog, form, None, parts[3]) if dialog.position == "" else nothing
-    if not parts[2].isdigit() or int(parts[2]) >= len(form.questions):
+    if step == "s":
+        return (dialog, form, None, action) if dialog.position == "" else nothing
+    if not (step.isascii() and step.isdecimal()) or int(step) >= len(form.questions):
         return nothing
-    q = form.questions[int(parts[2])]
+    q = form.questions[int(step)]
     if dialog.position != q.key or query.message.message_id != dialog.prompt_message_id:
         return nothing
-    return dialog, form, q, parts[3]
+    return dialog, form, q, action
 
 
 async def cancel_command(update: Update, context: BotContext) -> None:

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from telegram import InputFile, Update
 from telegram.error import BadRequest
 
+from bot.callbacks import read
 from bot.candidates import profession_label
 from bot.context import BotContext, Services
 from bot.dates import PARIS, format_date, format_datetime, format_time, normalise, parse_availability
@@ -495,10 +496,12 @@ async def _edit_tally_now(app, poll: Poll) -> None:
 async def on_site_button(update: Update, context: BotContext) -> None:
     """A site's answer, comment or cancellation — or a team member entering a site's answer."""
     query = update.callback_query
-    parts = (query.data or "").split(":")
-    ok = len(parts) in (4, 5) and all(p.isdigit() for p in parts[1:3])
-    poll = await polls.get(context.db, int(parts[1])) if ok else None
-    site_id = int(parts[2]) if ok else None
+    # p:<poll>:<site>:<slot>:<o|s|n> an answer, p:<poll>:<site>:<c|x> a comment or a cancellation
+    answer = read(query.data, "p", int, int, int, ANSWER_CODES)
+    other = None if answer else read(query.data, "p", int, int, {"c", "x"})
+    pressed = answer or other
+    poll = await polls.get(context.db, pressed[0]) if pressed else None
+    site_id = pressed[1] if pressed else None
     invited = {ps.site_id: ps for ps in await polls.sites(context.db, poll.id)} if poll else {}
     user_id = update.effective_user.id
     is_team = context.actor is not None
@@ -506,13 +509,13 @@ async def on_site_button(update: Update, context: BotContext) -> None:
     if poll is None or site_id not in invited or not invited[site_id].invited or not (is_team or is_contact):
         await query.answer("Ce bouton n'est pas valable pour vous.", show_alert=True)
         return
-    if len(parts) == 4 and parts[3] == "x" and is_contact:
+    if other and other[2] == "x" and is_contact:
         await _site_cancels(update, context, poll, site_id)
         return
     if poll.state != "open":
         await query.answer("Ce sondage est clos : vos réponses ne peuvent plus changer.", show_alert=True)
         return
-    if len(parts) == 4 and parts[3] == "c" and is_contact:
+    if other and other[2] == "c" and is_contact:
         await query.answer()
         await dialogs.start(context.db, chat_id=query.message.chat_id, user_id=user_id, form="commentaire",
                             subject_id=None, position="comment", data={"poll": poll.id, "site": site_id},
@@ -522,11 +525,12 @@ async def on_site_button(update: Update, context: BotContext) -> None:
         return
     slot_rows = await polls.slots(context.db, poll.id)
     slot_ids = {s.id for s in slot_rows}
-    if len(parts) != 5 or not parts[3].isdigit() or int(parts[3]) not in slot_ids or parts[4] not in ANSWER_CODES:
+    if answer is None or answer[2] not in slot_ids:
         await query.answer("Ce bouton n'est plus valable.", show_alert=True)
         return
-    value = ANSWER_CODES[parts[4]]
-    await polls.answer(context.db, poll.id, int(parts[3]), site_id, value, by=user_id, by_team=is_team,
+    _, _, slot_id, code = answer
+    value = ANSWER_CODES[code]
+    await polls.answer(context.db, poll.id, slot_id, site_id, value, by=user_id, by_team=is_team,
                        at=context.now_iso(), cancel_reminders=_relance_keys(poll.id, site_id))  # it answered
     text, markup = await site_poll_text(context.services, poll, site_id, for_team=is_team, slot_rows=slot_rows)
 

@@ -10,6 +10,7 @@ from dateutil.relativedelta import relativedelta
 from telegram import InputFile, Update
 
 from bot import __version__
+from bot.callbacks import read
 from bot.context import BotContext, Services
 from bot.dates import PARIS, format_short
 from bot.interview import INTERVIEW
@@ -127,10 +128,10 @@ async def erase(context: BotContext, candidate_id: int, *, automatic: bool = Fal
 async def on_privacy_button(update: Update, context: BotContext) -> None:
     """Erasure's two confirmations, and extending a candidate's retention."""
     query = update.callback_query
-    parts = (query.data or "").split(":")
-    candidate = await candidates.get(context.db, int(parts[1])) if len(parts) == 3 and parts[1].isdigit() else None
-    action = parts[2] if candidate else ""
-    if candidate is None or candidate.anonymised_at or action not in ("ask", "go", "no", "keep"):
+    pressed = read(query.data, "g", int, {"ask", "go", "no", "keep"})
+    candidate = await candidates.get(context.db, pressed[0]) if pressed else None
+    action = pressed[1] if pressed else ""
+    if candidate is None or candidate.anonymised_at:
         await query.answer("Ce bouton n'est plus valable.", show_alert=True)
         return
     if action in ("ask", "go") and not context.actor.is_admin:

@@ -20,6 +20,7 @@ from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.callbacks import read
 from bot.candidates import profession_label
 from bot.context import BotContext, Services
 from bot.dates import PARIS, DateParseError, ImpossibleDate, format_date, format_datetime, format_short, format_time
@@ -484,15 +485,13 @@ async def on_list_button(update: Update, context: BotContext) -> None:
 async def on_button(update: Update, context: BotContext) -> None:
     """✅ Fait, ⏰ Reporter (demain, dans une semaine, une date), 🙋 Je m'en charge."""
     query = update.callback_query
-    parts = (query.data or "").split(":")
-    reminder = None
-    if len(parts) == 3 and parts[1].isdigit():
-        reminder = await reminders.get(context.db, int(parts[1]))
+    pressed = read(query.data, "r", int, str)
+    reminder = await reminders.get(context.db, pressed[0]) if pressed else None
     if (reminder is None or reminder.state not in reminders.OPEN or query.message is None
             or query.message.chat_id != reminder.chat_id):
         await query.answer("Ce rappel n'est plus d'actualité.", show_alert=True)
         return
-    action, who = parts[2], context.actor
+    action, who = pressed[1], context.actor
     cb = f"r:{reminder.id}:"
     now = context.now()
     if action == "mine":

@@ -75,3 +75,18 @@ def test_conditional_questions_and_navigation():
     assert form.previous_before("c", {"a": "x"}).key == "a"
     assert form.progress("c", {"a": "y"}) == (3, 3)
     assert form.first_unanswered({"a": "x"}, {"a"}).key == "c"
+
+
+def test_callback_data_is_read_typed_or_not_at_all():
+    from bot.callbacks import read
+
+    def answer(data):
+        return read(data, "p", int, int, int, {"o", "s", "n"})
+
+    assert answer("p:12:3:45:o") == (12, 3, 45, "o")
+    assert read("c:7:view", "c", int, str, int, optional=1) == (7, "view", None)
+    assert read("c:7:fix:2", None, int, str, int, optional=1) == (7, "fix", 2)
+    forged = ["p:12:3:45:z", "p:12:3:4x:o", "q:12:3:45:o", "p:12:3:45", "p:12:3:45:o:1", "p:-1:3:45:o", "p:١٢:3:45:o",
+              "p::3:45:o", "", None, "p:" + "9" * 70 + ":1:1:o"]
+    assert [answer(data) for data in forged] == [None] * len(forged)
+    assert read("c:7::2", "c", int, str, int) is None  # an empty word
