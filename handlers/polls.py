@@ -16,6 +16,8 @@ Callback data, never trusted:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from telegram import InputFile, Update
@@ -251,88 +253,145 @@ async def _refresh(context: BotContext, poll: Poll, intro: str | None = None) ->
 
 
 async def on_team_button(update: Update, context: BotContext) -> None:
-    """The team's buttons on a poll's draft, tally or results."""
+    """The team's buttons on a poll's draft, tally or results: ``q:<poll>:<action>[:<n>]``."""
     query = update.callback_query
     pressed = await pressed_card(query, lambda poll_id: polls.get(context.db, poll_id),
                                  lambda poll: poll.chat_id == query.message.chat_id)  # where the team follows it
     if pressed is None:
         return
     poll, action, arg = pressed
-    cb = f"q:{poll.id}:"
-    draft, open_ = poll.state == "draft", poll.state == "open"
-    if action == "add" and (draft or open_):
-        await query.answer()
-        await begin(update, context, "creneau", data={"poll": poll.id})
-    elif action == "rm" and draft and arg is None:
-        await query.answer()
-        rows = [[(slot_label(s.day, s.part), f"{cb}rm:{s.id}")] for s in await polls.slots(context.db, poll.id)]
-        await edit_markup(query, keyboard(rows + [[("⬅️ Retour", f"{cb}back")]]))
-    elif action == "rm" and draft and arg is not None:
-        removed = await polls.remove_slot(context.db, poll.id, arg)
-        await query.answer("Créneau retiré" if removed else "Ce créneau n'existe plus.", show_alert=not removed)
-        await _edit_draft(query, context, poll)
-    elif action == "sites" and draft and arg is None:
-        await query.answer()
-        rows = []
-        for ps in await polls.sites(context.db, poll.id):
-            site = await sites.get(context.db, ps.site_id)
-            rows.append([(f"{'✅' if ps.invited else '▫️'} {site.name}"[:40], f"{cb}sites:{ps.site_id}")])
-        await edit_markup(query, keyboard(rows + [[("⬅️ Retour", f"{cb}back")]]))
-    elif action == "sites" and draft and arg is not None:
-        current = {ps.site_id: ps for ps in await polls.sites(context.db, poll.id)}
-        if arg not in current:
-            await query.answer("Ce lieu n'est pas dans le sondage.", show_alert=True)
-            return
-        await polls.set_invited(context.db, poll.id, arg, not current[arg].invited)
-        await query.answer()
-        await _edit_draft(query, context, poll)
-    elif action == "back" and draft:
-        await query.answer()
-        await _edit_draft(query, context, poll)
-    elif action == "dl" and (draft or open_):
-        await query.answer()
-        await begin(update, context, "echeance", data={"poll": poll.id})
-    elif action == "send" and draft:
-        await send_poll(update, context, poll)
-        await query.answer("Sondage envoyé")
-        await edit_markup(query, None)
-    elif action == "drop" and draft:
-        await polls.update(context.db, poll.id, state="dropped")
-        await query.answer("Sondage abandonné")
-        await edit_markup(query, None)
-    elif action == "close" and open_:
-        await close_poll(context.application, poll, early_by=context.actor.name)
-        await query.answer("Sondage clos")
-    elif action == "enter" and open_ and arg is None:
-        await query.answer()
-        rows = []
-        for ps in await polls.sites(context.db, poll.id):
-            if ps.invited:
-                site = await sites.get(context.db, ps.site_id)
-                rows.append([(f"✍️ {site.name}"[:40], f"{cb}enter:{ps.site_id}")])
-        await send(context, poll.chat_id, "Pour quel lieu saisir la réponse (prise par téléphone ou e-mail) ?", keyboard(rows))
-    elif action == "enter" and open_ and arg is not None:
-        if arg not in {ps.site_id for ps in await polls.sites(context.db, poll.id) if ps.invited}:
-            await query.answer("Ce lieu n'est pas interrogé.", show_alert=True)
-            return
-        await query.answer()
-        text, markup = await site_poll_text(context.services, poll, arg, for_team=True)
-        await send(context, poll.chat_id, text, markup)
-    elif action == "ok" and poll.state == "closed" and arg is not None:
-        await confirm_day(update, context, poll, arg)
-    elif action == "pick" and poll.state == "closed":
-        await query.answer()
-        plain = {k: v.answer for k, v in (await polls.answers(context.db, poll.id)).items()}
-        _, _, _, invited, _ = await _state(context.db, poll)
-        rows = [[(f"{t.slot.label} ✅{len(t.yes)} 🟡{len(t.maybe)}", f"{cb}ok:{t.slot.id}")]
-                for t in tally([Slot(s.id, s.day, s.part) for s in await polls.slots(context.db, poll.id)], invited, plain)
-                if t.yes or t.maybe]
-        await edit_markup(query, keyboard(rows) if rows else None)
-    elif action == "reopen" and poll.state == "closed":
-        await query.answer()
-        await begin(update, context, "echeance", data={"poll": poll.id})
-    else:
+    step = TEAM_ACTIONS.get((action, arg is not None))
+    if step is None or poll.state not in step.states:  # forged, or the poll has moved on since
         await query.answer("Ce bouton n'est plus valable.", show_alert=True)
+        return
+    await step.run(update, context, poll, arg)
+
+
+@dataclass(frozen=True)
+class TeamAction:
+    states: frozenset[str]  # the poll states in which the button does something
+    run: Callable[[Update, BotContext, Poll, int | None], Awaitable[None]]
+
+
+async def _ask_slot(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
+    await update.callback_query.answer()
+    await begin(update, context, "creneau", data={"poll": poll.id})
+
+
+async def _ask_deadline(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
+    await update.callback_query.answer()
+    await begin(update, context, "echeance", data={"poll": poll.id})
+
+
+async def _slots_to_remove(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
+    query = update.callback_query
+    await query.answer()
+    rows = [[(slot_label(s.day, s.part), f"q:{poll.id}:rm:{s.id}")] for s in await polls.slots(context.db, poll.id)]
+    await edit_markup(query, keyboard(rows + [[("⬅️ Retour", f"q:{poll.id}:back")]]))
+
+
+async def _remove_slot(update: Update, context: BotContext, poll: Poll, slot_id: int | None) -> None:
+    removed = await polls.remove_slot(context.db, poll.id, slot_id)
+    await update.callback_query.answer("Créneau retiré" if removed else "Ce créneau n'existe plus.", show_alert=not removed)
+    await _edit_draft(update.callback_query, context, poll)
+
+
+async def _sites_to_invite(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
+    query = update.callback_query
+    await query.answer()
+    rows = []
+    for ps in await polls.sites(context.db, poll.id):
+        site = await sites.get(context.db, ps.site_id)
+        rows.append([(f"{'✅' if ps.invited else '▫️'} {site.name}"[:40], f"q:{poll.id}:sites:{ps.site_id}")])
+    await edit_markup(query, keyboard(rows + [[("⬅️ Retour", f"q:{poll.id}:back")]]))
+
+
+async def _toggle_site(update: Update, context: BotContext, poll: Poll, site_id: int | None) -> None:
+    query = update.callback_query
+    current = {ps.site_id: ps for ps in await polls.sites(context.db, poll.id)}
+    if site_id not in current:
+        await query.answer("Ce lieu n'est pas dans le sondage.", show_alert=True)
+        return
+    await polls.set_invited(context.db, poll.id, site_id, not current[site_id].invited)
+    await query.answer()
+    await _edit_draft(query, context, poll)
+
+
+async def _back_to_draft(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
+    await update.callback_query.answer()
+    await _edit_draft(update.callback_query, context, poll)
+
+
+async def _send(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
+    await send_poll(update, context, poll)
+    await update.callback_query.answer("Sondage envoyé")
+    await edit_markup(update.callback_query, None)
+
+
+async def _drop(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
+    await polls.update(context.db, poll.id, state="dropped")
+    await update.callback_query.answer("Sondage abandonné")
+    await edit_markup(update.callback_query, None)
+
+
+async def _close(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
+    await close_poll(context.application, poll, early_by=context.actor.name)
+    await update.callback_query.answer("Sondage clos")
+
+
+async def _sites_to_enter(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
+    await update.callback_query.answer()
+    rows = []
+    for ps in await polls.sites(context.db, poll.id):
+        if ps.invited:
+            site = await sites.get(context.db, ps.site_id)
+            rows.append([(f"✍️ {site.name}"[:40], f"q:{poll.id}:enter:{ps.site_id}")])
+    await send(context, poll.chat_id, "Pour quel lieu saisir la réponse (prise par téléphone ou e-mail) ?", keyboard(rows))
+
+
+async def _enter_for(update: Update, context: BotContext, poll: Poll, site_id: int | None) -> None:
+    if site_id not in {ps.site_id for ps in await polls.sites(context.db, poll.id) if ps.invited}:
+        await update.callback_query.answer("Ce lieu n'est pas interrogé.", show_alert=True)
+        return
+    await update.callback_query.answer()
+    text, markup = await site_poll_text(context.services, poll, site_id, for_team=True)
+    await send(context, poll.chat_id, text, markup)
+
+
+async def _confirm(update: Update, context: BotContext, poll: Poll, slot_id: int | None) -> None:
+    await confirm_day(update, context, poll, slot_id)
+
+
+async def _days_to_pick(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
+    query = update.callback_query
+    await query.answer()
+    plain = {k: v.answer for k, v in (await polls.answers(context.db, poll.id)).items()}
+    _, _, _, invited, _ = await _state(context.db, poll)
+    rows = [[(f"{t.slot.label} ✅{len(t.yes)} 🟡{len(t.maybe)}", f"q:{poll.id}:ok:{t.slot.id}")]
+            for t in tally([Slot(s.id, s.day, s.part) for s in await polls.slots(context.db, poll.id)], invited, plain)
+            if t.yes or t.maybe]
+    await edit_markup(query, keyboard(rows) if rows else None)
+
+
+DRAFT, OPEN, CLOSED = frozenset({"draft"}), frozenset({"open"}), frozenset({"closed"})
+# (action, with a number?) -> what it does, and in which states of the poll
+TEAM_ACTIONS: dict[tuple[str, bool], TeamAction] = {
+    ("add", False): TeamAction(DRAFT | OPEN, _ask_slot),
+    ("rm", False): TeamAction(DRAFT, _slots_to_remove),
+    ("rm", True): TeamAction(DRAFT, _remove_slot),
+    ("sites", False): TeamAction(DRAFT, _sites_to_invite),
+    ("sites", True): TeamAction(DRAFT, _toggle_site),
+    ("back", False): TeamAction(DRAFT, _back_to_draft),
+    ("dl", False): TeamAction(DRAFT | OPEN, _ask_deadline),
+    ("send", False): TeamAction(DRAFT, _send),
+    ("drop", False): TeamAction(DRAFT, _drop),
+    ("close", False): TeamAction(OPEN, _close),
+    ("enter", False): TeamAction(OPEN, _sites_to_enter),
+    ("enter", True): TeamAction(OPEN, _enter_for),
+    ("ok", True): TeamAction(CLOSED, _confirm),
+    ("pick", False): TeamAction(CLOSED, _days_to_pick),
+    ("reopen", False): TeamAction(CLOSED, _ask_deadline),
+}
 
 
 async def _edit_draft(query, context: BotContext, poll: Poll) -> None:
