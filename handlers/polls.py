@@ -627,7 +627,7 @@ async def on_outsider_text(update: Update, context: BotContext) -> None:
         return
     refusal = too_long("un commentaire", message.text, COMMENT_LENGTH)
     if refusal:  # the comment is still awaited
-        await message.reply_text(f"{refusal} (ou « annuler »)")
+        await message.reply_text(f"❗ {refusal} (ou « annuler »)")
         return
     poll = await polls.get(context.db, pending.data["poll"])
     await dialogs.finish(context.db, pending.id)

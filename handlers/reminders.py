@@ -405,7 +405,7 @@ async def new_reminder(update: Update, context: BotContext) -> None:
         return
     refusal = too_long("un rappel", text, REMINDER_LENGTH)
     if refusal:
-        await reply(update, context, esc(refusal))
+        await reply(update, context, f"❗ {esc(refusal)}")
         return
     now = context.now()
     try:

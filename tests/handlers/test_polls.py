@@ -119,8 +119,11 @@ async def test_a_site_comment_reaches_the_tally(sb):
     await prepared(sb, sites_chosen=1)
     await send_poll(sb)
     await sb.press("alice", "commentaire", "prive")
+    out = texts_of(await sb.say("alice", "Plutôt le matin. " * 100, "prive"))  # 1,700 characters
+    assert "C'est trop long pour un commentaire : 1\u202f700 caractères, 1\u202f000 au plus." in out
+    assert not [ps for ps in await polls.sites(sb.db, 1) if ps.comment]  # nothing kept, not even cut
     out = texts_of(await sb.say("alice", "Plutôt le matin, le Dr Morel consulte l'après-midi", "prive"))
-    assert "commentaire est transmis" in out
+    assert "commentaire est transmis" in out  # still awaited after the refusal
     await sb.advance(timedelta(seconds=5))
     tally = sb.api.messages[(sb.settings.team_chat_id, (await polls.get(sb.db, 1)).tally_message_id)]["text"]
     assert "💬 MSP de Conliège : « Plutôt le matin, le Dr Morel consulte l'après-midi »" in tally
