@@ -493,50 +493,61 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     flow = FLOWS[dialog.form]
     answers = await load_answers(context, dialog)
-    who = esc(context.actor.name)
-    pressed = query.message
-    if q is None:  # the summary
-        if action == "ok":
-            await _complete(update, context, dialog, answers)
-            await query.answer("Confirmé")
-            await _close(context, pressed, f"{pressed.text_html}\n\n✅ Confirmé par {who}")
-        elif action == "x" or (action == "pause" and flow.can_pause):
-            said = await cancel(context, dialog)
-            await query.answer("En pause" if flow.can_pause else "Annulé")
-            await _close(context, pressed, f"{said}\n<i>({who})</i>")
-        elif action.startswith("e") and action[1:].isdecimal() and int(action[1:]) < len(form.questions):
-            target = form.questions[int(action[1:])]
-            if target not in form.applicable(answers.values):
-                await query.answer(texts.STALE_BUTTON, show_alert=True)
-                return
-            dialog.position = target.key
-            dialog.data["back_to_summary"] = True
-            await ask(context, dialog, edit=pressed.message_id)
-            await query.answer()
-        else:
-            await query.answer(texts.STALE_BUTTON, show_alert=True)
-        return
+    if q is None:
+        await _summary_button(update, context, dialog, form, flow, answers, action)
+    elif not await _control_button(update, context, dialog, form, flow, answers, q, action):
+        await _answer_button(update, context, dialog, form, flow, answers, q, action)
 
+
+async def _summary_button(update: Update, context: BotContext, dialog: Dialog, form: Form, flow: Flow,
+                          answers: AnswerSet, action: str) -> None:
+    """✅ Confirmer, ✖️ Annuler / ⏸ Pause, or ✏️ a question to correct, on the summary."""
+    query, pressed, who = update.callback_query, update.callback_query.message, esc(context.actor.name)
+    if action == "ok":
+        await _complete(update, context, dialog, answers)
+        await query.answer("Confirmé")
+        await _close(context, pressed, f"{pressed.text_html}\n\n✅ Confirmé par {who}")
+    elif action == "x" or (action == "pause" and flow.can_pause):
+        said = await cancel(context, dialog)
+        await query.answer("En pause" if flow.can_pause else "Annulé")
+        await _close(context, pressed, f"{said}\n<i>({who})</i>")
+    elif action.startswith("e") and action[1:].isdecimal() and int(action[1:]) < len(form.questions):
+        target = form.questions[int(action[1:])]
+        if target not in form.applicable(answers.values):
+            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            return
+        dialog.position = target.key
+        dialog.data["back_to_summary"] = True
+        await ask(context, dialog, edit=pressed.message_id)
+        await query.answer()
+    else:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+
+
+async def _control_button(update: Update, context: BotContext, dialog: Dialog, form: Form, flow: Flow,
+                          answers: AnswerSet, q: Question, action: str) -> bool:
+    """⬅️ Retour, pause or cancel, skip, keep, and the yes or no of a read-back; True when it was one of them."""
+    query, pressed, who = update.callback_query, update.callback_query.message, esc(context.actor.name)
     if action == "back":
         await _back(context, dialog, form, answers, edit=pressed.message_id)
         await query.answer()
-        return
+        return True
     if (action == "pause" and flow.can_pause) or (action == "x" and not flow.summary):
         said = await cancel(context, dialog)
         await query.answer("En pause" if flow.can_pause else "Annulé")
         await _close(context, pressed, f"{said}\n<i>({who})</i>")
-        return
+        return True
     if action == "skip" and (q.optional or flow.skip_any):
         skipped = (q.skip_label or flow.skip_label).split(" ", 1)[-1]
         skipped = {"Passer": "<i>passée</i>", "Effacer": "<i>effacée</i>"}.get(skipped, esc(skipped))
         await _accept(update, context, dialog, q, None, None, f"➡️ {esc(q.label)} : {skipped} ({who})", pressed)
         await query.answer()
-        return
+        return True
     if action == "keep" and q.key in answers.values:
         dialog.data.get("multi", {}).pop(q.key, None)
         await _advance(update, context, dialog, q.key, None, None, pressed)
         await query.answer()
-        return
+        return True
     if action in ("y", "n") and "pending" in dialog.data:
         if action == "y":
             value = dialog.data["pending"]
@@ -545,10 +556,18 @@ async def on_button(update: Update, context: BotContext) -> None:
             dialog.data.pop("pending")
             await ask(context, dialog, edit=pressed.message_id)
         await query.answer()
-        return
+        return True
     if "pending" in dialog.data:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
-        return
+        return True
+    return False
+
+
+async def _answer_button(update: Update, context: BotContext, dialog: Dialog, form: Form, flow: Flow,
+                         answers: AnswerSet, q: Question, action: str) -> None:
+    """An option, yes or no, a quick answer, a box ticked, or ✔️ Valider: the value it stands for, recorded (or read
+    back first for a question that confirms)."""
+    query, pressed, who = update.callback_query, update.callback_query.message, esc(context.actor.name)
     value: Any = None
     index = int(action[1:]) if len(action) > 1 and action[1:].isdecimal() else -1
     if action.startswith("o") and q.kind is Kind.CHOICE and 0 <= index < len(q.options):
