@@ -19,9 +19,10 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.forms import Kind
 from bot.interview import INTERVIEW
+from bot.pipeline import Status
 from sandbox.fakeapi import FakeBotAPI
 from sandbox.sandbox import Sandbox
-from storage import dialogs
+from storage import candidates, dialogs, polls
 
 DONE_GROUP = 10_000  # after every group of the bot: the update has been fully handled
 
@@ -112,6 +113,32 @@ class Flood:
         """Queue every update at once; wait until all are handled; their latencies in seconds."""
         ids = [await self.put(u) for u in updates]
         return [await self.latency(i, timeout) for i in ids]
+
+
+# --- polls out to the sites' contacts ----------------------------------------------------------------------
+
+async def ids_with_status(sb: Sandbox, status: Status, count: int) -> list[int]:
+    """The ids of up to ``count`` candidates at ``status``, in order."""
+    found, _ = await candidates.search(sb.db, statuses=[status.value], limit=count)
+    return sorted(c.id for c in found)
+
+
+async def open_polls(sb: Sandbox, contacts: int) -> dict[int, tuple[int, list[str]]]:
+    """Polls sent for candidates at the croisement until every contact has one; contact -> (message, buttons)."""
+    reached: dict[int, tuple[int, list[str]]] = {}
+    for cid in await ids_with_status(sb, Status.CROISEMENT, 10_000):
+        if len(reached) >= contacts:
+            break
+        await sb.say("cpts1", f"/sondage {cid}")
+        await sb.press("cpts1", "Envoyer le sondage")
+        poll = await polls.current_for(sb.db, cid)
+        for site in await polls.sites(sb.db, poll.id):
+            for chat_id, message_id in await polls.messages(sb.db, poll.id, site.site_id):
+                message = sb.api.messages[(chat_id, message_id)]
+                buttons = [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
+                           if b["callback_data"].startswith("p:") and b["callback_data"][-2:] in (":o", ":s", ":n")]
+                reached[chat_id] = (message_id, buttons)
+    return reached
 
 
 # --- the interview, answered as a bench user would ----------------------------------------------------------

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
 
-from bench.harness import Flood, next_interview_step, percentile
+from bench.harness import Flood, ids_with_status, next_interview_step, open_polls, percentile
 from bench.synthetic import CONTACT_IDS, NOW
 from bot.pace import LoopTime, TelegramPace
 from bot.pipeline import Status
 from sandbox.fakeapi import parse_html
 from sandbox.sandbox import TEAM, TEAM_CHAT_ID, Sandbox
-from storage import bulk, candidates, polls
+from storage import bulk, polls
 
 CODES = {"o": "oui", "s": "si_besoin", "n": "non"}
 
@@ -51,26 +51,6 @@ class Pace:
     @classmethod
     def small(cls) -> Pace:
         return cls(steps=6, every=0.5, sites=10, presses=2, reminders=30, group_reminders=1, burst=50, burst_chats=20)
-
-
-async def _open_polls(sb: Sandbox, contacts: int) -> dict[int, tuple[int, list[str]]]:
-    """Polls sent for candidates at the croisement until ``contacts`` contacts have one; contact -> (message, its
-    answer buttons)."""
-    reached: dict[int, tuple[int, list[str]]] = {}
-    found, _ = await candidates.search(sb.db, statuses=[Status.CROISEMENT.value], limit=10_000)
-    for cid in sorted(c.id for c in found):
-        if len(reached) >= contacts:
-            break
-        await sb.say("cpts1", f"/sondage {cid}")
-        await sb.press("cpts1", "Envoyer le sondage")
-        poll = await polls.current_for(sb.db, cid)
-        for site in await polls.sites(sb.db, poll.id):
-            for chat_id, message_id in await polls.messages(sb.db, poll.id, site.site_id):
-                message = sb.api.messages[(chat_id, message_id)]
-                buttons = [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
-                           if b["callback_data"].startswith("p:") and b["callback_data"][-2:] in (":o", ":s", ":n")]
-                reached[chat_id] = (message_id, buttons)
-    return reached
 
 
 class Run:
@@ -95,9 +75,8 @@ class Run:
             sb.api.add_user(CONTACT_IDS + n, f"Contact {n}")
             sb.api.started.add(CONTACT_IDS + n)
         sb.api.started.update(p.user_id for p in TEAM.values())
-        self.reached = await _open_polls(sb, max(self.pace.sites, self.pace.burst_chats))
-        found, _ = await candidates.search(sb.db, statuses=[Status.ENTRETIEN_PLANIFIE.value], limit=1)
-        self.candidate = found[0].id
+        self.reached = await open_polls(sb, max(self.pace.sites, self.pace.burst_chats))
+        self.candidate = (await ids_with_status(sb, Status.ENTRETIEN_PLANIFIE, 1))[0]
         await sb.say("cpts1", f"/entretien {self.candidate}")
         await sb.stop()
         sb.rate_limiter, sb.serial = True, self.serial

@@ -32,7 +32,9 @@ from bench.harness import (
     TimedSandbox,
     echo_bot,
     echo_world,
+    ids_with_status,
     next_interview_step,
+    open_polls,
     queue_step,
     replay_on_echo,
 )
@@ -42,7 +44,7 @@ from bot.pace import LoopTime
 from bot.pipeline import Status
 from handlers.reminders import dispatch_due
 from sandbox.sandbox import TEAM, TEAM_CHAT_ID, Sandbox
-from storage import bulk, candidates, polls
+from storage import bulk, candidates
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {
@@ -82,35 +84,12 @@ class Plan:
 
 # --- 1. one update at a time, against the echo bot ---------------------------------------------------------
 
-async def _ids_with_status(sb: Sandbox, status: Status, count: int) -> list[int]:
-    found, _ = await candidates.search(sb.db, statuses=[status.value], limit=count)
-    return sorted(c.id for c in found)
-
-
 def _add_contacts(sb: Sandbox, count: int) -> list[int]:
     ids = [CONTACT_IDS + n for n in range(1, count + 1)]
     for user_id in ids:
         sb.api.add_user(user_id, f"Contact {user_id - CONTACT_IDS}")
         sb.api.started.add(user_id)
     return ids
-
-
-async def _open_polls(sb: Sandbox, contacts: int) -> dict[int, tuple[int, list[str]]]:
-    """Polls sent for candidates at the croisement until every contact has one; contact -> (message, buttons)."""
-    reached: dict[int, tuple[int, list[str]]] = {}
-    for cid in await _ids_with_status(sb, Status.CROISEMENT, 10_000):
-        if len(reached) >= contacts:
-            break
-        await sb.say("cpts1", f"/sondage {cid}")
-        await sb.press("cpts1", "Envoyer le sondage")
-        poll = await polls.current_for(sb.db, cid)
-        for site in await polls.sites(sb.db, poll.id):
-            for chat_id, message_id in await polls.messages(sb.db, poll.id, site.site_id):
-                message = sb.api.messages[(chat_id, message_id)]
-                buttons = [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
-                           if b["callback_data"].startswith("p:") and b["callback_data"][-2:] in (":o", ":s", ":n")]
-                reached[chat_id] = (message_id, buttons)
-    return reached
 
 
 @asynccontextmanager
@@ -130,7 +109,7 @@ async def update_handling(workdir: Path, base: Path, plan: Plan) -> dict:
                    "dossier": Figures("/dossier N")}
         recorded: dict[str, list[dict]] = {}
         # interview answers, typed or pressed, interview after interview
-        for cid in await _ids_with_status(sb, Status.ENTRETIEN_PLANIFIE, 1000):
+        for cid in await ids_with_status(sb, Status.ENTRETIEN_PLANIFIE, 1000):
             if len(figures["entretien"].latencies) >= plan.per_kind:
                 break
             await sb.measuring(None).say("cpts1", f"/entretien {cid}")
@@ -141,7 +120,7 @@ async def update_handling(workdir: Path, base: Path, plan: Plan) -> dict:
         recorded["entretien"], sb.recorded = sb.recorded, []
         # site contacts pressing their availability buttons
         sb.measuring(None)
-        reached = await _open_polls(sb, min(plan.contacts, 30))
+        reached = await open_polls(sb, min(plan.contacts, 30))
         sb.measuring(figures["sondage"])
         presses = [(user, message, data) for user, (message, buttons) in reached.items() for data in buttons]
         for n in range(plan.per_kind):
@@ -262,7 +241,7 @@ async def scale_worker(db: Path, repeats: int) -> dict:
     sb = Sandbox(db, start=NOW)
     await sb.start()
     try:
-        todo = await _ids_with_status(sb, Status.ENTRETIEN_FAIT, 2)
+        todo = await ids_with_status(sb, Status.ENTRETIEN_FAIT, 2)
         # what the bot does by itself ten minutes after it starts and every night: every row of the table drawn
         from handlers import reminders as engine
         from handlers.reporting import prepare_table
@@ -299,7 +278,6 @@ CHANGED_BETWEEN_RUNS = 20
 
 async def _change_dossiers(sb: Sandbox, count: int, seed: int) -> None:
     """``count`` dossiers get a new phone number, as the team corrects them between two exports."""
-    from storage import candidates
 
     total = await bulk.count(sb.db, "candidates")
     for n in range(count):

@@ -30,3 +30,10 @@ def test_the_lowest_versions_ci_tests_on_are_the_declared_floors():
     floors.pop("ruff")  # pinned exactly in pyproject.toml already
     normalised = {name: re.sub(r"(\.0)+$", "", v) for name, v in pinned.items()}
     assert normalised == {name: re.sub(r"(\.0)+$", "", v) for name, v in floors.items()}
+
+
+def test_ci_runs_the_readme_test_commands_and_only_them():
+    commands = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.startswith("bash ")]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert commands == ["bash scripts/test.sh", "bash scripts/test.sh --lowest"]
+    assert all(re.search(rf"^{re.escape(c)}(\s|$)", readme, re.M) for c in commands)
