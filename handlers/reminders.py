@@ -23,7 +23,16 @@ from telegram.ext import Application, ContextTypes
 from bot.callbacks import read
 from bot.candidates import profession_label
 from bot.context import BotContext, Services
-from bot.dates import PARIS, DateParseError, ImpossibleDate, format_date, format_datetime, format_short, format_time
+from bot.dates import (
+    PARIS,
+    DateParseError,
+    ImpossibleDate,
+    format_date,
+    format_datetime,
+    format_short,
+    format_time,
+    parse_moment,
+)
 from bot.forms import Form, Kind, Question, too_long
 from bot.messages import fit_html, split_html
 from bot.pipeline import Status
@@ -414,7 +423,12 @@ async def new_reminder(update: Update, context: BotContext) -> None:
         await reply(update, context, f"❗ {esc(err)} Rien n'a été noté.\n{example}")
         return
     except DateParseError:
-        await reply(update, context, f"Je n'ai pas trouvé de date dans « {esc(text)} ».\n{example}")
+        try:  # a date and nothing to be reminded of
+            parse_moment(text, now)
+        except DateParseError:
+            await reply(update, context, f"Je n'ai pas trouvé de date dans « {esc(text)} ».\n{example}")
+        else:
+            await reply(update, context, f"Que faut-il rappeler {esc(text)} ? Écrivez-le avant la date.\n{example}")
         return
     hours = context.services.settings.hours
     asked = moment.when if moment.has_time else hours.at(moment.day, hours.morning)

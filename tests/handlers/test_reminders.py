@@ -373,3 +373,9 @@ async def test_a_reminder_for_a_date_that_cannot_be_is_refused_with_its_reason(s
         assert reason in out and "Rien n'a été noté" in out and "erreur inattendue" not in out, out
     listing = texts_of(await sb.say("cls", "/rappels"))
     assert "— test" not in listing  # nothing was saved for any of them
+
+
+async def test_a_reminder_with_a_date_and_nothing_to_do_asks_what_to_remind(sb):
+    out = texts_of(await sb.say("cls", "/rappel dans 3 jours"))
+    assert "Que faut-il rappeler dans 3 jours ? Écrivez-le avant la date." in out
+    assert "/rappel appeler la mairie" in out  # the example of what to type
