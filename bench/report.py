@@ -108,9 +108,6 @@ def render(r: dict) -> str:
         limits = {"dossiers": (t["dossiers_ms"], "ms"), "croisement": (t["croisement_ms"], "ms"),
                   "export": (t["export_s"] * 1000, "ms"), "export_csv": (t["export_s"] * 1000, "ms"),
                   "summary": (t["summary_s"] * 1000, "ms")}
-        if "prepare" in e:
-            lines.append(_row(f"Lignes du tableau dessinées d'avance ({e['prepare']['rows']}, en tâche de fond : 10 min "
-                              "après le démarrage, puis chaque nuit)", f"{e['prepare']['seconds']} s", "rapporté", None))
         for command, v in e["commands"].items():
             limit, _ = limits[v["kind"]]
             lines.append(_row(f"`{command}` ({e['counts']['candidates']} candidats)",
@@ -119,6 +116,16 @@ def render(r: dict) -> str:
                               v["median_ms"] <= limit))
         lines.append(_row("Mémoire maximale (RSS) du processus à l'échelle", f"{e['rss_mb']} Mo", f"≤ {t['rss_mb']:.0f} Mo",
                           e["rss_mb"] <= t["rss_mb"]))
+    if "tableur" in r:
+        for count, s in r["tableur"]["sizes"].items():
+            limit = t["export_1000_s"] if int(count) <= 1000 else t["export_s"]
+            for command, v in s["commands"].items():
+                lines.append(_row(f"Tableau de reporting : `{command}` ({s['candidates']} candidats, {s['cells']} cellules)",
+                                  f"médiane {v['median_ms']} ms, max {v['max_ms']} ms", f"≤ {limit * 1000:.0f} ms",
+                                  v["median_ms"] <= limit * 1000))
+            x, o = s["libraries"]["xlsxwriter"], s["libraries"]["openpyxl"]
+            lines.append(_row("… les mêmes feuilles écrites par XlsxWriter (mémoire constante) / openpyxl (écriture seule)",
+                              f"{x['median_ms']} ms / {o['median_ms']} ms ({x['kb']} / {o['kb']} ko)", "rapporté", None))
     if "demarrage" in r:
         d = r["demarrage"]
         lines.append(_row("Démarrage à froid jusqu'à la 1re réponse", f"{d['median_s']} s (essais : {d['runs']})",

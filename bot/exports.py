@@ -4,12 +4,11 @@ as CSV. Real Excel dates, French headers; built from storage.reporting.Dataset. 
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from bot.candidates import NEW_CANDIDATE, profession_label
 from bot.dates import PARIS
@@ -19,7 +18,7 @@ from bot.interview import INTERVIEW
 from bot.matching import SITE_TYPES
 from bot.pipeline import Status
 from bot.sites import COLUMNS as SITE_COLUMNS
-from bot.spreadsheets import Drawn, draw, draw_block, write_csv, write_xlsx
+from bot.spreadsheets import write_csv, write_xlsx
 from bot.territory import EPCI_LABELS, name_key
 
 OUTCOMES = {"recherche": "toujours en recherche", "installe": "installé·e", "reflexion": "en réflexion", "abandon": "abandon"}
@@ -156,37 +155,6 @@ def candidate_rows(data, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
         ] + [shown(q, answers[q.key]) if q.key in answers else "" for q in questions]
 
 
-# Rows kept in storage were drawn with a layout: a change of headers, or of how a row is drawn (bump the number),
-# makes every kept row be drawn again.
-ROW_FORMAT = "3-" + hashlib.sha1("\n".join(CANDIDATE_HEADERS + VISIT_HEADERS + FOLLOW_UP_HEADERS).encode()).hexdigest()[:12]
-
-
-class DrawnCandidate(NamedTuple):
-    """A candidate's rows drawn to be kept (storage.reporting.keep_rows): its Candidats row, and its rows of the
-    Visites and Suivis sheets."""
-
-    row: Drawn
-    visits: Drawn
-    follow_ups: Drawn
-
-    def kept(self) -> tuple[str, str, str, str, str, str, str]:
-        """As storage keeps it: the Candidats row's cells, CSV line and widths, then the cells and widths of the
-        Visites rows and of the Suivis rows."""
-        return (self.row.xml, self.row.csv, _kept_widths(self.row), self.visits.xml, _kept_widths(self.visits),
-                self.follow_ups.xml, _kept_widths(self.follow_ups))
-
-
-def _kept_widths(drawn: Drawn) -> str:
-    return drawn.widths if isinstance(drawn.widths, str) else ",".join(map(str, drawn.widths))
-
-
-def draw_rows(data, rows: list[dict[str, Any]]) -> dict[int, DrawnCandidate]:
-    """The rows of these candidates in the Candidats, Visites and Suivis sheets, drawn to be kept."""
-    visits, follow_ups = _visit_rows(data), _follow_up_rows(data)
-    return {values[0]: DrawnCandidate(draw(values), draw_block(visits(values[0])), draw_block(follow_ups(values[0])))
-            for values in candidate_rows(data, rows)}
-
-
 def _visit_rows(data) -> Callable[[int], Iterator[list[Any]]]:
     """A candidate's Visites rows: each stop of the visit day, or the sites visited when the day had no stops."""
     stops: dict[int, list[Mapping[str, Any]]] = {}
@@ -229,29 +197,11 @@ def _follow_up_rows(data) -> Callable[[int], Iterator[list[Any]]]:
     return rows
 
 
-# Where the kept rows of some candidates are: (candidate ids, "candidats", "visites" or "suivis") -> candidate ->
-# its rows in that sheet. Read from storage 200 candidates at a time, so that the table of 10,000
-# candidates is never all in memory.
-RowSource = Callable[[list[int], str], Mapping[int, Drawn]]
-READ_AT_ONCE = 200
-
-
-def _table(data, rows: list[dict[str, Any]], drawn: RowSource | None, sheet: str) -> Iterator[Any]:
-    """The rows of these candidates in ``sheet`` ("candidats", "visites" or "suivis"), in their order: the kept ones
-    when ``drawn`` is given, made now otherwise (as they are written, not held while the sheets before are)."""
-    if drawn is None:
-        if sheet == "candidats":
-            yield from candidate_rows(data, rows)
-            return
-        of = (_visit_rows if sheet == "visites" else _follow_up_rows)(data)
-        for c in rows:
-            yield from of(c["id"])
-        return
-    for start in range(0, len(rows), READ_AT_ONCE):
-        ids = [c["id"] for c in rows[start:start + READ_AT_ONCE]]
-        found = drawn(ids, sheet)
-        for cid in ids:
-            yield found[cid]
+def _table(data, rows: list[dict[str, Any]], sheet: str) -> Iterator[list[Any]]:
+    """The rows of these candidates in ``sheet`` ("visites" or "suivis"), in their order, made as they are written."""
+    of = (_visit_rows if sheet == "visites" else _follow_up_rows)(data)
+    for c in rows:
+        yield from of(c["id"])
 
 
 def indicator_rows(ind: Indicators) -> list[list[Any]]:
@@ -305,20 +255,23 @@ def _indicator_sheet(indicators: Callable[[], Indicators]) -> Iterator[list[Any]
     yield from indicator_rows(indicators())  # asked for only when the sheet is written
 
 
-def workbook(data, filters: Filters, ind: Indicators | Callable[[], Indicators],
-             drawn: RowSource | None = None) -> bytes:
+def workbook(data, filters: Filters, ind: Indicators | Callable[[], Indicators]) -> bytes:
     """The reporting table, nominative, for the team only; ``ind``: the indicators of its period, or what returns
-    them (called once the Candidats sheet is written, so that they can be read meanwhile); ``drawn``: where the kept
-    rows of the selected candidates are (drawn now from ``data`` without it)."""
+    them (called once the Candidats sheet is written, so that they can be counted meanwhile)."""
+    return write_xlsx(workbook_sheets(data, filters, ind))
+
+
+def workbook_sheets(data, filters: Filters, ind: Indicators | Callable[[], Indicators]) -> list[tuple[str, list[str], Iterator[list[Any]]]]:
+    """The reporting table's sheets: title, headers, and rows made as they are written."""
     rows = selected(data, filters)
     indicators = _once(ind)
-    return write_xlsx([
-        ("Candidats", CANDIDATE_HEADERS, _table(data, rows, drawn, "candidats")),
+    return [
+        ("Candidats", CANDIDATE_HEADERS, candidate_rows(data, rows)),
         ("Lieux", SITE_HEADERS, _site_rows(data, indicators)),
-        ("Visites", VISIT_HEADERS, _table(data, rows, drawn, "visites")),
-        ("Suivis", FOLLOW_UP_HEADERS, _table(data, rows, drawn, "suivis")),
+        ("Visites", VISIT_HEADERS, _table(data, rows, "visites")),
+        ("Suivis", FOLLOW_UP_HEADERS, _table(data, rows, "suivis")),
         ("Indicateurs", ["Indicateur", "Valeur"], _indicator_sheet(indicators)),
-    ])
+    ]
 
 
 # What a meeting's audience may see of each candidate: no name, phone, e-mail, address, family situation, typed
@@ -366,6 +319,6 @@ def audience_workbook(data, filters: Filters, ind: Indicators | Callable[[], Ind
     return write_xlsx(sheets)
 
 
-def candidates_csv(data, filters: Filters, drawn: RowSource | None = None) -> bytes:
-    """The Candidats sheet as CSV; ``drawn``: where the rows' kept CSV lines are (see ``workbook``)."""
-    return write_csv(CANDIDATE_HEADERS, _table(data, selected(data, filters), drawn, "candidats"))
+def candidates_csv(data, filters: Filters) -> bytes:
+    """The Candidats sheet as CSV."""
+    return write_csv(CANDIDATE_HEADERS, candidate_rows(data, selected(data, filters)))

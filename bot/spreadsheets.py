@@ -1,53 +1,17 @@
-"""Reading and writing the team's spreadsheets: XLSX (read with openpyxl, written directly), and CSV as French
-Excel writes it."""
+"""Reading and writing the team's spreadsheets: XLSX (read with openpyxl, written with XlsxWriter), and CSV as
+French Excel writes it."""
 
 from __future__ import annotations
 
 import csv
-import functools
 import io
-import itertools
+import math
 import re
-import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, NamedTuple
-from xml.sax.saxutils import escape
+from typing import Any
 
-
-class Drawn(NamedTuple):
-    """Table rows drawn once, to be written many times (the reporting table keeps its rows in storage): their cells
-    as SpreadsheetML with the row number left as ``ROW`` and rows parted by ``NEXT_ROW`` (none when empty), their
-    CSV lines, and how many characters each cell shows at most."""
-
-    xml: str
-    csv: str
-    widths: Sequence[int] | str  # or as kept: "3,12,0,…" (only the first rows of a sheet need them)
-
-
-# never in a cell: XML cannot carry them, and they are taken out of every text written
-ROW = "\x01"
-NEXT_ROW = "\x02"
-
-
-def draw(values: Sequence[Any]) -> Drawn:
-    """A row of values as both sheet cells and CSV line (see ``Drawn``)."""
-    shown = [v if type(v) is str else _shown(v) for v in values]  # what the CSV and the widths both need
-    line = io.StringIO()
-    csv.writer(line, delimiter=";").writerow(shown)
-    return Drawn("".join(_cells(values, [_column(i) for i in range(len(values))], ROW)), line.getvalue(),
-                 [len(v) for v in shown])
-
-
-def draw_block(rows: Iterable[Sequence[Any]]) -> Drawn:
-    """Several rows drawn as one (a candidate's visits): written one after the other."""
-    drawn = [draw(values) for values in rows]
-    return Drawn(NEXT_ROW.join(d.xml for d in drawn), "".join(d.csv for d in drawn),
-                 [max(column) for column in itertools.zip_longest(*(d.widths for d in drawn), fillvalue=0)])
-
-
-def _widths(row: Drawn) -> Sequence[int]:
-    return [int(w) for w in row.widths.split(",") if w] if isinstance(row.widths, str) else row.widths
+from bot.messages import utf16_len
 
 
 class UnreadableFile(ValueError):
@@ -82,211 +46,127 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
+# Excel's limit of characters in a cell: a longer text is cut there, and says so
+CELL_LIMIT = 32_767
+CUT = " […]"
+WIDEST = 60  # characters: a column of long notes stays readable on a laptop screen
+_DAY, _INSTANT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM"
+# control characters pasted into a text mean nothing in a table (XlsxWriter would write them as _x0001_)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
     """A workbook with bold French headers, frozen header row, filters and readable widths, one sheet per table.
 
-    Written directly as SpreadsheetML: openpyxl builds an object per cell and needs about 20 s and 300 MB for the
-    reporting table of 10,000 candidates (XlsxWriter about 4 s); this writer streams rows in under a second.
-    Reading stays with openpyxl.
+    Written by XlsxWriter in constant-memory mode: each row goes to a temporary file once the next one starts, so
+    the table of 10,000 candidates is never whole in memory (bench/perf.py, section tableur, weighs it against
+    openpyxl's write-only mode). Texts stay texts: nothing a candidate typed becomes a formula or a link.
     """
+    import xlsxwriter  # a tenth of a second to load, for the commands that write a workbook only
+
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
-        titles = []
-        shapes = []
-        for n, (title, headers, rows) in enumerate(sheets, start=1):
-            titles.append(_sheet_title(title, titles))
-            shape = [len(headers), 0]
-            with book.open(f"xl/worksheets/sheet{n}.xml", "w") as sheet:
-                for chunk in _sheet_xml(headers, rows, shape):
-                    sheet.write(chunk.encode())
-            shapes.append(tuple(shape))
-        book.writestr("[Content_Types].xml", _content_types(len(titles)))
-        book.writestr("_rels/.rels", _ROOT_RELS)
-        book.writestr("xl/workbook.xml", _workbook_xml(titles, shapes))
-        book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(titles)))
-        book.writestr("xl/styles.xml", _STYLES)
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
+                                     "strings_to_urls": False, "strings_to_numbers": False})
+    bold = book.add_format({"bold": True})
+    formats = {date: book.add_format({"num_format": _DAY}), datetime: book.add_format({"num_format": _INSTANT})}
+    titles: list[str] = []
+    for title, headers, rows in sheets:
+        titles.append(_sheet_title(title, titles))
+        sheet = book.add_worksheet(titles[-1])
+        sheet.freeze_panes(1, 0)
+        for column, header in enumerate(headers):
+            sheet.write_string(0, column, str(header), bold)
+        widths, last = _write_rows(sheet, rows, formats, [len(str(h)) for h in headers])
+        for column, width in enumerate(widths):
+            sheet.set_column(column, column, min(max(10, width + 2), WIDEST))
+        if last and headers:
+            sheet.autofilter(0, 0, last, len(headers) - 1)
+    book.close()
     return out.getvalue()
 
 
-# --- SpreadsheetML -----------------------------------------------------------------------------------------
-
-_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_EXCEL_EPOCH = datetime(1899, 12, 30)
-_EXCEL_EPOCH_DAY = _EXCEL_EPOCH.date()
-# styles: 0 plain, 1 date, 2 date and time, 3 bold (headers)
-_DATE, _DATETIME, _BOLD = 1, 2, 3
-_STYLES = (
-    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{_NS}">'
-    '<numFmts count="2"><numFmt numFmtId="164" formatCode="DD/MM/YYYY"/>'
-    '<numFmt numFmtId="165" formatCode="DD/MM/YYYY HH:MM"/></numFmts>'
-    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/>'
-    '</font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill '
-    'patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/>'
-    '</border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
-    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
-)
-_ROOT_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
-    'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
-    f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-)
-# characters XML 1.0 cannot carry (a pasted control character must not make the file unreadable)
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-@functools.cache
-def _column(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(65 + rest) + name
-    return name
-
-
-_NEEDS_ESCAPING = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]").search
+def _write_rows(sheet, rows: Iterable[Sequence[Any]], formats: dict[type, Any],
+                widths: list[int]) -> tuple[list[int], int]:
+    """Write the rows under the header, each value with its Excel type; returns how many characters each column
+    shows at most, and the number of the last row."""
+    # the cells of the reporting table are nearly all texts, whole numbers and dates: those are written here, in
+    # the loop (half a million cells at 10,000 candidates), anything else by _write_other
+    write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
+    day, instant = formats[date], formats[datetime]
+    last = 0
+    for last, row in enumerate(rows, start=1):
+        for column, value in enumerate(row):
+            kind = type(value)
+            if kind is str:
+                if not value:
+                    continue
+                if len(value) > CELL_LIMIT // 2 or _CONTROL.search(value):
+                    value = _fit(value)
+                write_string(last, column, value)
+                shown = len(value)
+            elif kind is int and -_DIGITS < value < _DIGITS:
+                write_number(last, column, value)
+                shown = len(str(value))
+            elif kind is datetime:  # before date: a datetime is a date too
+                write_datetime(last, column, value.replace(tzinfo=None), instant)
+                shown = 16
+            elif kind is date:
+                write_datetime(last, column, value, day)
+                shown = 10
+            elif value is None:
+                continue
+            else:
+                shown = _write_other(sheet, last, column, value)
+            try:
+                if shown > widths[column]:
+                    widths[column] = shown
+            except IndexError:  # a row wider than its headers
+                widths += [0] * (column + 1 - len(widths))
+                widths[column] = shown
+    return widths, last
 
 
-def _text(value: str) -> str:
-    if not _NEEDS_ESCAPING(value):  # nearly every cell: one search instead of four passes
-        return value
-    return _ILLEGAL.sub("", value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+_DIGITS = 10**15  # Excel keeps 15 significant digits: a longer whole number is kept whole as text
 
 
-def _t(value: str) -> str:
-    """The opening of a text: Excel trims a text's outer spaces unless told to keep them (as openpyxl writes it,
-    only when there are some: most cells are shorter without)."""
-    return '<t xml:space="preserve">' if value and (value[0].isspace() or value[-1].isspace()) else "<t>"
+def _fit(text: str) -> str:
+    """A text as a cell can hold it: without control characters, and cut with a mark beyond Excel's limit (counted
+    in UTF-16 units, as Excel counts)."""
+    text = _CONTROL.sub("", text)
+    if utf16_len(text) <= CELL_LIMIT:
+        return text
+    room = CELL_LIMIT - len(CUT)
+    text = text[:room]
+    while (excess := utf16_len(text) - room) > 0:  # each character taken off frees one unit or two
+        text = text[:-((excess + 1) // 2)]
+    return text + CUT
 
 
-def _xml_cell(ref: str, value: Any, style: int = 0) -> str:
-    if value is None or value == "":
-        return ""
+def _write_other(sheet, row: int, column: int, value: Any) -> int:
+    """Write a value that is not a text, a whole number of 15 digits or less, or a date; returns its width."""
     if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, (int, float)):
-        return f'<c r="{ref}"><v>{value!r}</v></c>'
-    if isinstance(value, datetime):  # before date: a datetime is a date too
-        serial = (value.replace(tzinfo=None) - _EXCEL_EPOCH).total_seconds() / 86400
-        return f'<c r="{ref}" s="{_DATETIME}"><v>{serial!r}</v></c>'
-    if isinstance(value, date):
-        return f'<c r="{ref}" s="{_DATE}"><v>{(value - _EXCEL_EPOCH_DAY).days}</v></c>'
-    styled = f' s="{style}"' if style else ""
-    value = str(value)
-    return f'<c r="{ref}" t="inlineStr"{styled}><is>{_t(value)}{_text(value)}</t></is></c>'
-
-
-def _cells(row: Sequence[Any], columns: Sequence[str], number: str) -> list[str]:
-    """The pieces of a row's cells, ``number`` being its row number."""
-    # texts, dates, instants and whole numbers (nearly every cell of the reporting table) written here, without a
-    # call per cell; anything else as _xml_cell writes it
-    cells: list[str] = []
-    text = _text
-    for column, value in zip(columns, row, strict=False):
-        kind = type(value)
-        if kind is str:
-            if value:
-                cells += ('<c r="', column, number, '" t="inlineStr"><is>',
-                          '<t xml:space="preserve">' if value[0].isspace() or value[-1].isspace() else "<t>",
-                          text(value), "</t></is></c>")
-        elif kind is datetime:
-            serial = (value.replace(tzinfo=None) - _EXCEL_EPOCH).total_seconds() / 86400
-            cells += ('<c r="', column, number, f'" s="{_DATETIME}"><v>', repr(serial), "</v></c>")
-        elif kind is date:
-            cells += ('<c r="', column, number, f'" s="{_DATE}"><v>', str((value - _EXCEL_EPOCH_DAY).days), "</v></c>")
-        elif kind is int:
-            cells += ('<c r="', column, number, '"><v>', str(value), "</v></c>")
-        elif value is not None:
-            cells.append(_xml_cell(column + number, value))
-    return cells
-
-
-def _sheet_xml(headers: Sequence[str], rows: Iterable[Sequence[Any]], shape: list[int]) -> Iterator[str]:
-    """The sheet's XML in pieces of a hundred rows (a big table is never held whole in memory); the
-    number of rows is left in ``shape[1]``."""
-    rows = iter(rows)
-    first = list(itertools.islice(rows, 500))  # enough to size the columns
-    shown = [_widths(r) if type(r) is Drawn else [len(_shown(v)) for v in r] for r in first]
-    columns = [_column(i) for i in range(max([len(headers)] + [len(w) for w in shown]))]
-    widths = []
-    for i, header in enumerate(headers):
-        longest = max([len(str(header))] + [w[i] for w in shown if i < len(w)])
-        widths.append(f'<col min="{i + 1}" max="{i + 1}" width="{min(max(10, longest + 2), 60)}" customWidth="1"/>')
-    parts = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}" xmlns:r="{_REL}">',
-             '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-             'state="frozen"/></sheetView></sheetViews>', f'<cols>{"".join(widths)}</cols>' if widths else "",
-             '<sheetData><row r="1">',
-             "".join(_xml_cell(f"{columns[i]}1", h, _BOLD) for i, h in enumerate(headers)), "</row>"]
-    r = 1
-    for row in itertools.chain(first, rows):
-        if len(parts) >= 100:  # a piece of 500 Candidats rows held 7 MB while it was joined and encoded
-            yield "".join(parts)
-            parts.clear()
-        if type(row) is Drawn:
-            for cells in row.xml.split(NEXT_ROW) if row.xml else ():
-                r += 1
-                number = str(r)
-                parts.append(f'<row r="{number}">{cells.replace(ROW, number)}</row>')
-        else:
-            r += 1
-            number = str(r)
-            parts.append(f'<row r="{number}">{"".join(_cells(row, columns, number))}</row>')
-    shape[1] = r - 1
-    parts.append("</sheetData>")
-    if r > 1 and headers:
-        parts.append(f'<autoFilter ref="A1:{columns[len(headers) - 1]}{r}"/>')
-    parts.append("</worksheet>")
-    yield "".join(parts)
+        sheet.write_boolean(row, column, value)
+        return 4
+    if isinstance(value, float):
+        if not math.isfinite(value):  # Excel has no NaN nor infinity: nothing is better than a wrong number
+            return 0
+        sheet.write_number(row, column, value)
+        return len(repr(value))
+    text = _fit(str(value))
+    if text:
+        sheet.write_string(row, column, text)
+    return len(text)
 
 
 def _sheet_title(title: str, taken: list[str]) -> str:
-    """Excel's rules: at most 31 characters, none of []:*?/\\, unique."""
-    clean = "".join(" " if c in "[]:*?/\\" else c for c in title)[:31] or "Feuille"
+    """Excel's rules: at most 31 characters, none of []:*?/\\, unique whatever the case."""
+    clean = "".join(" " if c in "[]:*?/\\" else c for c in title)[:31].strip("'") or "Feuille"
     n = 1
     candidate = clean
-    while candidate in taken:
+    while candidate.lower() in (t.lower() for t in taken):
         n += 1
         candidate = f"{clean[:28]} {n}"
     return candidate
-
-
-def _workbook_xml(titles: list[str], shapes: list[tuple[int, int]]) -> str:
-    sheets = "".join(f'<sheet name="{escape(t, {chr(34): "&quot;"})}" sheetId="{n}" r:id="rId{n}"/>'
-                     for n, t in enumerate(titles, start=1))
-    names = "".join(
-        f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
-        f"{escape(chr(39) + t.replace(chr(39), chr(39) * 2) + chr(39))}!$A$1:${_column(width - 1)}${height + 1}"
-        "</definedName>" for n, (t, (width, height)) in enumerate(zip(titles, shapes, strict=True)) if width and height)
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{_NS}" xmlns:r="{_REL}">'
-            f'<sheets>{sheets}</sheets>{f"<definedNames>{names}</definedNames>" if names else ""}</workbook>')
-
-
-def _workbook_rels(count: int) -> str:
-    rels = "".join(f'<Relationship Id="rId{n}" Type="{_REL}/worksheet" Target="worksheets/sheet{n}.xml"/>'
-                   for n in range(1, count + 1))
-    rels += f'<Relationship Id="rId{count + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
-            f'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>')
-
-
-def _content_types(count: int) -> str:
-    sheets = "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/'
-                     'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' for n in range(1, count + 1))
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types '
-            'xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/styles.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            f"{sheets}</Types>")
 
 
 def _shown(value: Any) -> str:
@@ -304,10 +184,7 @@ def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
         writer = csv.writer(text, delimiter=";")
         writer.writerow(headers)
         for row in rows:
-            if type(row) is Drawn:
-                text.write(row.csv)
-            else:
-                writer.writerow(_csv_values(row))
+            writer.writerow(_csv_values(row))
         text.flush()
         return out.getvalue()
 

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from telegram import InputFile, Update
@@ -15,19 +15,14 @@ from telegram import InputFile, Update
 from bot.context import BotContext, Services
 from bot.dates import PARIS, DateParseError, format_date, format_datetime, parse_moment
 from bot.exports import (
-    ROW_FORMAT,
-    DrawnCandidate,
     Filters,
-    RowSource,
     audience_workbook,
     candidates_csv,
-    draw_rows,
     selected,
     workbook,
 )
 from bot.indicators import Indicators, Period, PeriodError, compute, parse_period
 from bot.pipeline import Status
-from bot.spreadsheets import Drawn
 from bot.summaries import (
     MEETING_KINDS,
     NEED_TEXTS,
@@ -43,7 +38,7 @@ from bot.territory import EPCI_LABELS, epci_key
 from handlers import reminders as engine
 from handlers.candidates import parse_filters
 from handlers.common import audit, esc, reply
-from storage import privacy, reminders, reporting, sites
+from storage import reminders, reporting, sites
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -81,82 +76,18 @@ def parse_export_args(args: list[str], today: date) -> tuple[bool, Filters, str 
 # A worker thread waiting for the event loop gives up after this long instead of waiting forever, should the loop
 # stop while a table is being written (the thread would keep the process from exiting).
 THREAD_WAIT = 300
-DRAWN_AT_ONCE = 500  # rows drawn and kept together: the first table of 10,000 candidates is never all in memory
+# a table that takes longer than this to write is announced, so that nobody asks for it twice
+PROGRESS_AFTER = 2.0
 
 
-async def table_data(db, filters: Filters, *, as_csv: bool = False) -> tuple[reporting.Dataset, RowSource]:
-    """What the reporting table needs: the sites and enough of each candidate to choose the rows, and where to read
-    the rows of each candidate it lists (Candidats, Visites, Suivis), kept from an earlier table when nothing they
-    show has changed since (drawn and kept now otherwise). The rows are read while the table is written, in a worker
-    thread (see ``built``)."""
-    seen = await reporting.report_changes(db)  # before reading: a change after it makes the rows drawn now not kept
-    data = await reporting.table_dataset(db, bounds=filters.period.bounds() if filters.period else None,
-                                         with_proposals=bool(filters.epcis))
+async def table_data(db, filters: Filters) -> reporting.Dataset:
+    """Everything the reporting table shows of the candidates the filters select: enough of every candidate read
+    first to choose them, then all of the chosen ones."""
+    light = await reporting.table_dataset(db, bounds=filters.period.bounds() if filters.period else None,
+                                          with_proposals=bool(filters.epcis))
     if filters.epcis:  # the EPCI a candidate wishes for is one of the answers: every candidate's are needed to choose
-        data.answers = await reporting.answers(db)
-    ids = [c["id"] for c in selected(data, filters)]
-    kept = await reporting.kept_ids(db, ids, ROW_FORMAT)
-    not_kept = await _draw_and_keep(db, [i for i in ids if i not in kept], seen)
-    loop = asyncio.get_running_loop()
-
-    def read(ids: list[int], sheet: str) -> dict[int, Drawn]:
-        if _in_event_loop():  # waiting there for the loop itself would never end
-            raise RuntimeError("kept rows are read from the thread that writes the table, not from the event loop")
-        part = {"candidats": "csv" if as_csv else "xlsx", "visites": "visits", "suivis": "follow_ups"}[sheet]
-        found = asyncio.run_coroutine_threadsafe(
-            reporting.kept_rows(db, [i for i in ids if i not in not_kept], ROW_FORMAT, part),
-            loop).result(timeout=THREAD_WAIT)
-        drawn = {cid: Drawn("", text, w) if part == "csv" else Drawn(text, "", w) for cid, (text, w) in found.items()}
-        drawn.update((i, getattr(not_kept[i], _DRAWN[sheet])) for i in ids if i in not_kept)
-        return drawn
-
-    return data, read
-
-
-_DRAWN = {"candidats": "row", "visites": "visits", "suivis": "follow_ups"}  # a sheet's rows in a DrawnCandidate
-
-
-async def _draw_and_keep(db, ids: list[int], seen: int) -> dict[int, DrawnCandidate]:
-    """Draw these candidates' rows and keep them, 500 at a time, each time reading only what those rows show;
-    returns those not kept because something changed while they were drawn (they are right for this table, not
-    for the next)."""
-    not_kept: dict[int, DrawnCandidate] = {}
-    for start in range(0, len(ids), DRAWN_AT_ONCE):
-        data = await reporting.dataset(db, ids[start:start + DRAWN_AT_ONCE])
-        new = await built(draw_rows, data, data.candidates)
-        if not await reporting.keep_rows(db, {cid: d.kept() for cid, d in new.items()}, ROW_FORMAT, seen):
-            not_kept.update(new)
-    return not_kept
-
-
-TABLE_PREPARED = "tableau:prepare"
-PREPARE_AT = time(2, 45)  # after the nightly backup
-PREPARE_AFTER_START = timedelta(minutes=10)
-
-
-async def prepare_table(services: Services) -> int:
-    """Draw and keep every row no table has kept yet (all of them after an update of the bot that changed the
-    table), so that the first /export of the day is as quick as the next; returns how many were drawn."""
-    seen = await reporting.report_changes(services.db)
-    missing = await reporting.unkept_ids(services.db, ROW_FORMAT)
-    await _draw_and_keep(services.db, sorted(missing), seen)
-    await privacy.set_kv(services.db, TABLE_PREPARED, f"{services.clock.utc_iso()}|{ROW_FORMAT}")
-    return len(missing)
-
-
-async def _prepare_due(services: Services) -> str | None:
-    last = await privacy.get_kv(services.db, TABLE_PREPARED)
-    if last is None or last.split("|")[1] != ROW_FORMAT:  # never with this layout: soon, not while the bot starts
-        return _utc(services.started_at + PREPARE_AFTER_START)
-    return engine.next_night(last.split("|")[0], PREPARE_AT, services.clock.now())
-
-
-async def _prepare_run(app, now: datetime) -> None:
-    drawn = await prepare_table(engine.services_of(app))
-    log.info("reporting table prepared", extra={"rows": drawn})
-
-
-engine.HOOKS.append(engine.Hook(next_due=_prepare_due, run=_prepare_run))
+        light.answers = await reporting.answers(db)
+    return await reporting.dataset(db, [c["id"] for c in selected(light, filters)])
 
 
 async def indicators(db, periods: list[Period], today: date) -> list[Indicators]:
@@ -187,9 +118,22 @@ async def _reporting_workbook(db, filters: Filters, counting: Awaitable[Indicato
     """The nominative reporting table (the team's /export): its rows are read and its Candidats sheet written while
     the indicators are counted; the workbook asks for them from its Lieux sheet on."""
     async def build(indicators: Callable[[], Indicators]) -> bytes:
-        data, drawn = await table_data(db, filters)
-        return await built(workbook, data, filters, indicators, drawn)
+        return await built(workbook, await table_data(db, filters), filters, indicators)
     return await _while_counting(counting, build)
+
+
+async def _csv(db, filters: Filters) -> bytes:
+    return await built(candidates_csv, await table_data(db, filters), filters)
+
+
+async def _announced_if_slow(writing: Awaitable[T], update: Update, context: BotContext) -> T:
+    """What ``writing`` returns; if it takes more than PROGRESS_AFTER seconds, the chat is told it is coming."""
+    task = asyncio.ensure_future(writing)
+    try:
+        await asyncio.wait_for(asyncio.shield(task), PROGRESS_AFTER)
+    except TimeoutError:
+        await reply(update, context, "⏳ Le tableau est en cours de préparation, il arrive dans quelques secondes.")
+    return await task
 
 
 def _when_ready(task: asyncio.Future[T]) -> Callable[[], T]:
@@ -200,14 +144,6 @@ def _when_ready(task: asyncio.Future[T]) -> Callable[[], T]:
         return await task
 
     return lambda: asyncio.run_coroutine_threadsafe(result(), loop).result(timeout=THREAD_WAIT)
-
-
-def _in_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 async def built(build: Callable[..., T], *args) -> T:
@@ -231,11 +167,12 @@ async def export(update: Update, context: BotContext) -> None:
     period = filters.period or Period(date(today.year, 1, 1), today + timedelta(days=1))
     stamp = context.now().strftime("%Y-%m-%d")
     if as_csv:
-        data, drawn = await table_data(context.db, filters, as_csv=True)
-        payload, name = await built(candidates_csv, data, filters, drawn), f"candidats-{stamp}.csv"
+        writing = _csv(context.db, filters)
+        name = f"candidats-{stamp}.csv"
     else:
-        payload = await _reporting_workbook(context.db, filters, period_indicators(context.db, period, today))
+        writing = _reporting_workbook(context.db, filters, period_indicators(context.db, period, today))
         name = f"tableau-de-reporting-{stamp}.xlsx"
+    payload = await _announced_if_slow(writing, update, context)
     described = []
     if filters.period:
         described.append(f"du {format_date(filters.period.start)} au {format_date(filters.period.end - timedelta(days=1))}")

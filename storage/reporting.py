@@ -31,7 +31,7 @@ class Dataset:
 
 
 async def dataset(db: Database, candidate_ids: Iterable[int]) -> Dataset:
-    """Everything the rows of these candidates show, to draw them (bot.exports.draw_rows)."""
+    """Everything the reporting table shows of these candidates (bot.exports)."""
     ids = sorted(set(candidate_ids))
     where, params = "WHERE candidate_id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
     data = Dataset()
@@ -57,11 +57,10 @@ async def dataset(db: Database, candidate_ids: Iterable[int]) -> Dataset:
 
 async def table_dataset(db: Database, *, bounds: dict[str, str] | None = None,
                         with_proposals: bool = False) -> Dataset:
-    """What the table needs besides its candidates' kept rows (Candidats, Visites, Suivis): enough of each candidate
-    to choose the rows (first contact, last change, status, profession, place of installation), and the
-    sites; the croisement's proposals only to choose by EPCI. With a period's ``bounds``
-    (bot.indicators.Period.bounds), only the candidates first contacted or changed in it (bot.exports.selected
-    chooses among them)."""
+    """What the table's filters choose its candidates by (bot.exports.selected): first contact, last change,
+    status, profession, place of installation, and the sites; the croisement's proposals only to choose by EPCI.
+    With a period's ``bounds`` (bot.indicators.Period.bounds), only the candidates first contacted or changed in it
+    (bot.exports.selected chooses among them)."""
     where, params = "", {}
     if bounds is not None:
         where = f"WHERE {_which('first_contact')} IS NOT NULL OR {_which('updated_at')} IS NOT NULL"
@@ -234,56 +233,6 @@ async def _sites(db: Database) -> dict[int, dict[str, Any]]:
 
 async def _commune_epci(db: Database) -> dict[str, str]:
     return {r["name_key"]: r["epci"] for r in await db.fetchall("SELECT name_key, epci FROM communes")}
-
-
-# --- the reporting table's rows, kept once drawn (migration 0009) ----------------------------------------
-
-async def report_changes(db: Database) -> int:
-    """How many changes the kept rows have seen: read it before the data a row is drawn from."""
-    return (await db.fetchone("SELECT n FROM report_changes"))[0]
-
-
-# what a kept row is read for -> its column and the column of its widths
-KEPT_PARTS = {"xlsx": ("xlsx", "widths"), "csv": ("csv", "widths"), "visits": ("visits", "visit_widths"),
-              "follow_ups": ("follow_ups", "follow_up_widths")}
-
-
-async def kept_rows(db: Database, candidate_ids: Iterable[int], layout: str,
-                    part: str = "xlsx") -> dict[int, tuple[str, str]]:
-    """candidate -> (kept ``part``, its widths) of the rows kept with this layout; ``part`` is one of KEPT_PARTS: the
-    Candidats row's cells or CSV line, or the cells of the candidate's Visites or Suivis rows."""
-    column, widths = KEPT_PARTS[part]
-    rows = await db.fetchall(f"SELECT candidate_id, {column}, {widths} FROM report_rows WHERE "
-                             "format = ? AND candidate_id IN (SELECT value FROM json_each(?))",
-                             (layout, json.dumps(sorted(set(candidate_ids)))))
-    return {r[0]: (r[1], r[2]) for r in rows}
-
-
-async def unkept_ids(db: Database, layout: str) -> set[int]:
-    """The candidates whose row is not kept with this layout."""
-    rows = await db.fetchall("SELECT id FROM candidates WHERE id NOT IN "
-                             "(SELECT candidate_id FROM report_rows WHERE format = ?)", (layout,))
-    return {r[0] for r in rows}
-
-
-async def kept_ids(db: Database, candidate_ids: Iterable[int], layout: str) -> set[int]:
-    rows = await db.fetchall("SELECT candidate_id FROM report_rows WHERE format = ? AND candidate_id "
-                             "IN (SELECT value FROM json_each(?))", (layout, json.dumps(sorted(set(candidate_ids)))))
-    return {r[0] for r in rows}
-
-
-async def keep_rows(db: Database, rows: dict[int, tuple[str, ...]], layout: str, seen: int) -> bool:
-    """Keep rows drawn from data read after ``report_changes`` returned ``seen`` (candidate -> xlsx, csv, widths,
-    visits, visit_widths, follow_ups, follow_up_widths: see migrations 0009 and 0010); if anything changed since, keep nothing (a row
-    could show data older than the change) and return False."""
-    async with db.transaction() as conn:
-        async with conn.execute("SELECT n FROM report_changes") as cur:
-            if (await cur.fetchone())[0] != seen:
-                return False
-        await conn.executemany("INSERT OR REPLACE INTO report_rows (candidate_id, format, xlsx, csv, widths, visits, "
-                               "visit_widths, follow_ups, follow_up_widths) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               [(cid, layout, *row) for cid, row in rows.items()])
-    return True
 
 
 # --- meetings -----------------------------------------------------------------------------------------

@@ -34,15 +34,21 @@ async def test_every_section_runs_and_loses_nothing(tmp_path):
 
     scale = results["echelle"]
     assert scale["counts"]["candidates"] == Plan.small().data.candidates
-    assert scale["prepare"]["rows"] == Plan.small().data.candidates  # a new database: every row drawn beforehand
     replies = {command: v["reply"] for command, v in scale["commands"].items()}
     assert replies["/export"].startswith("📎 Tableau de reporting")
     assert replies["/synthese copil"].startswith("📊 Synthèse — Copil CLS")
     assert scale["rss_mb"] > 0
 
+    table = results["tableur"]["sizes"]
+    assert [s["candidates"] for s in table.values()] == list(Plan.small().table_sizes)
+    for s in table.values():  # both libraries wrote the same sheets, and the bot sent its table each time
+        assert s["cells"] > 10 * s["candidates"] and set(s["commands"]) == {"/export", "/export csv"}
+        assert all(lib["kb"] > 10 for lib in s["libraries"].values())
+
     assert results["demarrage"]["median_s"] > 0
     report = render({**results, "total_seconds": 1})
     assert "| Démarrage à froid jusqu'à la 1re réponse |" in report and "/croisement" in report
+    assert "écrites par XlsxWriter" in report
 
 
 def test_a_run_of_one_section_keeps_the_others_of_the_same_plan(tmp_path):

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from openpyxl import load_workbook
 
 from bot.exports import CANDIDATE_HEADERS, Filters, candidates_csv, workbook
-from bot.spreadsheets import Drawn
 from bot.summaries import MEETING_KINDS, chart, default_dates, needs_expressed, summary
 from tests.bot.test_indicators import Q3, fixture, stored_indicators
 
@@ -120,41 +119,20 @@ def test_needs_are_found_whatever_the_accents_and_capitals_typed():
                                         "locaux": 1}
 
 
-def kept_source(data):
-    """Every candidate's rows drawn once, read back as storage keeps them (see handlers.reporting.table_data)."""
-    from bot.exports import draw_rows
-
-    kept = {cid: drawn.kept() for cid, drawn in draw_rows(data, data.candidates).items()}
-
-    def rows(ids, sheet):
-        if sheet == "candidats":
-            return {i: Drawn(kept[i][0], kept[i][1], kept[i][2]) for i in ids}
-        at = 3 if sheet == "visites" else 5
-        return {i: Drawn(kept[i][at], "", kept[i][at + 1]) for i in ids}
-
-    return rows
-
-
-async def test_rows_drawn_once_make_the_same_tables_as_rows_drawn_on_the_spot(tmp_path):
+async def test_the_visites_and_suivis_sheets_list_each_stop_and_follow_up_with_typed_dates(tmp_path):
     data = fixture()
     data.answers = {1: {"motivations": "Quitter la ville & <la> mer", "modes": ["liberal"], "enfants": 2}}
     data.follow_ups.append({"candidate_id": 1, "months": 3, "due_day": "2026-11-04", "done_at": "2026-11-05T09:00:00+00:00",
                             "outcome": "installe", "note": " Ravie & <installée>"})
-    # candidate 1 visited two sites, candidate 2 one without stops: rows kept together, written one after the other
+    # candidate 1 visited two sites, candidate 2 one without stops: a row each, one after the other
     data.stops.append({"candidate_id": 1, "site_id": 11, "starts_at": "2026-08-04T12:00:00+00:00",
                        "ends_at": "2026-08-04T13:00:00+00:00", "cancelled": 0})
     data.visits[2] = {"candidate_id": 2, "day": "2026-08-20", "sites": ["Cabinet de Bletterans"]}
-    kept_rows = kept_source(data)
-    assert candidates_csv(data, Filters(), kept_rows) == candidates_csv(data, Filters())
     ind = await stored_indicators(data, Q3, tmp_path)
-    kept = load_workbook(io.BytesIO(workbook(data, Filters(), ind, kept_rows)))
-    fresh = load_workbook(io.BytesIO(workbook(data, Filters(), ind)))
+    kept = load_workbook(io.BytesIO(workbook(data, Filters(), ind)))
     assert [r[:4] for r in kept["Visites"].iter_rows(min_row=2, values_only=True)] == [
         (1, "P1 N1", datetime(2026, 8, 4), "MSP de Conliège"), (1, "P1 N1", datetime(2026, 8, 4), "Cabinet de Bletterans"),
         (2, "P2 N2", datetime(2026, 8, 20), "Cabinet de Bletterans")]
-    for name in fresh.sheetnames:
-        assert [[c.value for c in r] for r in kept[name].iter_rows()] == [[c.value for c in r] for r in fresh[name].iter_rows()]
-        assert [kept[name].column_dimensions[k].width for k in "ABCDE"] == [fresh[name].column_dimensions[k].width for k in "ABCDE"]
     assert kept["Candidats"].cell(2, CANDIDATE_HEADERS.index("Premier contact") + 1).number_format == "DD/MM/YYYY"
     assert kept["Visites"].cell(2, 7).number_format == "DD/MM/YYYY HH:MM"
     assert kept["Suivis"].cell(2, 7).value == " Ravie & <installée>"
@@ -163,18 +141,17 @@ async def test_rows_drawn_once_make_the_same_tables_as_rows_drawn_on_the_spot(tm
 async def test_the_indicators_are_asked_for_only_once_the_candidats_sheet_is_written(tmp_path):
     data = fixture()
     ind = await stored_indicators(data, Q3, tmp_path)
-    kept, events = kept_source(data), []
-
-    def rows(ids, sheet):
-        events.append(sheet)
-        return kept(ids, sheet)
+    events = []
+    answers_of = data.answers_of
+    data.answers_of = lambda cid: events.append("candidat") or answers_of(cid)  # one call per Candidats row
 
     def later():
         events.append("indicateurs")
         return ind
 
-    waited = workbook(data, Filters(), later, rows)
-    assert events == ["candidats", "indicateurs", "visites", "suivis"]
-    given = workbook(data, Filters(), ind, kept)
-    members = [{n: z.read(n) for n in z.namelist()} for z in map(zipfile.ZipFile, map(io.BytesIO, (waited, given)))]
-    assert members[0] == members[1] and b"MSP de Conli" in members[0]["xl/worksheets/sheet2.xml"]
+    waited = workbook(data, Filters(), later)
+    assert events == ["candidat"] * len(data.candidates) + ["indicateurs"]
+    given = workbook(data, Filters(), ind)
+    sheets = [{n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")}
+              for z in map(zipfile.ZipFile, map(io.BytesIO, (waited, given)))]
+    assert sheets[0] == sheets[1] and b"MSP de Conli" in sheets[0]["xl/worksheets/sheet2.xml"]

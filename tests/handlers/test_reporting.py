@@ -125,11 +125,10 @@ async def _candidats(sb, command="/export") -> list[dict]:
     return [dict(zip(rows[0], r, strict=False)) for r in rows[1:]]
 
 
-async def test_export_rows_are_kept_and_drawn_again_as_soon_as_what_they_show_changes(sb):
+async def test_every_export_shows_what_changed_since_the_last_one(sb):
     from datetime import datetime
 
-    from bot.exports import ROW_FORMAT
-    from storage import reporting, sites
+    from storage import sites
     from tests.handlers.test_sites import import_sites, interview_for_croisement
 
     await import_sites(sb, [["MSP de Conliège", "MSP", "Conliège", "médecin généraliste", "libéral", "oui", "oui", ""]])
@@ -138,14 +137,12 @@ async def test_export_rows_are_kept_and_drawn_again_as_soon_as_what_they_show_ch
     await sb.press("cls", "1. MSP")
     await sb.press("cls", "Valider")
     first = await _candidats(sb)
-    assert await reporting.kept_ids(sb.db, [1], ROW_FORMAT) == {1}
-    assert await _candidats(sb) == first  # read back from what was kept: the same table
+    assert await _candidats(sb) == first
     proposed = first[0]["Lieux contactés"]
     assert proposed.startswith("MSP")
 
-    # every change the row shows draws it again: a visit planned in the chat ...
+    # a visit planned in the chat ...
     await sb.say("cls", f"/visites 1 vendredi 4 décembre : {proposed}")
-    assert await reporting.kept_ids(sb.db, [1], ROW_FORMAT) == set()
     row = (await _candidats(sb))[0]
     assert row["Jour des visites"] == datetime(2026, 12, 4) and row["Lieux visités"] == proposed
     # ... a status changed from the card ...
@@ -157,88 +154,30 @@ async def test_export_rows_are_kept_and_drawn_again_as_soon_as_what_they_show_ch
     site_id = next(s.id for s in await sites.all_sites(sb.db) if s.name == proposed)
     await sites.update(sb.db, site_id, {"name": "MSP des Coteaux"}, at=sb.clock.utc_iso())
     assert "MSP des Coteaux" in (await _candidats(sb))[0]["Lieux contactés"]
-    # and the CSV comes from the same kept rows
+    # and the CSV shows the same
     out = await sb.say("cls", "/export csv")
     rows = list(csv.reader(io.StringIO(out[-1].file_data.decode("utf-8-sig")), delimiter=";"))
     assert rows[1][rows[0].index("Lieux contactés")] == "MSP des Coteaux" and rows[1][rows[0].index("Statut")] == "abandon"
 
 
-VISITED = "(SELECT site_id FROM visit_stops WHERE candidate_id = 1)"
-
-
-async def test_every_table_a_row_shows_forgets_the_kept_row_when_it_changes(sb):
-    from bot.exports import ROW_FORMAT
-    from storage import reporting
-    from tests.handlers.test_sites import import_sites
-    from tests.support import to_follow_up
-
-    await to_follow_up(sb)
-    await sb.say("cls", "/croisement 1")  # not needed for the row: the writes below are
-    await import_sites(sb, [["MSP de Conliège", "MSP", "Conliège", "médecin généraliste", "libéral", "oui", "oui", ""]])
-    writes = [
-        "UPDATE candidates SET phone = '06 00 00 00 00' WHERE id = 1",
-        "UPDATE interview_answers SET value = '\"Autre\"' WHERE candidate_id = 1 AND question = 'motivations'",
-        "INSERT INTO interview_answers (candidate_id, question, value, answered_by, answered_at) "
-        "VALUES (1, 'zz_essai', '\"Escalade\"', 1, 'x')",
-        "DELETE FROM interview_answers WHERE candidate_id = 1 AND question = 'zz_essai'",
-        "INSERT INTO croisements (candidate_id, done_at, on_time) VALUES (1, '2026-11-24T10:00:00+00:00', 1)",
-        "UPDATE visits SET day = '2026-12-05' WHERE candidate_id = 1",
-        "UPDATE debriefs SET done_at = '2026-12-05T18:00:00+00:00' WHERE candidate_id = 1 AND stage = 'soir'",
-        "UPDATE follow_ups SET note = 'Rappelé' WHERE candidate_id = 1",
-        "DELETE FROM visits WHERE candidate_id = 1",
-        # the Visites sheet: the stops of the visit day, and the name, commune and EPCI of a site visited (one that
-        # was not proposed to the candidate: its name is on no other row)
-        "INSERT INTO visit_stops (candidate_id, site_id, starts_at, ends_at) VALUES (1, (SELECT min(id) FROM sites "
-        "WHERE id NOT IN (SELECT site_id FROM croisement_sites WHERE candidate_id = 1)), '2026-12-03T08:00:00+00:00', "
-        "'2026-12-03T09:00:00+00:00')",
-        "UPDATE visit_stops SET ends_at = '2026-12-03T09:30:00+00:00' WHERE candidate_id = 1",
-        f"UPDATE sites SET name = 'MSP des Coteaux' WHERE id = {VISITED}",
-        f"UPDATE sites SET commune_id = (SELECT max(id) FROM communes) WHERE id = {VISITED}",
-        f"UPDATE communes SET name = 'Commune nouvelle' WHERE id = (SELECT commune_id FROM sites WHERE id = {VISITED})",
-        f"UPDATE communes SET epci = 'porte_du_jura' WHERE id = (SELECT commune_id FROM sites WHERE id = {VISITED})",
-        "DELETE FROM visit_stops WHERE candidate_id = 1",
-    ]
-    for sql in writes:
-        await _candidats(sb)
-        assert await reporting.kept_ids(sb.db, [1], ROW_FORMAT) == {1}, sql
-        before = await reporting.report_changes(sb.db)
-        await sb.db.execute(sql)
-        assert await reporting.kept_ids(sb.db, [1], ROW_FORMAT) == set(), sql
-        assert await reporting.report_changes(sb.db) > before, sql
-
-
-async def test_rows_drawn_from_data_older_than_a_change_are_not_kept(sb):
-    from bot.exports import ROW_FORMAT
-    from storage import reporting
+async def test_a_table_that_takes_time_is_announced_then_sent(sb, monkeypatch):
+    from handlers import reporting
 
     await register_candidate(sb)
-    seen = await reporting.report_changes(sb.db)
-    await sb.db.execute("UPDATE candidates SET phone = '06 00 00 00 00' WHERE id = 1")  # while a table was being drawn
-    assert not await reporting.keep_rows(sb.db, {1: ("<c/>", "1;Marie\r\n", "1,5", "", "", "", "")}, ROW_FORMAT, seen)
-    assert await reporting.kept_ids(sb.db, [1], ROW_FORMAT) == set()
-    assert await reporting.keep_rows(sb.db, {1: ("<c/>", "1;Marie\r\n", "1,5", "", "", "", "")}, ROW_FORMAT,
-                                     await reporting.report_changes(sb.db))
-    assert await reporting.kept_ids(sb.db, [1], "another layout") == set()  # a new layout draws every row again
+    out = await sb.say("cls", "/export")  # quick: the table alone
+    assert len(out) == 1 and out[0].file_data
+    monkeypatch.setattr(reporting, "PROGRESS_AFTER", 0.0)  # as if writing it took longer than that
+    for command in ("/export", "/export csv"):
+        out = await sb.say("cls", command)
+        assert "⏳ Le tableau est en cours de préparation" in out[0].text and not out[0].file_data
+        assert len(out) == 2 and out[1].file_data and "Dupont" in _text_of(out[1])
 
 
-async def test_rows_no_table_kept_yet_are_drawn_soon_after_start_then_every_night(sb):
-    from bot.exports import ROW_FORMAT
-    from storage import reporting
-
-    for first, last in (("Marie", "Dupont"), ("Luc", "Bernard"), ("Inès", "Morel")):
-        await register_candidate(sb, first=first, last=last, interview=None)
-    assert await reporting.unkept_ids(sb.db, ROW_FORMAT) == {1, 2, 3}
-    await sb.advance(timedelta(minutes=11))  # ten minutes after the bot started
-    assert await reporting.unkept_ids(sb.db, ROW_FORMAT) == set()
-
-    await sb.say("cls", "/dossier 2")
-    await sb.press("cls", "Changer le statut")
-    await sb.press("cls", "abandon")
-    assert await reporting.unkept_ids(sb.db, ROW_FORMAT) == {2}
-    await sb.advance(timedelta(hours=18))  # to 3:11 the next night, past 2:45
-    assert await reporting.unkept_ids(sb.db, ROW_FORMAT) == set()
-    row = next(r for r in await _candidats(sb) if r["N°"] == 2)
-    assert row["Statut"] == "abandon" and row["Prénom"] == "Luc"
+def _text_of(document) -> str:
+    if document.file_name.endswith(".csv"):
+        return document.file_data.decode("utf-8-sig")
+    sheet = load_workbook(io.BytesIO(document.file_data))["Candidats"]
+    return " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row)
 
 
 async def test_an_export_or_a_summary_over_a_period_that_cannot_be_says_why_and_sends_nothing(sb):
