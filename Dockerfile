@@ -23,11 +23,13 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
 COPY sandbox ./sandbox
+COPY web ./web
 RUN pip install --no-deps .
 
 USER bot
 VOLUME ["/data"]
-# mode webhook : le port de WEBHOOK_PORT (8080 par défaut) ; inutile en long polling
+# le serveur web du bot (pages des liens personnels, webhook) : WEB_PORT, 8080 par défaut ; inutile sans
+# PUBLIC_URL ni WEBHOOK_URL
 EXPOSE 8080
 ENTRYPOINT ["python", "-m", "bot"]
 CMD ["run"]

@@ -38,6 +38,7 @@ from bench.harness import (
     queue_step,
     replay_on_echo,
 )
+from bench.liens import web_links
 from bench.pace import Pace, at_telegrams_pace
 from bench.synthetic import CONTACT_IDS, NOW, Sizes, generate
 from bench.tableur import reporting_table
@@ -62,6 +63,7 @@ TARGETS = {
     "pace_step_p50_ms": 300.0,
     "pace_private_p99_ms": 300.0,  # a site's answer in private, meanwhile
     "pace_burst_p99_ms": 1000.0,  # 250 updates over 100 chats at once
+    "web_post_p99_ms": 50.0,  # a site's answer sent from its personal link, 50 sites at once
 }
 
 
@@ -78,12 +80,14 @@ class Plan:
     repeats: int = 5  # each command at scale
     cold_starts: int = 3
     table_sizes: tuple[int, ...] = (1000, 10_000)  # candidates, for the reporting table's section
+    web_clients: int = 50  # sites answering from their personal links at once
+    web_rounds: int = 4  # pages opened and forms sent by each
 
     @classmethod
     def small(cls) -> Plan:
         return cls(Sizes(candidates=400, sites=60, visits=150, reminders=600, contacts=30), per_kind=40,
                    contacts=30, pace=Pace.small(), reminders=60, group_reminders=5, repeats=2, cold_starts=1,
-                   table_sizes=(100, 400))
+                   table_sizes=(100, 400), web_clients=8, web_rounds=2)
 
 
 # --- 1. one update at a time, against the echo bot ---------------------------------------------------------
@@ -349,6 +353,7 @@ async def run_all(plan: Plan, workdir: Path, only: set[str] | None = None) -> di
                 ("rappels", lambda: reminder_burst(workdir, plan)),
                 ("echelle", lambda: asyncio.to_thread(scale, workdir, base, plan)),
                 ("tableur", lambda: reporting_table(workdir, base, plan.data, plan.table_sizes, plan.repeats)),
+                ("liens", lambda: web_links(workdir, base, plan.web_clients, plan.web_rounds)),
                 ("demarrage", lambda: cold_start(workdir, plan))]
     for name, section in sections:
         if only and name not in only:
@@ -360,7 +365,7 @@ async def run_all(plan: Plan, workdir: Path, only: set[str] | None = None) -> di
     return results
 
 
-SECTIONS = ("debit", "cadence", "rappels", "echelle", "tableur", "demarrage")
+SECTIONS = ("debit", "cadence", "rappels", "echelle", "tableur", "liens", "demarrage")
 
 
 def merged(results: dict, previous_path: Path) -> dict:
@@ -382,7 +387,7 @@ def merged(results: dict, previous_path: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Performances du bot (voir docs/performance.md)")
     parser.add_argument("--petit", action="store_true", help="petites tailles, pour un essai rapide")
-    parser.add_argument("--sections", default="", help="debit,cadence,rappels,echelle,tableur,demarrage (défaut : toutes)")
+    parser.add_argument("--sections", default="", help="debit,cadence,rappels,echelle,tableur,liens,demarrage (défaut : toutes)")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--rapport", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--echelle-seule", nargs=3, metavar=("DB", "JSON", "REPETITIONS"), help=argparse.SUPPRESS)

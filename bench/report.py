@@ -126,6 +126,14 @@ def render(r: dict) -> str:
             x, o = s["libraries"]["xlsxwriter"], s["libraries"]["openpyxl"]
             lines.append(_row("… les mêmes feuilles écrites par XlsxWriter (mémoire constante) / openpyxl (écriture seule)",
                               f"{x['median_ms']} ms / {o['median_ms']} ms ({x['kb']} / {o['kb']} ko)", "rapporté", None))
+    if "liens" in r:
+        w = r["liens"]
+        lines.append(_row(f"Liens personnels : réponse envoyée (POST), {w['clients']} lieux à la fois × {w['rounds']}",
+                          f"p50 {w['post']['p50_ms']} ms, p99 {w['post']['p99_ms']} ms (page Starlette nue : p50 "
+                          f"{w['bare_post']['p50_ms']} ms, p99 {w['bare_post']['p99_ms']} ms)",
+                          f"p99 ≤ {t['web_post_p99_ms']:.0f} ms", w["post"]["p99_ms"] <= t["web_post_p99_ms"]))
+        lines.append(_row("… réponses perdues / en double", f"{w['lost']} / {w['doubled']}", "0 / 0",
+                          w["lost"] == w["doubled"] == 0))
     if "demarrage" in r:
         d = r["demarrage"]
         lines.append(_row("Démarrage à froid jusqu'à la 1re réponse", f"{d['median_s']} s (essais : {d['runs']})",

@@ -1,5 +1,5 @@
-"""`python -m bot` runs the bot (long polling, or a webhook when WEBHOOK_URL is set); `python -m bot console`
-opens the sandbox."""
+"""`python -m bot` runs the bot (long polling, or a webhook when WEBHOOK_URL is set; with its web server for the
+personal links when PUBLIC_URL is set); `python -m bot console` opens the sandbox."""
 
 from __future__ import annotations
 
@@ -61,16 +61,47 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     setup_logging(settings.log_level)
-    app = build_application(settings)
-    if settings.webhook_url:
-        # Telegram posts each update to WEBHOOK_URL; nginx or Caddy passes it to this local port. An update without
-        # the secret token is refused (403) before reaching the bot.
-        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path=settings.webhook_path,
-                        webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
-                        allowed_updates=Update.ALL_TYPES)
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)  # also removes a webhook left from webhook mode
+    if settings.serves_web:
+        asyncio.run(serve_with_web(settings))
+        return 0
+    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)  # also removes a webhook left
     return 0
+
+
+async def serve_with_web(settings) -> None:
+    """The bot and its web server in one event loop (PTB's custom-webhook pattern): the personal links' pages, and
+    Telegram's posts in webhook mode (long polling otherwise). Stops on SIGINT or SIGTERM."""
+    import signal
+
+    from bot.app import shutdown, startup
+    from web.server import WebServer
+
+    app = build_application(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await app.initialize()
+    await startup(app)
+    web = WebServer(app, settings)
+    try:
+        await web.start()
+        await app.start()
+        if settings.webhook_url:
+            # an update without the secret token is refused (403) before reaching the bot
+            await app.bot.set_webhook(settings.webhook_url, secret_token=settings.webhook_secret,
+                                      allowed_updates=Update.ALL_TYPES)
+        else:
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)  # also removes a webhook left
+        await stop.wait()
+    finally:
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await web.stop()
+        await app.shutdown()
+        await shutdown(app)
 
 
 def show_ids() -> int:

@@ -42,7 +42,7 @@ from handlers import (
     territory,
     visits,
 )
-from storage import members
+from storage import members, outbox
 from storage.db import READERS, Database
 
 log = logging.getLogger(__name__)
@@ -202,6 +202,7 @@ async def startup(app: Application) -> None:
     await team.refresh_team(app)
     await territory.seed_communes(db)
     await reporting.ensure_meetings(app.bot_data["services"])
+    await outbox.release_interrupted(db)  # e-mails a crash left half-sent go again
     await reminders.start_engine(app)
     await dialog.resume_interrupted(app)
     try:

@@ -11,7 +11,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.schedule import WorkingHours
@@ -40,8 +40,14 @@ HOW_TO_FIX = {
                    "https://bot.exemple.fr/telegram (laissez vide pour le mode par défaut, sans serveur web)",
     "WEBHOOK_SECRET": "une suite de 16 à 256 caractères parmi A-Z, a-z, 0-9, _ et - "
                       "(par exemple la sortie de : python3 -c \"import secrets; print(secrets.token_urlsafe(32))\")",
-    "WEBHOOK_LISTEN": "l'adresse locale où le bot écoute, 127.0.0.1 derrière un serveur web sur la même machine",
-    "WEBHOOK_PORT": "un port libre, par exemple 8080",
+    "WEB_LISTEN": "l'adresse locale où le bot écoute, 127.0.0.1 derrière un serveur web sur la même machine",
+    "WEB_PORT": "un port libre, par exemple 8080",
+    "PUBLIC_URL": "l'adresse publique du bot, par exemple https://bot.exemple.fr (les liens envoyés par e-mail "
+                  "commencent par elle)",
+    "SMTP_HOST": "le serveur d'envoi des e-mails, par exemple smtp.exemple.fr",
+    "SMTP_PORT": "un port, par exemple 587 (STARTTLS) ou 465 (TLS)",
+    "SMTP_FROM": "l'adresse de l'équipe, par exemple « CPTS du Grand Lons <installation@cpts-grandlons.fr> »",
+    "SMTP_SECURITY": "starttls, tls ou aucune",
 }
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
@@ -65,8 +71,18 @@ class Settings(BaseSettings):
     # webhook mode (optional): Telegram posts updates to WEBHOOK_URL, relayed by nginx or Caddy to the local port
     webhook_url: str | None = None
     webhook_secret: str | None = Field(default=None, validate_default=True)
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # the one local web server (the pages of the personal links, and Telegram's posts in webhook mode)
+    web_listen: str = Field(default="127.0.0.1", validation_alias=AliasChoices("web_listen", "webhook_listen"))
+    web_port: int = Field(default=8080, ge=1, le=65535, validation_alias=AliasChoices("web_port", "webhook_port"))
+    # the personal links' pages: served when PUBLIC_URL is set (the address the links begin with)
+    public_url: str | None = None
+    # e-mail (optional): without SMTP_HOST the team gets each e-mail's text in the group, to send it themselves
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = Field(default=None, validate_default=True)
+    smtp_security: str = "starttls"
 
     @field_validator("team_members", mode="before")
     @classmethod
@@ -116,6 +132,38 @@ class Settings(BaseSettings):
             raise ValueError("de 16 à 256 caractères parmi A-Z, a-z, 0-9, _ et -")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        local = parts.hostname in ("localhost", "127.0.0.1")
+        if not parts.hostname or not (parts.scheme == "https" or (local and parts.scheme == "http")):
+            raise ValueError("une adresse https:// (http:// seulement pour localhost)")
+        return value.strip().rstrip("/")
+
+    @field_validator("smtp_host", "smtp_user", "smtp_password")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() if value and value.strip() else None
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _check_smtp_from(cls, value: str | None, info: ValidationInfo) -> str | None:
+        value = value.strip() if value and value.strip() else None
+        if info.data.get("smtp_host") and (value is None or "@" not in value):
+            raise ValueError("obligatoire avec SMTP_HOST : l'adresse d'où partent les e-mails")
+        return value
+
+    @field_validator("smtp_security")
+    @classmethod
+    def _check_security(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("starttls", "tls", "aucune"):
+            raise ValueError("starttls, tls ou aucune")
+        return value
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _parse_ids(cls, raw: object) -> object:
@@ -147,6 +195,11 @@ class Settings(BaseSettings):
     def webhook_path(self) -> str:
         """The path Telegram posts to, which the local web server listens on too."""
         return urlsplit(self.webhook_url).path.strip("/") if self.webhook_url else ""
+
+    @property
+    def serves_web(self) -> bool:
+        """Whether the bot runs its web server: for the personal links' pages, or Telegram's posts."""
+        return bool(self.public_url or self.webhook_url)
 
     @property
     def zone(self) -> ZoneInfo:

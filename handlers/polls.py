@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from telegram import InputFile, Update
 from telegram.error import BadRequest
 
+from bot import emails
 from bot.callbacks import read
 from bot.candidates import profession_label
 from bot.context import BotContext, Services
@@ -45,13 +46,15 @@ from bot.polls import (
     slots_from,
     tally,
 )
+from bot.weblinks import poll_link_expiry
 from handlers import candidates as step_a
 from handlers import croisement as step_c
 from handlers import dialog as dialog_engine
+from handlers import mail
 from handlers import reminders as engine
 from handlers.common import edit_markup, esc, keyboard, pressed_card, reply, send, send_private
 from handlers.dialog import AnswerSet, Flow, Wait, begin, register, register_wait
-from storage import candidates, dialogs, interviews, polls, reminders, sites, visits
+from storage import candidates, dialogs, interviews, outbox, polls, reminders, sites, visits, weblinks
 from storage.dialogs import Dialog
 from storage.polls import Poll
 
@@ -139,8 +142,12 @@ async def tally_text(services: Services, poll: Poll) -> tuple[str, object]:
             lines.append(f"• {esc(name)} : pas encore")
             continue
         last = max(theirs, key=lambda a: a.at)
-        who = (f"saisi par {team.name(last.by_user)} (téléphone ou e-mail)" if last.by_team
-               else await _contact_name(db, site_id, last.by_user))
+        if last.channel == "web":
+            who = f"{last.by_name or 'sans nom'} (lien web)"
+        elif last.by_team:
+            who = f"saisi par {team.name(last.by_user)} (téléphone ou e-mail)"
+        else:
+            who = f"{await _contact_name(db, site_id, last.by_user)} (Telegram)"
         lines.append(f"• {esc(name)} : {esc(who)}, le {_local(last.at).strftime('%d/%m %H:%M')}")
     for ps in poll_sites:
         if ps.comment and ps.site_id in invited:
@@ -477,6 +484,8 @@ async def send_poll(update: Update, context: BotContext, poll: Poll) -> None:
     candidate = await candidates.get(context.db, poll.candidate_id)
     await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=context.now_iso(), kind="sondage",
                             detail=f"Sondage de disponibilité envoyé à {len(invited)} lieu(x)")
+    by_hand = await _invite_by_link(context.application, poll, [await sites.get(context.db, ps.site_id) for ps in invited],
+                                    by_hand)
     if by_hand:
         await send(context, poll.chat_id, "📞 Ces lieux ne sont pas sur Telegram : prenez leurs disponibilités par "
                                           "téléphone ou e-mail, puis « ✍️ Saisir une réponse » :\n"
@@ -485,6 +494,46 @@ async def send_poll(update: Update, context: BotContext, poll: Poll) -> None:
     await _plan_relances(context.application, poll)
     await post_tally(context.application, poll)
     await engine.reschedule(context.application)
+
+
+async def _invite_by_link(app, poll: Poll, invited: list, by_hand: list) -> list:
+    """Each invited site with an e-mail address gets its personal link by e-mail; without SMTP, the team gets in the
+    group each site's ready-to-paste text and link, for the sites not on Telegram. Returns the sites left to call."""
+    services = engine.services_of(app)
+    if not services.settings.public_url:
+        return by_hand
+    slots = [s.label for s in [Slot(r.id, r.day, r.part) for r in await polls.slots(services.db, poll.id)]]
+    description = await services.db.remembered(
+        f"sondage-demande:{poll.id}",
+        lambda: _asked(services.db, poll))
+    deadline = format_datetime(_local(poll.deadline))
+    emailed, pasted = [], []
+    for site in invited:
+        link = await mail.poll_link(app, poll, site.id)
+        draft = emails.poll_invitation(site.name, description, slots, deadline)
+        if site.contact_email and mail.mail_enabled(app):
+            await mail.queue(app, key=f"invitation:{poll.id}:{site.id}", kind="invitation", to=site.contact_email,
+                             draft=draft, link_id=link.id, poll_id=poll.id, site_id=site.id, chat_id=poll.chat_id)
+            emailed.append(site)
+        elif site in by_hand:
+            text = draft.text.replace(emails.LINK, await mail.mint_link(app, link.id))
+            pasted.append(f"<b>{esc(site.name)}</b> — {esc(site.contact_email or site.contact_phone or 'pas de contact')}\n"
+                          f"<b>Objet :</b> {esc(draft.subject)}\n<pre>{esc(text)}</pre>")
+    lines = []
+    if emailed:
+        lines.append(f"✉️ Invitation envoyée par e-mail, avec un lien personnel, à : {esc(', '.join(s.name for s in emailed))}.")
+    if pasted:
+        lines.append("📋 Pas d'envoi d'e-mail configuré : envoyez ces messages depuis votre messagerie (chaque lien est "
+                     "personnel à son lieu ; sa réponse arrivera ici comme les autres).\n\n" + "\n\n".join(pasted))
+    if lines:
+        await engine.send_plain(app, poll.chat_id, "\n\n".join(lines), None)
+    await engine.reschedule(app)
+    left = {s.id for s in emailed} | {s.id for s in by_hand if any(s.name in p for p in pasted)}
+    return [s for s in by_hand if s.id not in left]
+
+
+async def _asked(db, poll: Poll) -> str:
+    return await what_is_asked(db, await candidates.get(db, poll.candidate_id))
 
 
 async def _resend_to_sites(context: BotContext, poll: Poll) -> None:
@@ -590,7 +639,7 @@ async def on_site_button(update: Update, context: BotContext) -> None:
     _, _, slot_id, code = answer
     value = ANSWER_CODES[code]
     await polls.answer(context.db, poll.id, slot_id, site_id, value, by=user_id, by_team=is_team,
-                       at=context.now_iso(), cancel_reminders=_relance_keys(poll.id, site_id))  # it answered
+                       at=context.now_iso(), cancel_reminders=relance_keys(poll.id, site_id))  # it answered
     text, markup = await site_poll_text(context.services, poll, site_id, for_team=is_team, slot_rows=slot_rows)
 
     async def show() -> None:
@@ -653,12 +702,20 @@ async def _plan_relances(app, poll: Poll) -> None:
     moments = {"sondage_mi": services.settings.hours.adjust(opened + (deadline - opened) / 2),
                "sondage_veille": services.settings.hours.adjust(deadline - timedelta(days=1))}
     # the deadline moved: the reminders planned for the old one go
-    await reminders.cancel_pending(services.db, _relance_keys(poll.id), at=services.clock.utc_iso(),
+    await reminders.cancel_pending(services.db, relance_keys(poll.id), at=services.clock.utc_iso(),
                                    unless_suffix=f":{deadline.strftime('%Y%m%d%H%M')}")
     answered = {site for (_, site) in await polls.answers(services.db, poll.id)}
     for ps in await polls.sites(services.db, poll.id):
         if not ps.invited or ps.site_id in answered:
             continue
+        site = await sites.get(services.db, ps.site_id)
+        if site.contact_email and mail.mail_enabled(app):
+            link = await mail.poll_link(app, poll, site.id)
+            for kind, when in moments.items():
+                if services.clock.now() < when < deadline:
+                    await mail.queue(app, key=f"relance:{kind}:{poll.id}:{site.id}:{poll.deadline[:16]}", kind="relance",
+                                     to=site.contact_email, draft=emails.poll_relance(site.name, format_datetime(deadline)),
+                                     due=when, link_id=link.id, poll_id=poll.id, site_id=site.id, chat_id=poll.chat_id)
         for contact in await sites.contacts_of(services.db, "lieu", ps.site_id):
             for kind, when in moments.items():
                 key = f"{kind}:{poll.id}:{ps.site_id}:{contact.user_id}:{deadline.strftime('%Y%m%d%H%M')}"
@@ -668,7 +725,7 @@ async def _plan_relances(app, poll: Poll) -> None:
                                            exact=True, at=services.clock.utc_iso())
 
 
-def _relance_keys(poll_id: int, site_id: int | None = None) -> list[str]:
+def relance_keys(poll_id: int, site_id: int | None = None) -> list[str]:
     """How the keys of a poll's reminders to silent sites (of one site) begin, as ``_plan_relances`` makes them."""
     middle = f"{poll_id}:{site_id}:" if site_id is not None else f"{poll_id}:"
     return [f"{kind}:{middle}" for kind in RELANCES]
@@ -697,7 +754,9 @@ async def close_poll(app, poll: Poll, *, early_by: str | None = None) -> None:
     db = services.db
     now = services.clock.now()
     await polls.update(db, poll.id, state="closed", closed_at=_utc(now))
-    await reminders.cancel_pending(db, _relance_keys(poll.id), at=_utc(now))  # nothing left to remind anyone of
+    await reminders.cancel_pending(db, relance_keys(poll.id), at=_utc(now))  # nothing left to remind anyone of
+    await outbox.cancel(db, kind="relance", poll_id=poll.id)
+    await weblinks.expire_with_poll(db, poll.id, _utc(poll_link_expiry(now)))
     poll = await polls.get(db, poll.id)
     candidate = await candidates.get(db, poll.candidate_id)
     slot_objs, poll_sites, site_rows, invited, answers = await _state(db, poll)
@@ -801,10 +860,19 @@ async def confirm_day(update: Update, context: BotContext, poll: Poll, slot_id: 
                 f"{format_time(stop.starts)} à {format_time(stop.ends)} : un·e {esc(what)} accompagné·e par la CPTS du "
                 f"Grand Lons et le CLS du Pays Lédonien. Merci !")
         markup = keyboard([[("🚫 Nous ne pouvons plus recevoir la visite", f"p:{poll.id}:{stop.site.id}:x")]])
-        if not contacts:
+        site = site_rows[stop.site.id]
+        if site.contact_email and mail.mail_enabled(context.application):
+            link = await mail.poll_link(context.application, poll, site.id)
+            await mail.queue(context.application, key=f"confirmation:{poll.id}:{site.id}:{slot.id}", kind="confirmation",
+                             to=site.contact_email, link_id=link.id, poll_id=poll.id, site_id=site.id, chat_id=poll.chat_id,
+                             draft=emails.visit_confirmation(site.name, format_date(slot.day), format_time(stop.starts),
+                                                             format_time(stop.ends), what,
+                                                             ics([stop], candidate_id=candidate.id, what=what)))
+        elif not contacts:
             by_hand.append(stop)
         for contact in contacts:
             await send_private(context, contact.user_id, contact.name, text, markup)
+    await engine.reschedule(context.application)
     if by_hand:
         await send(context, poll.chat_id, "📞 À prévenir par téléphone ou e-mail :\n" + "\n".join(
             f"• {esc(s.site.name)} : {format_time(s.starts)}–{format_time(s.ends)}" for s in by_hand))
@@ -814,25 +882,41 @@ async def confirm_day(update: Update, context: BotContext, poll: Poll, slot_id: 
 
 async def _site_cancels(update: Update, context: BotContext, poll: Poll, site_id: int) -> None:
     query = update.callback_query
-    if poll.state != "planned" or not await polls.set_cancelled(context.db, poll.id, site_id):
+    if not await site_cannot_host(context.application, poll, site_id, by=update.effective_user.id):
         await query.answer("C'est déjà noté.", show_alert=True)
         return
-    await polls.cancel_stop(context.db, poll.candidate_id, site_id)
-    site = await sites.get(context.db, site_id)
-    candidate = await candidates.get(context.db, poll.candidate_id)
-    visit = await visits.visit(context.db, candidate.id)
     await query.answer("C'est noté, l'équipe est prévenue.")
     try:
         await query.edit_message_text(fit_html(f"{query.message.text_html}\n\n🚫 Vous avez indiqué ne plus pouvoir "
                                                "recevoir cette visite. L'équipe est prévenue, merci."), reply_markup=None)
     except BadRequest:
         pass
-    await candidates.update(context.db, candidate.id, {}, by=update.effective_user.id, at=context.now_iso(),
-                            kind="visites", detail=f"« {site.name} » ne peut plus recevoir la visite")
+
+
+async def site_cannot_host(app, poll: Poll, site_id: int, *, by: int, how: str = "") -> bool:
+    """A site says it can no longer host the confirmed visit (on Telegram or from its link): noted once, the team
+    told; False if the visit is not planned or it was already noted."""
+    services = engine.services_of(app)
+    db = services.db
+    if poll.state != "planned" or not await polls.set_cancelled(db, poll.id, site_id):
+        return False
+    await polls.cancel_stop(db, poll.candidate_id, site_id)
+    site = await sites.get(db, site_id)
+    candidate = await candidates.get(db, poll.candidate_id)
+    visit = await visits.visit(db, candidate.id)
+    await candidates.update(db, candidate.id, {}, by=by, at=services.clock.utc_iso(),
+                            kind="visites", detail=f"« {site.name} » ne peut plus recevoir la visite{how}")
     day = format_date(date.fromisoformat(visit.day)) if visit else "prévue"
-    await send(context, poll.chat_id, f"⚠️ <b>« {esc(site.name)} » ne peut plus recevoir la visite</b> de "
-                                      f"{esc(candidate.full_name)} (n° {candidate.id}) du {day}. Replanifiez si besoin : "
-                                      f"/sondage_cloner {poll.id} {candidate.id} pour un nouveau sondage.")
+    await engine.send_plain(app, poll.chat_id, f"⚠️ <b>« {esc(site.name)} » ne peut plus recevoir la visite</b>{esc(how)} de "
+                                        f"{esc(candidate.full_name)} (n° {candidate.id}) du {day}. Replanifiez si besoin : "
+                                        f"/sondage_cloner {poll.id} {candidate.id} pour un nouveau sondage.", None)
+    return True
+
+
+async def answered_by_link(app, poll: Poll, site_id: int) -> None:
+    """A site answered from its web link: its contacts on Telegram see the answers, the group's tally too."""
+    await _update_site_messages(app, poll, site_id)
+    await _touch_tally(app, poll)
 
 
 async def clone_poll(update: Update, context: BotContext) -> None:

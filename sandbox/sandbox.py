@@ -56,7 +56,8 @@ class Sandbox:
 
     def __init__(self, db_path: str | Path, *, start: datetime | None = None, rate_limiter: bool = True,
                  privacy_mode: bool = True, settings: Settings | None = None, nightly_backups: bool = False,
-                 serial: bool = False, readers: int = READERS, pace_clock: LoopTime | None = None):
+                 serial: bool = False, readers: int = READERS, pace_clock: LoopTime | None = None,
+                 web: bool = False):
         self.db_path = Path(db_path)
         self.clock = FakeClock(start or datetime.now(PARIS).replace(second=0, microsecond=0))
         # Telegram's limits are enforced by the fake and kept by the bot's limiter, both counting on pace_clock: by
@@ -65,6 +66,15 @@ class Sandbox:
         self.api = FakeBotAPI(privacy_mode=privacy_mode, now=lambda: self.clock.now().timestamp(), limits=True,
                               pace_clock=self.pace_clock)
         self.settings = settings or sandbox_settings(self.db_path)
+        # the personal links' pages, served on a loopback port of its own (the links the e-mails carry open them)
+        self.web_socket = None
+        self.web = None
+        if web:
+            from web.server import local_socket
+
+            self.web_socket = local_socket()
+            self.web_socket_port = port = self.web_socket.getsockname()[1]
+            self.settings = self.settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
         self.rate_limiter = rate_limiter
         self.nightly_backups = nightly_backups
         self.serial, self.readers = serial, readers
@@ -87,9 +97,24 @@ class Sandbox:
         # a console opened again on its database (the default one is kept): new updates must not look handled
         self.api.updates_continue_after(await updates.last_id(self.db))
         await self.app.start()
+        if self.web_socket is not None:
+            from web.server import WebServer, local_socket
+
+            if self.web_socket.fileno() == -1:  # closed by the server stopped at a restart: the same port again
+                self.web_socket = local_socket(self.web_socket_port)
+            self.web = WebServer(self.app, self.settings, sock=self.web_socket)
+            try:
+                await self.web.start()
+            except BaseException:
+                self.web = None
+                await self.stop()
+                raise
         return self
 
     async def stop(self) -> None:
+        if self.web is not None:
+            await self.web.stop()
+            self.web = None
         if self.app is not None:
             await self.app.stop()
             await self.app.shutdown()
@@ -106,6 +131,11 @@ class Sandbox:
 
     async def __aexit__(self, *exc) -> None:
         await self.stop()
+
+    @property
+    def web_url(self) -> str:
+        """Where the personal links' pages are served (``Sandbox(web=True)``)."""
+        return self.settings.public_url
 
     @property
     def db(self):

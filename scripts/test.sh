@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
+source scripts/chromium.sh
+ensure_chromium
 if [ "${1:-}" = "--lowest" ]; then
     shift
     ensure_venv .venv-lowest test constraints/lowest.txt

@@ -49,6 +49,8 @@ class AnswerRow:
     by_user: int
     by_team: bool
     at: str
+    channel: str = "telegram"  # telegram, web (the site's link) or equipe (entered by the team)
+    by_name: str | None = None  # typed on the web page by the person answering
 
 
 async def create(db: Database, *, candidate_id: int, deadline: str, chat_id: int, by: int, at: str,
@@ -136,22 +138,61 @@ async def answer(db: Database, poll_id: int, slot_id: int, site_id: int, value: 
                  at: str, cancel_reminders: list[str] = ()) -> None:
     """The latest answer of a site for a slot (several contacts of one site count as that site); the reminders not
     sent yet whose key starts with one of ``cancel_reminders`` are cancelled in the same write."""
+    channel = "equipe" if by_team else "telegram"
     statements = [(
-        "INSERT INTO poll_answers (poll_id, slot_id, site_id, answer, by_user, by_team, at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (poll_id, slot_id, site_id) DO UPDATE SET answer = excluded.answer, by_user = excluded.by_user, "
-        "by_team = excluded.by_team, at = excluded.at",
-        (poll_id, slot_id, site_id, value, by, int(by_team), at))]
+        "INSERT INTO poll_answers (poll_id, slot_id, site_id, answer, by_user, by_team, at, channel, by_name) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL) ON CONFLICT (poll_id, slot_id, site_id) DO UPDATE SET "
+        "answer = excluded.answer, by_user = excluded.by_user, by_team = excluded.by_team, at = excluded.at, "
+        "channel = excluded.channel, by_name = NULL",
+        (poll_id, slot_id, site_id, value, by, int(by_team), at, channel))]
     if cancel_reminders:
         statements.append(reminders.cancel_pending_statement(list(cancel_reminders), at=at))
+        statements.append(("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = 'relance' "
+                           "AND poll_id = ? AND site_id = ?", (poll_id, site_id)))
     await db.write(statements)
+
+
+async def answer_by_link(db: Database, poll_id: int, site_id: int, values: dict[int, str], *, comment: str | None,
+                         name: str, link_id: int, form_hash: str, at: str, cancel_reminders: list[str] = ()) -> bool:
+    """A site's answers sent from its web link, all slots at once, with its comment: kept only if the form they
+    came with was not used yet (False otherwise: a form sent twice changes nothing the second time)."""
+    async with db.transaction() as conn:
+        used = await conn.execute("UPDATE web_forms SET used_at = ? WHERE form_hash = ? AND link_id = ? "
+                                  "AND used_at IS NULL", (at, form_hash, link_id))
+        if used.rowcount == 0:
+            return False
+        for slot_id, value in values.items():
+            await conn.execute(
+                "INSERT INTO poll_answers (poll_id, slot_id, site_id, answer, by_user, by_team, at, channel, by_name) "
+                "VALUES (?, ?, ?, ?, 0, 0, ?, 'web', ?) ON CONFLICT (poll_id, slot_id, site_id) DO UPDATE SET "
+                "answer = excluded.answer, by_user = 0, by_team = 0, at = excluded.at, channel = 'web', "
+                "by_name = excluded.by_name", (poll_id, slot_id, site_id, value, at, name))
+        if comment is not None:
+            await conn.execute("UPDATE poll_sites SET comment = ? WHERE poll_id = ? AND site_id = ?",
+                               (comment or None, poll_id, site_id))
+        if cancel_reminders:
+            sql, params = reminders.cancel_pending_statement(list(cancel_reminders), at=at)
+            await conn.execute(sql, params)
+            await conn.execute("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = 'relance' "
+                               "AND poll_id = ? AND site_id = ?", (poll_id, site_id))
+    return True
+
+
+async def use_form(db: Database, link_id: int, form_hash: str, *, at: str) -> bool:
+    """Use up a one-time form key of a link; False if it was already used or is not this link's."""
+    async with db.transaction() as conn:
+        cur = await conn.execute("UPDATE web_forms SET used_at = ? WHERE form_hash = ? AND link_id = ? "
+                                 "AND used_at IS NULL", (at, form_hash, link_id))
+        return cur.rowcount > 0
 
 
 async def answers(db: Database, poll_id: int) -> dict[tuple[int, int], AnswerRow]:
     """(slot, site) -> answer, for the slots still in the poll."""
     rows = await db.fetchall(
-        "SELECT a.slot_id, a.site_id, a.answer, a.by_user, a.by_team, a.at FROM poll_answers a "
+        "SELECT a.slot_id, a.site_id, a.answer, a.by_user, a.by_team, a.at, a.channel, a.by_name FROM poll_answers a "
         "JOIN poll_slots s ON s.id = a.slot_id AND s.removed = 0 WHERE a.poll_id = ?", (poll_id,))
-    return {(r["slot_id"], r["site_id"]): AnswerRow(r["answer"], r["by_user"], bool(r["by_team"]), r["at"]) for r in rows}
+    return {(r["slot_id"], r["site_id"]): AnswerRow(r["answer"], r["by_user"], bool(r["by_team"]), r["at"], r["channel"],
+                                                    r["by_name"]) for r in rows}
 
 
 async def save_message(db: Database, poll_id: int, site_id: int, chat_id: int, message_id: int) -> None:

@@ -45,6 +45,10 @@ async def test_every_section_runs_and_loses_nothing(tmp_path):
         assert s["cells"] > 10 * s["candidates"] and set(s["commands"]) == {"/export", "/export csv"}
         assert all(lib["kb"] > 10 for lib in s["libraries"].values())
 
+    links = results["liens"]
+    assert links["clients"] == Plan.small().web_clients and links["post"]["n"] == links["clients"] * links["rounds"]
+    assert links["lost"] == links["doubled"] == 0 and links["bare_post"]["n"] == links["post"]["n"]
+
     assert results["demarrage"]["median_s"] > 0
     report = render({**results, "total_seconds": 1})
     assert "| Démarrage à froid jusqu'à la 1re réponse |" in report and "/croisement" in report

@@ -63,7 +63,7 @@ def test_webhook_mode_needs_https_and_a_secret(env, capsys):
     assert "WEBHOOK_SECRET : de 16 à 256 caractères" in capsys.readouterr().err
     env.setenv("WEBHOOK_SECRET", "Un-secret_assez-long-0123")
     settings = load_settings()
-    assert settings.webhook_path == "telegram" and settings.webhook_port == 8080
+    assert settings.webhook_path == "telegram" and settings.web_port == 8080
     env.setenv("WEBHOOK_URL", "http://bot.exemple.fr/telegram")
     with pytest.raises(SystemExit):
         load_settings()

@@ -29,7 +29,7 @@ async def test_updates_come_by_webhook_with_the_secret_and_only_with_it(tmp_path
     bot = BotProcess(tmp_path, port, api)
     listen = free_port()
     bot.env.update(WEBHOOK_URL="https://bot.exemple.fr/telegram-cls", WEBHOOK_SECRET=SECRET,
-                   WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(listen))
+                   WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(listen), PUBLIC_URL="https://bot.exemple.fr")
     claire = TEAM["cls"].user_id
     try:
         bot.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=bot.env,
@@ -57,6 +57,10 @@ async def test_updates_come_by_webhook_with_the_secret_and_only_with_it(tmp_path
                                               "Content-Type": "application/json"})
             assert good.status_code == 200
             await wait_for(lambda: any(s.chat_id == claire for s in api.log), 15, "the reply to /aide")
+            # the same server serves the personal links' pages, and nothing else
+            page = await client.get(f"http://127.0.0.1:{listen}/r/{'A' * 22}")
+            assert page.status_code == 404 and "Lien non valable" in page.text
+            assert (await client.get(f"http://127.0.0.1:{listen}/")).status_code == 404
         reply = next(s.text for s in api.log if s.chat_id == claire)
         assert "/nouveau" in reply and "/entretien" in reply  # the help, by protocol step
     finally:

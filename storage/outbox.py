@@ -1,0 +1,111 @@
+"""E-mails to send (the outbox): queued once, sent once, retried on a temporary failure."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Mail:
+    id: int
+    key: str
+    kind: str
+    to_addr: str
+    subject: str
+    body_text: str
+    body_html: str
+    attachments: str
+    link_id: int | None
+    poll_id: int | None
+    site_id: int | None
+    chat_id: int | None
+    state: str
+    due_at: str
+    attempts: int
+    last_error: str | None
+    created_at: str
+    sent_at: str | None
+
+    def files(self) -> list[tuple[str, str, str]]:
+        """(file name, MIME type, base64 content) of each attachment."""
+        return [tuple(f) for f in json.loads(self.attachments)]
+
+
+async def enqueue(db: Database, *, key: str, kind: str, to_addr: str, subject: str, body_text: str, body_html: str,
+                  due_at: str, at: str, attachments: list[tuple[str, str, str]] = (), link_id: int | None = None,
+                  poll_id: int | None = None, site_id: int | None = None, chat_id: int | None = None) -> bool:
+    """Queue an e-mail; False if one with this key was already queued (it is not queued twice)."""
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "INSERT INTO outbox (key, kind, to_addr, subject, body_text, body_html, attachments, link_id, poll_id, "
+            "site_id, chat_id, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (key) DO NOTHING",
+            (key, kind, to_addr, subject, body_text, body_html, json.dumps([list(a) for a in attachments]), link_id,
+             poll_id, site_id, chat_id, due_at, at))
+        return cur.rowcount > 0
+
+
+async def due(db: Database, now: str, limit: int = 50) -> list[Mail]:
+    rows = await db.fetchall("SELECT * FROM outbox WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+                             (now, limit))
+    return [Mail(**dict(r)) for r in rows]
+
+
+async def next_due(db: Database) -> str | None:
+    row = await db.fetchone("SELECT min(due_at) FROM outbox WHERE state = 'pending'")
+    return row[0] if row else None
+
+
+async def claim(db: Database, mail_id: int, at: str) -> bool:
+    """Mark an e-mail as being sent (one sender at a time); False if another took it or it was cancelled."""
+    async with db.transaction() as conn:
+        cur = await conn.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ? "
+                                 "AND state = 'pending'", (mail_id,))
+        return cur.rowcount > 0
+
+
+async def release_interrupted(db: Database) -> int:
+    """At start: e-mails left "sending" by a crash are sent again (the server may or may not have taken them; a
+    stable Message-ID lets the receiving side recognise a repeat)."""
+    async with db.transaction() as conn:
+        cur = await conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
+        return cur.rowcount
+
+
+async def mark_sent(db: Database, mail_id: int, at: str) -> None:
+    await db.execute("UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?", (at, mail_id))
+
+
+async def retry_later(db: Database, mail_id: int, *, due_at: str, error: str) -> None:
+    await db.execute("UPDATE outbox SET state = 'pending', due_at = ?, last_error = ? WHERE id = ?",
+                     (due_at, error[:500], mail_id))
+
+
+async def mark_failed(db: Database, mail_id: int, *, error: str) -> None:
+    await db.execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error[:500], mail_id))
+
+
+async def cancel(db: Database, *, kind: str, poll_id: int, site_id: int | None = None) -> None:
+    """Pending e-mails of a kind for a poll (for one site) that no longer apply."""
+    if site_id is None:
+        await db.execute("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = ? AND poll_id = ?",
+                         (kind, poll_id))
+    else:
+        await db.execute("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = ? AND poll_id = ? "
+                         "AND site_id = ?", (kind, poll_id, site_id))
+
+
+async def cancel_one(db: Database, mail_id: int) -> None:
+    await db.execute("UPDATE outbox SET state = 'cancelled' WHERE id = ? AND state = 'pending'", (mail_id,))
+
+
+async def get(db: Database, mail_id: int) -> Mail | None:
+    row = await db.fetchone("SELECT * FROM outbox WHERE id = ?", (mail_id,))
+    return Mail(**dict(row)) if row else None
+
+
+async def all_mail(db: Database) -> list[Mail]:
+    return [Mail(**dict(r)) for r in await db.fetchall("SELECT * FROM outbox ORDER BY id")]

@@ -1,0 +1,81 @@
+"""Personal web links, their tokens (hashes only) and one-time form keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Link:
+    id: int
+    purpose: str
+    poll_id: int | None
+    site_id: int | None
+    notice_id: int | None
+    elu_id: int | None
+    created_at: str
+    expires_at: str | None
+    revoked_at: str | None
+    revoked_by: int | None
+    last_seen_at: str | None
+
+
+async def ensure(db: Database, *, purpose: str, at: str, poll_id: int | None = None, site_id: int | None = None,
+                 notice_id: int | None = None, elu_id: int | None = None, expires_at: str | None = None) -> Link:
+    """The link of this site (or élu) for this purpose, made if it does not exist yet."""
+    await db.execute("INSERT INTO web_links (purpose, poll_id, site_id, notice_id, elu_id, created_at, expires_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                     (purpose, poll_id, site_id, notice_id, elu_id, at, expires_at))
+    row = await db.fetchone("SELECT * FROM web_links WHERE purpose = ? AND poll_id IS ? AND site_id IS ? AND "
+                            "notice_id IS ? AND elu_id IS ?", (purpose, poll_id, site_id, notice_id, elu_id))
+    return Link(**dict(row))
+
+
+async def add_token(db: Database, link_id: int, token_hash: str, *, at: str) -> None:
+    await db.execute("INSERT INTO web_tokens (token_hash, link_id, created_at) VALUES (?, ?, ?)", (token_hash, link_id, at))
+
+
+async def by_token(db: Database, token_hash: str) -> Link | None:
+    row = await db.fetchone("SELECT l.* FROM web_tokens t JOIN web_links l ON l.id = t.link_id WHERE t.token_hash = ?",
+                            (token_hash,))
+    return Link(**dict(row)) if row else None
+
+
+async def get(db: Database, link_id: int) -> Link | None:
+    row = await db.fetchone("SELECT * FROM web_links WHERE id = ?", (link_id,))
+    return Link(**dict(row)) if row else None
+
+
+async def of_poll(db: Database, poll_id: int) -> list[Link]:
+    return [Link(**dict(r)) for r in await db.fetchall("SELECT * FROM web_links WHERE poll_id = ? ORDER BY site_id",
+                                                       (poll_id,))]
+
+
+async def seen(db: Database, link_id: int, at: str) -> None:
+    await db.execute("UPDATE web_links SET last_seen_at = ? WHERE id = ?", (at, link_id))
+
+
+async def expire_with_poll(db: Database, poll_id: int, expires_at: str) -> None:
+    """The poll closed: its links last until ``expires_at``."""
+    await db.execute("UPDATE web_links SET expires_at = ? WHERE poll_id = ? AND purpose = 'sondage'", (expires_at, poll_id))
+
+
+async def revoke(db: Database, link_id: int, *, by: int, at: str) -> bool:
+    async with db.transaction() as conn:
+        cur = await conn.execute("UPDATE web_links SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL",
+                                 (at, by, link_id))
+        return cur.rowcount > 0
+
+
+async def new_form(db: Database, link_id: int, form_hash: str, *, at: str) -> None:
+    await db.execute("INSERT INTO web_forms (form_hash, link_id, created_at) VALUES (?, ?, ?)", (form_hash, link_id, at))
+
+
+async def form_state(db: Database, form_hash: str, link_id: int) -> str:
+    """"new", "used", or "unknown" (forged, or from another link)."""
+    row = await db.fetchone("SELECT used_at FROM web_forms WHERE form_hash = ? AND link_id = ?", (form_hash, link_id))
+    if row is None:
+        return "unknown"
+    return "used" if row["used_at"] else "new"

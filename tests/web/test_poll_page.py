@@ -1,0 +1,161 @@
+"""A site answers a poll from the personal link of its e-mail: real SMTP server, real web server over loopback."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+import httpx
+
+from bot.spreadsheets import write_xlsx
+from storage import outbox, polls
+from tests.handlers.test_polls import CONTACTS, HEADER, SITES, answer
+from tests.handlers.test_sites import interview_for_croisement
+from tests.support import texts_of
+from tests.web.conftest import link_in, text_of
+
+MACORNAY = "secretariat@cabinet-macornay.fr"
+# the fourth site, not on Telegram, has an e-mail address
+WITH_EMAIL = [row + [""] for row in SITES[:3]] + [SITES[3] + [MACORNAY]]
+
+
+async def prepared(sb):
+    await sb.say("cls", "/lieux_import")
+    await sb.send_file("cls", "lieux.xlsx", write_xlsx([("Lieux", HEADER + ["E-mail"], WITH_EMAIL)]))
+    for who, site in CONTACTS.items():
+        token = re.search(r"start=(\S+)", texts_of(await sb.say("cls", f"/inviter_lieu {site}"))).group(1)
+        await sb.say(who, f"/start {token}", "prive")
+    await interview_for_croisement(sb)
+    await sb.say("cpts1", "/croisement 1")
+    for name in [row[0] for row in SITES]:
+        await sb.press("cpts1", name)
+    await sb.press("cpts1", "Valider")
+    await sb.say("cpts1", "/sondage 1")
+    await sb.press("cpts1", "Envoyer le sondage")
+    await sb.advance(timedelta(seconds=5))  # the outbox sends what is due
+
+
+def form_of(html: str) -> dict[str, str]:
+    return {"formulaire": re.search(r'name="formulaire" value="([^"]+)"', html).group(1)}
+
+
+def slot_fields(html: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r'name="(c\d+)"', html)))
+
+
+async def test_a_site_answers_from_its_email_changes_its_mind_and_the_group_tally_shows_it(web, mailbox):
+    await prepared(web)
+    (invitation,) = mailbox.to(MACORNAY)
+    assert invitation["Subject"] == "Disponibilités pour une visite — Cabinet de Macornay"
+    assert invitation["From"] == "CPTS du Grand Lons <installation@cpts-grandlons.fr>"
+    assert invitation.get_body(preferencelist=("html",)) is not None
+    body = text_of(invitation)
+    assert "mar. 5 janv. (journée)" in body and "Marie" not in body and "Dupont" not in body
+    link = link_in(invitation)
+    token = link.rsplit("/", 1)[1]
+    assert len(token) == 22 and not await web.db.fetchone("SELECT 1 FROM web_tokens WHERE token_hash = ?", (token,))
+    assert "Invitation envoyée par e-mail, avec un lien personnel, à : Cabinet de Macornay" in "\n".join(web.texts())
+
+    async with httpx.AsyncClient() as client:
+        page = await client.get(link)
+        assert page.status_code == 200 and "Cabinet de Macornay" in html.unescape(page.text) and "Dupont" not in html.unescape(page.text)
+        assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
+        assert "default-src 'none'" in page.headers["content-security-policy"]
+        first, second, *_ = slot_fields(html.unescape(page.text))
+        sent = await client.post(link, data={**form_of(html.unescape(page.text)), first: "oui", second: "si_besoin",
+                                             "nom": "Sophie Lambert", "commentaire": "Plutôt le matin"})
+        assert sent.status_code == 200 and "Merci, c'est enregistré" in html.unescape(sent.text) and "Oui" in html.unescape(sent.text)
+        # the group's tally shows who answered and how; the relances by e-mail to this site are off
+        await web.advance(timedelta(minutes=1))
+        tally = "\n".join(web.texts())
+        assert "Cabinet de Macornay : Sophie Lambert (lien web)" in tally and "Plutôt le matin" in tally
+        assert all(m.state == "cancelled" for m in await outbox.all_mail(web.db) if m.kind == "relance"
+                   and m.site_id == 4)
+
+        again = await client.get(link)  # reopened: the answers as recorded, changeable
+        assert re.search(rf'name="{first}" value="oui" checked', again.text)
+        changed = await client.post(link, data={**form_of(again.text), first: "non", "nom": "Sophie Lambert"})
+        assert changed.status_code == 200
+        replayed = await client.post(link, data={**form_of(html.unescape(page.text)), first: "oui", "nom": "Quelqu'un"})
+        assert replayed.status_code == 409 and "déjà été envoyé" in html.unescape(replayed.text)
+    answers = await polls.answers(web.db, 1)
+    mine = {slot: a for (slot, site), a in answers.items() if site == 4}
+    assert mine[int(first[1:])].answer == "non" and mine[int(first[1:])].channel == "web"  # the last answer wins
+    assert mine[int(second[1:])].answer == "si_besoin" and mine[int(first[1:])].by_name == "Sophie Lambert"
+
+    # a site on Telegram answers the same poll: both channels count in one tally
+    await answer(web, "alice", "5/01", "o")
+    await web.advance(timedelta(minutes=1))
+    assert "MSP de Conliège : Alice (Telegram)" in "\n".join(web.texts())
+
+
+async def test_bad_input_gets_a_clear_page_and_changes_nothing(web, mailbox):
+    await prepared(web)
+    link = link_in(mailbox.to(MACORNAY)[0])
+    async with httpx.AsyncClient() as client:
+        page = await client.get(link)
+        fields = slot_fields(html.unescape(page.text))
+        before = await polls.answers(web.db, 1)
+        base = f"{web.web_url}/r/"
+        for token in ("A" * 22, "court", "x" * 300, "%00%0a", link.rsplit("/", 1)[1][:-1] + "B"):
+            refused = await client.get(base + token)
+            assert refused.status_code == 404 and "Ce lien n'est pas ou plus valable" in html.unescape(refused.text)
+            assert "Macornay" not in html.unescape(refused.text)
+        cases = [
+            ({fields[0]: "oui", "nom": "X"}, 403, "ne vient pas de cette page"),  # no form key: a cross-site post
+            ({**form_of(html.unescape(page.text)), "c999999": "oui", "nom": "X"}, 400, "ne correspond pas à ce sondage"),
+            ({**form_of(html.unescape(page.text)), fields[0]: "peut-être", "nom": "X"}, 400, "ne correspond pas à ce sondage"),
+            ({**form_of(html.unescape(page.text)), fields[0]: "oui", "nom": ""}, 422, "Indiquez votre nom"),
+            ({**form_of(html.unescape(page.text)), fields[0]: "oui", "nom": "X", "commentaire": "é" * 1001}, 422, "trop long"),
+        ]
+        for data, status, says in cases:
+            form = form_of((await client.get(link)).text) if "formulaire" in data else {}
+            out = await client.post(link, data={**data, **form})
+            shown = html.unescape(out.text)
+            assert out.status_code == status and says in shown and "ien n'a été enregistré" in shown, (data, shown)
+        huge = await client.post(link, data={**form_of((await client.get(link)).text), fields[0]: "oui", "nom": "X",
+                                             "commentaire": "x" * 100_000})
+        assert huge.status_code == 413 and "trop long" in html.unescape(huge.text)
+        assert (await client.get(f"{web.web_url}/admin")).status_code == 404
+        assert await polls.answers(web.db, 1) == before
+        # a slot of another poll: the form of another site's link does not open this one either
+        # guessing: after ten wrong tokens from one address, it must wait
+        statuses = [(await client.get(base + f"{n:022d}")).status_code for n in range(12)]
+        assert statuses[-1] == 429
+
+    await web.press("cpts1", "Clore maintenant")
+    async with httpx.AsyncClient() as client:
+        closed = await client.get(link)
+        assert "Ce sondage est clos" in html.unescape(closed.text) and 'name="c' not in html.unescape(closed.text)
+
+
+async def test_without_smtp_the_team_gets_each_text_and_link_to_send_itself(web_no_mail):
+    sb = web_no_mail
+    await prepared(sb)
+    posted = next(t for t in sb.texts() if t.startswith("📋"))
+    assert "Cabinet de Macornay" in posted and "Objet : Disponibilités pour une visite" in posted
+    link = re.search(r"http://127\.0\.0\.1:\d+/r/[A-Za-z0-9_-]{22}", posted).group(0)
+    async with httpx.AsyncClient() as client:
+        page = await client.get(link)
+        assert page.status_code == 200 and "Cabinet de Macornay" in html.unescape(page.text)
+
+
+async def test_a_refused_address_is_reported_and_a_busy_server_is_tried_again(tmp_path, mailbox, web):
+    mailbox.refuse.add(MACORNAY)
+    await prepared(web)
+    failed = [m for m in await outbox.all_mail(web.db) if m.kind == "invitation"]
+    assert [m.state for m in failed] == ["failed"] and "550" in failed[0].last_error
+    assert any("n'a pas pu être remis à « Cabinet de Macornay »" in t for t in web.texts())
+    assert mailbox.received == []
+
+
+async def test_an_email_that_meets_a_busy_server_is_sent_later_once(web, mailbox):
+    mailbox.busy = 2
+    await prepared(web)
+    (mail,) = [m for m in await outbox.all_mail(web.db) if m.kind == "invitation"]
+    assert mail.state == "pending" and mail.attempts == 1 and "451" in mail.last_error
+    await web.advance(timedelta(minutes=10))
+    await web.restart()  # a restart between two tries loses nothing
+    await web.advance(timedelta(minutes=10))
+    assert len(mailbox.to(MACORNAY)) == 1 and (await outbox.get(web.db, mail.id)).state == "sent"

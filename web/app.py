@@ -1,0 +1,142 @@
+"""The bot's one web server: the pages of the personal links and, in webhook mode, Telegram's posts.
+
+A Starlette app run by uvicorn in the bot's own process and event loop (web/server.py): a page reads and writes
+through the same storage and handlers as a Telegram update. Nothing else is served: every other path is a 404.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from telegram import Update
+from telegram.ext import Application
+
+from bot.weblinks import masked, same
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
+                        trim_blocks=True, lstrip_blocks=True)
+
+# Every page: no inline script or style, nothing from elsewhere, never in a frame; the token in the address is
+# never sent to another site (no referrer) nor kept by a cache.
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                               "base-uri 'none'; frame-ancestors 'none'",
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+}
+MAX_BODY = 16 * 1024  # bytes: a form of a poll's answers is a few hundred
+
+
+class Window:
+    """At most ``limit`` events per key in any ``seconds``: per token and per address, in memory (a restart
+    forgets them, which is only kind to whoever was refused)."""
+
+    def __init__(self, limit: int, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.seconds, self.clock = limit, seconds, clock
+        self.events: dict[str, deque[float]] = {}
+
+    def allow(self, key: str) -> bool:
+        now = self.clock()
+        seen = self.events.setdefault(key, deque())
+        while seen and now - seen[0] >= self.seconds:
+            seen.popleft()
+        if len(seen) >= self.limit:
+            return False
+        seen.append(now)
+        if len(self.events) > 10_000:  # a scan of many addresses must not grow this without end
+            self.events = {k: v for k, v in self.events.items() if v and now - v[-1] < self.seconds}
+        return True
+
+
+class Limits:
+    def __init__(self) -> None:
+        self.per_address = Window(120, 60)  # any request: a person clicking around, even behind one office's NAT
+        self.per_token = Window(30, 60)  # one link opened and answered over and over
+        self.unknown_tokens = Window(10, 600)  # an address trying tokens that do not exist: guessing
+
+
+def page(template: str, status: int = 200, **context) -> HTMLResponse:
+    """A French page from its template, with the security headers."""
+    return HTMLResponse(TEMPLATES.get_template(template).render(**context), status_code=status,
+                        headers=SECURITY_HEADERS)
+
+
+def refused(status: int, title: str, text: str) -> HTMLResponse:
+    return page("message.html", status, title=title, text=text)
+
+
+def not_found() -> HTMLResponse:
+    return refused(404, "Page introuvable", "Cette adresse ne correspond à rien ici.")
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+async def read_body(request: Request) -> bytes | None:
+    """The body, or None if it is longer than MAX_BODY (read no further)."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return body
+
+
+def build_web(ptb: Application, *, webhook_path: str = "", webhook_secret: str | None = None) -> Starlette:
+    """The ASGI app of the bot ``ptb`` (initialised: its services are in bot_data)."""
+    from web import links  # the pages of the personal links
+
+    limits = Limits()
+
+    def guarded(endpoint: Callable[[Request, Application, Limits], Awaitable[Response]]):
+        async def handle(request: Request) -> Response:
+            if not limits.per_address.allow(client_of(request)):
+                return refused(429, "Trop de demandes", "Patientez une minute avant de réessayer.")
+            try:
+                return await endpoint(request, ptb, limits)
+            except Exception:  # noqa: BLE001 - a page that fails says so and reveals nothing
+                log.exception("web page failed", extra={"path": masked(request.url.path)})
+                return refused(500, "Erreur", "Une erreur est survenue : rien n'a été changé. Réessayez dans un "
+                                              "moment, ou appelez la CPTS du Grand Lons.")
+        return handle
+
+    async def webhook(request: Request) -> Response:
+        """Telegram's post of an update (PTB's custom-webhook pattern), refused without the secret."""
+        if not same(request.headers.get("x-telegram-bot-api-secret-token", ""), webhook_secret or ""):
+            return Response(status_code=403)
+        body = await request.body()
+        try:
+            update = Update.de_json(json.loads(body), ptb.bot)
+        except ValueError:
+            return Response(status_code=400)
+        await ptb.update_queue.put(update)
+        return Response()
+
+    async def missing(request: Request, exc: Exception) -> Response:
+        return not_found()
+
+    routes = [
+        Route("/r/{token}", guarded(links.show), methods=["GET"]),
+        Route("/r/{token}", guarded(links.submit), methods=["POST"]),
+        Route("/r/{token}/visite.ics", guarded(links.calendar), methods=["GET"]),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    if webhook_path:
+        routes.append(Route(f"/{webhook_path}", webhook, methods=["POST"]))
+    return Starlette(routes=routes, exception_handlers={404: missing, 405: missing})

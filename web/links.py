@@ -1,0 +1,218 @@
+"""The pages of a personal link: a site's poll (answer, change it, can no longer host) and its visit's .ics.
+
+The same rules and storage as a Telegram answer (storage.polls, handlers.polls): the site's last answer wins,
+the relances stop, the group's tally and the site's Telegram messages show it at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import Response
+from telegram.ext import Application
+
+from bot.dates import PARIS, format_date, format_datetime, format_time
+from bot.forms import too_long
+from bot.polls import Stop, StopSite, ics, slot_label
+from bot.weblinks import TOKEN_SHAPE, token_hash
+from handlers import polls as poll_handlers
+from handlers import reminders as engine
+from storage import polls, sites, weblinks
+from web.app import SECURITY_HEADERS, Limits, client_of, page, read_body, refused
+
+NAME_LENGTH = 100
+# the pages say it in words and colours (web/static/style.css), not with emoji an old phone may not draw
+CHOICES = {"oui": "Oui", "si_besoin": "Si besoin", "non": "Non"}
+CALL = "Pour toute question, appelez la CPTS du Grand Lons ou le CLS du Pays Lédonien."
+# one page for every token that opens nothing: wrong, expired or revoked look alike
+INVALID = ("Lien non valable", "Ce lien n'est pas ou plus valable. " + CALL)
+
+
+@dataclass
+class Opened:
+    """A link opened by a valid token, with what it is about."""
+    link: weblinks.Link
+    token: str
+    poll: polls.Poll
+    site: object
+    now: datetime
+
+
+async def _open(request: Request, ptb: Application, limits: Limits) -> Opened | Response:
+    token = request.path_params["token"]
+    address = client_of(request)
+    services = engine.services_of(ptb)
+    if not limits.per_token.allow(token_hash(token)[:16]):
+        return refused(429, "Trop de demandes", "Ce lien a été ouvert trop souvent en une minute : patientez un peu.")
+    link = await weblinks.by_token(services.db, token_hash(token)) if TOKEN_SHAPE.fullmatch(token) else None
+    now = services.clock.now()
+    usable = (link is not None and link.revoked_at is None and link.purpose == "sondage"
+              and (link.expires_at is None or datetime.fromisoformat(link.expires_at) > now))
+    poll = await polls.get(services.db, link.poll_id) if usable else None
+    if poll is None or poll.state in ("draft", "dropped"):
+        if not limits.unknown_tokens.allow(address):
+            return refused(429, "Trop de demandes", "Trop de liens non valables depuis votre adresse : réessayez plus tard.")
+        return refused(404, *INVALID)
+    await weblinks.seen(services.db, link.id, services.clock.utc_iso())
+    return Opened(link, token, poll, await sites.get(services.db, link.site_id), now)
+
+
+async def show(request: Request, ptb: Application, limits: Limits) -> Response:
+    """GET /r/<token>: the poll as this site sees it, with its answers so far."""
+    opened = await _open(request, ptb, limits)
+    if isinstance(opened, Response):
+        return opened
+    return await _poll_page(ptb, opened)
+
+
+async def _poll_page(ptb: Application, opened: Opened, *, error: str | None = None, status: int = 200,
+                     typed: dict | None = None) -> Response:
+    services = engine.services_of(ptb)
+    db = services.db
+    poll, site = opened.poll, opened.site
+    answers = await polls.answers(db, poll.id)
+    slots = await polls.slots(db, poll.id)
+    mine = {slot_id: a for (slot_id, site_id), a in answers.items() if site_id == site.id}
+    last = max(mine.values(), key=lambda a: a.at) if mine else None
+    form_key = None
+    if poll.state in ("open", "planned"):
+        form_key = secrets.token_urlsafe(16)
+        await weblinks.new_form(db, opened.link.id, token_hash(form_key), at=services.clock.utc_iso())
+    typed = typed or {}
+    ps = next((p for p in await polls.sites(db, poll.id) if p.site_id == site.id), None)
+    return page("poll.html", status, site=site, poll=poll, error=error, form_key=form_key,
+                description=await _description(ptb, poll), deadline=format_datetime(_local(poll.deadline)),
+                slots=[{"id": s.id, "label": slot_label(s.day, s.part),
+                        "answer": typed.get(s.id) or (mine[s.id].answer if s.id in mine else None)} for s in slots],
+                choices=CHOICES, name=typed.get("name", last.by_name if last and last.channel == "web" else ""),
+                comment=typed.get("comment", ps.comment if ps and ps.comment else ""),
+                stop=await _stop_of(ptb, poll, site.id), cancelled=bool(ps and ps.cancelled),
+                ics_url=f"/r/{opened.token}/visite.ics")
+
+
+async def _description(ptb: Application, poll: polls.Poll) -> str:
+    """What the sites were told (the same text as the Telegram poll, remembered from its first reading)."""
+    services = engine.services_of(ptb)
+    from storage import candidates
+
+    async def asked() -> str:
+        return await poll_handlers.what_is_asked(services.db, await candidates.get(services.db, poll.candidate_id))
+    return await services.db.remembered(f"sondage-demande:{poll.id}", asked)
+
+
+def _local(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(PARIS)
+
+
+async def _stop_of(ptb: Application, poll: polls.Poll, site_id: int) -> dict | None:
+    """The site's time on the confirmed visit day, if there is one."""
+    if poll.state != "planned":
+        return None
+    db = engine.services_of(ptb).db
+    for stop_site, starts, ends, cancelled in await polls.stops(db, poll.candidate_id):
+        if stop_site == site_id and not cancelled:
+            start, end = _local(starts), _local(ends)
+            return {"day": format_date(start), "starts": format_time(start), "ends": format_time(end)}
+    return None
+
+
+async def submit(request: Request, ptb: Application, limits: Limits) -> Response:
+    """POST /r/<token>: the site's answers (or "we can no longer host the visit"), checked, then kept."""
+    opened = await _open(request, ptb, limits)
+    if isinstance(opened, Response):
+        return opened
+    body = await read_body(request)
+    if body is None:
+        return refused(413, "Réponse trop longue", "Votre envoi est trop long : rien n'a été enregistré. Raccourcissez "
+                                                   "le commentaire et réessayez.")
+    try:
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError):
+        return refused(400, "Envoi illisible", "Cet envoi n'a pas pu être lu : rien n'a été enregistré.")
+    one = {k: v[0] for k, v in fields.items() if len(v) == 1}
+    if len(one) != len(fields):  # a field sent twice: not our form
+        return refused(400, "Envoi illisible", "Cet envoi n'a pas pu être lu : rien n'a été enregistré.")
+    services = engine.services_of(ptb)
+    form_key = one.get("formulaire", "")
+    state = await weblinks.form_state(services.db, token_hash(form_key), opened.link.id) if form_key else "unknown"
+    if state == "unknown":
+        return refused(403, "Formulaire non valable", "Ce formulaire ne vient pas de cette page : rien n'a été "
+                                                      "enregistré. Rouvrez le lien reçu par e-mail.")
+    if state == "used":
+        return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé. "
+                                                                "Voici vos réponses telles qu'enregistrées.")
+    if one.get("action") == "annuler":
+        return await _cannot_host(ptb, opened, form_key)
+    return await _answers(ptb, opened, one, form_key)
+
+
+async def _answers(ptb: Application, opened: Opened, fields: dict[str, str], form_key: str) -> Response:
+    services = engine.services_of(ptb)
+    poll, site = opened.poll, opened.site
+    if poll.state != "open":
+        return await _poll_page(ptb, opened, status=409, error="Ce sondage est clos : vos réponses ne peuvent plus "
+                                                                "changer. " + CALL)
+    slot_ids = {s.id for s in await polls.slots(services.db, poll.id)}
+    values: dict[int, str] = {}
+    for key, value in fields.items():
+        if key in ("formulaire", "nom", "commentaire", "action"):
+            continue
+        slot = int(key[1:]) if key.startswith("c") and key[1:].isdigit() else None
+        if slot not in slot_ids or value not in CHOICES:  # a slot of another poll, or not one of the three answers
+            return refused(400, "Réponse non valable", "Cette réponse ne correspond pas à ce sondage : rien n'a été "
+                                                       "enregistré. Rouvrez le lien reçu par e-mail.")
+        values[slot] = value
+    name = " ".join(fields.get("nom", "").split())
+    comment = fields.get("commentaire", "").strip()
+    typed = {**values, "name": name, "comment": comment}
+    problem = (too_long("votre nom", name, NAME_LENGTH) or too_long("un commentaire", comment,
+                                                                       poll_handlers.COMMENT_LENGTH)
+               or ("Indiquez votre nom, pour que l'équipe sache qui a répondu." if not name else None)
+               or ("Choisissez une réponse pour au moins un créneau." if not values else None))
+    if problem:
+        return await _poll_page(ptb, opened, status=422, error=f"{problem} Rien n'a été enregistré.", typed=typed)
+    kept = await polls.answer_by_link(services.db, poll.id, site.id, values, comment=comment, name=name,
+                                      link_id=opened.link.id, form_hash=token_hash(form_key),
+                                      at=services.clock.utc_iso(),
+                                      cancel_reminders=poll_handlers.relance_keys(poll.id, site.id))
+    if not kept:  # the same form, sent twice at once
+        return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé.")
+    await poll_handlers.answered_by_link(ptb, poll, site.id)
+    slots = await polls.slots(services.db, poll.id)
+    answers = await polls.answers(services.db, poll.id)
+    return page("thanks.html", site=site, name=name, comment=comment, deadline=format_datetime(_local(poll.deadline)),
+                answers=[(slot_label(s.day, s.part), CHOICES[answers[(s.id, site.id)].answer], answers[(s.id, site.id)].answer)
+                         for s in slots if (s.id, site.id) in answers])
+
+
+async def _cannot_host(ptb: Application, opened: Opened, form_key: str) -> Response:
+    services = engine.services_of(ptb)
+    poll, site = opened.poll, opened.site
+    # the form is used up like any other, then the visit is cancelled for this site
+    if not await polls.use_form(services.db, opened.link.id, token_hash(form_key), at=services.clock.utc_iso()):
+        return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé.")
+    done = await poll_handlers.site_cannot_host(ptb, poll, site.id, by=0, how=" (indiqué par le lien web)")
+    if not done:
+        return await _poll_page(ptb, opened, status=409, error="C'est déjà noté, ou aucune visite n'est prévue.")
+    return page("message.html", title="C'est noté", text="Vous avez indiqué ne plus pouvoir recevoir cette visite. "
+                                                         "L'équipe est prévenue, merci. " + CALL)
+
+
+async def calendar(request: Request, ptb: Application, limits: Limits) -> Response:
+    """GET /r/<token>/visite.ics: the site's visit, for its agenda."""
+    opened = await _open(request, ptb, limits)
+    if isinstance(opened, Response):
+        return opened
+    poll, site = opened.poll, opened.site
+    db = engine.services_of(ptb).db
+    for stop_site, starts, ends, cancelled in (await polls.stops(db, poll.candidate_id)) if poll.state == "planned" else ():
+        if stop_site == site.id and not cancelled:
+            stop = Stop(StopSite(site.id, site.name, site.commune, site.epci), _local(starts), _local(ends))
+            return Response(ics([stop], candidate_id=poll.candidate_id, what="professionnel·le de santé"),
+                            media_type="text/calendar; charset=utf-8",
+                            headers={**SECURITY_HEADERS, "content-disposition": 'attachment; filename="visite.ics"'})
+    return refused(404, "Pas de visite prévue", "Aucune visite n'est confirmée pour votre lieu. " + CALL)

@@ -1,0 +1,51 @@
+"""uvicorn inside the bot's process and event loop, serving web/app.py."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+
+import uvicorn
+from telegram.ext import Application
+
+from bot.config import Settings
+from web.app import build_web
+
+
+class WebServer:
+    """The bot's web server, started and stopped with the bot."""
+
+    def __init__(self, ptb: Application, settings: Settings, *, sock: socket.socket | None = None):
+        app = build_web(ptb, webhook_path=settings.webhook_path, webhook_secret=settings.webhook_secret)
+        # no access log (a link's token is in its path), no lifespan (the bot's own start and stop do that), the
+        # client's address read from the local reverse proxy's X-Forwarded-For (for the per-address limits)
+        config = uvicorn.Config(app, host=settings.web_listen, port=settings.web_port, log_config=None,
+                                access_log=False, lifespan="off", proxy_headers=True, server_header=False)
+        self.server = uvicorn.Server(config)
+        # in the bot's loop, the bot handles the signals (bot/__main__.py): uvicorn must not take them over
+        self.server.capture_signals = contextlib.nullcontext
+        self.sock = sock
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.server.serve(sockets=[self.sock] if self.sock else None))
+        while not self.server.started:
+            if self.task.done():  # the port is taken, say
+                await self.task
+                raise RuntimeError("le serveur web n'a pas démarré")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.server.should_exit = True
+            await self.task
+            self.task = None
+
+
+def local_socket(port: int = 0) -> socket.socket:
+    """A loopback socket on ``port`` (a free one by default: the sandbox and the tests)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
