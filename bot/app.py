@@ -33,6 +33,7 @@ from handlers import (
     dialog,
     followups,  # noqa: F401 - registers its flow and reminder action
     interview,
+    links,
     polls,
     privacy,
     reminders,
@@ -59,6 +60,7 @@ COMMANDS = [
     BotCommand("lieu_nouveau", "Ajouter un lieu d'exercice"),
     BotCommand("elus", "Élus du territoire"),
     BotCommand("sondage", "Sondage de disponibilité des lieux : /sondage N"),
+    BotCommand("lien", "Liens personnels des lieux (e-mail) : /lien N"),
     BotCommand("visites", "Planifier les visites à la main : /visites N date : lieux"),
     BotCommand("debrief", "Débriefing des visites : /debrief N"),
     BotCommand("export", "Tableau de reporting (Excel) : /export [csv] [période]"),
@@ -151,6 +153,9 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("sondage_cloner", polls.clone_poll))
     app.add_handler(CallbackQueryHandler(polls.on_team_button, pattern=r"^q:"))
     app.add_handler(CallbackQueryHandler(polls.on_site_button, pattern=r"^p:"))
+    # the personal web links of sites without Telegram: revoke, renew
+    app.add_handler(CommandHandler("lien", links.links_command))
+    app.add_handler(CallbackQueryHandler(links.on_link_button, pattern=r"^w:"))
     # step D: visits and debriefs
     app.add_handler(CommandHandler("visites", visits.plan_visits))
     app.add_handler(CommandHandler("debrief", visits.debrief_command))

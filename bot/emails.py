@@ -74,6 +74,13 @@ def visit_confirmation(site_name: str, day: str, starts: str, ends: str, what: s
     ], [("visite.ics", "text/calendar", ics)])
 
 
+def elus_message(text: str) -> Draft:
+    """The élus' notice validated by the team, with the link to read it again."""
+    return Draft("Accompagnement à l'installation d'un·e professionnel·le de santé sur votre territoire",
+                 [*(line for line in text.split("\n") if not line.startswith("L'équipe du CLS")),
+                  "Ce message reste consultable sur votre page personnelle pendant 30 jours :", LINK])
+
+
 def message(*, sender: str, to: str, subject: str, text: str, html: str, link: str | None, key: str,
             attachments: list[tuple[str, str, str]] = (), domain: str = "installation-jura") -> EmailMessage:
     """The e-mail as sent: the link put in, a plain-text and an HTML part, attachments; its Message-ID is made

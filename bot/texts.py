@@ -24,6 +24,7 @@ puis validez le message d'information des élus
 échéance à 5 jours ouvrés), l'envoyer ; le décompte se met à jour dans le groupe, les lieux muets sont relancés,
 le sondage se clôt seul et propose la meilleure journée, avec l'itinéraire et le fichier agenda (.ics)
 /sondage_cloner P N — reprendre les lieux du sondage P pour le candidat n° N
+/lien N — les liens personnels envoyés par e-mail aux lieux sans Telegram : en révoquer un, en donner un nouveau
 
 <b>D. Visites</b>
 /visites N date : lieu, lieu… — planifier le jour des visites à la main (sans sondage)

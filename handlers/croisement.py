@@ -12,6 +12,7 @@ from datetime import UTC, date, timedelta
 
 from telegram import Update
 
+from bot import emails
 from bot.callbacks import read
 from bot.candidates import profession_label
 from bot.context import BotContext
@@ -22,11 +23,13 @@ from bot.matching import SITE_TYPES, Crossing, Match, Wishes, cross
 from bot.pipeline import Status, check_transition, deadline_note
 from bot.sites import facts
 from bot.territory import EPCI_LABELS, name_key
+from bot.weblinks import elu_link_expiry
 from handlers import candidates as step_a
+from handlers import mail
 from handlers import reminders as engine
 from handlers.common import append_note, audit, esc, keyboard, send, send_private
 from handlers.dialog import AnswerSet, Flow, begin, register
-from storage import candidates, interviews, sites, territory
+from storage import candidates, interviews, sites, territory, weblinks
 from storage.dialogs import Dialog
 
 CROSSABLE = (Status.ENTRETIEN_FAIT, Status.CROISEMENT, Status.EN_REFLEXION)
@@ -189,6 +192,10 @@ def visit_period(days: list[date], today: date) -> str:
     return f"entre {MONTHS[first.month - 1]} {first.year} et {MONTHS[last.month - 1]} {last.year}"
 
 
+def _utc(moment) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
 def notice_text(candidate, site_names: list[str], period: str) -> str:
     """What an élu is told: the first name only if the candidate agreed to share it, the profession, the period,
     the sites."""
@@ -207,10 +214,10 @@ async def _period(context: BotContext, candidate) -> str:
     return visit_period(days, context.now().date())
 
 
-async def _recipients(context: BotContext, chosen: set[int]):
+async def _recipients(db, chosen: set[int]):
     """Each élu of the chosen sites' communes or EPCI, with the sites that concern them."""
-    chosen_sites = [s for s in await sites.all_sites(context.db) if s.id in chosen]
-    elus = await territory.elus_for(context.db, sorted({s.commune_id for s in chosen_sites}),
+    chosen_sites = [s for s in await sites.all_sites(db) if s.id in chosen]
+    elus = await territory.elus_for(db, sorted({s.commune_id for s in chosen_sites}),
                                     sorted({s.epci for s in chosen_sites}))
     out = []
     for elu in elus:
@@ -221,7 +228,7 @@ async def _recipients(context: BotContext, chosen: set[int]):
 
 async def draft_notice(context: BotContext, chat_id: int, candidate, chosen: set[int], *, period: str | None = None) -> None:
     """Draft the élus' notice for the chosen sites, and ask a team member to approve it."""
-    recipients = await _recipients(context, chosen)
+    recipients = await _recipients(context.db, chosen)
     if not recipients:
         await send(context, chat_id, "🏛 Aucun élu enregistré pour les communes de ces lieux : ajoutez-les avec "
                                      "/elu_ajouter pour pouvoir les informer des visites.")
@@ -231,18 +238,26 @@ async def draft_notice(context: BotContext, chat_id: int, candidate, chosen: set
     text = notice_text(candidate, all_sites, period)
     notice_id = await sites.create_notice(context.db, candidate.id, text, by=context.actor.user_id, at=context.now_iso(),
                                           period=period, site_ids=sorted(chosen))
-    on_telegram, by_hand = [], []
+    on_telegram, by_mail, by_hand = [], [], []
+    emailing = mail.mail_enabled(context.application) or bool(context.services.settings.public_url)
     for elu, _ in recipients:
-        (on_telegram if await sites.contacts_of(context.db, "elu", elu.id) else by_hand).append(elu)
+        if await sites.contacts_of(context.db, "elu", elu.id):
+            on_telegram.append(elu)
+        else:
+            (by_mail if elu.email and emailing else by_hand).append(elu)
     lines = ["🏛 <b>Information des élus</b> — projet de message (chaque élu ne reçoit que les lieux de sa commune "
              "ou de son EPCI) :", "", f"<i>{esc(text)}</i>", ""]
     if on_telegram:
         lines.append("Sur Telegram : " + esc(", ".join(f"{e.name} ({e.mandate})" for e in on_telegram)))
+    if by_mail:
+        how = "Par e-mail" if mail.mail_enabled(context.application) else "Par e-mail, texte à coller fourni ici"
+        lines.append(f"{how}, avec un lien personnel : " + esc(", ".join(f"{e.name} ({e.mandate})" for e in by_mail)))
     if by_hand:
         lines.append("À prévenir par e-mail ou SMS :")
         lines += [f"• {esc(e.name)} ({esc(e.mandate)}) — {esc(' · '.join(filter(None, (e.phone, e.email))) or 'aucun contact')}"
                   for e in by_hand]
-    buttons = [[("✅ Envoyer aux élus sur Telegram", f"e:{notice_id}:send")]] if on_telegram else []
+    label = "✅ Envoyer aux élus" + (" sur Telegram" if not by_mail else "")
+    buttons = [[(label, f"e:{notice_id}:send")]] if on_telegram or by_mail else []
     buttons.append([("✖️ Ne pas envoyer", f"e:{notice_id}:drop")])
     await send(context, chat_id, "\n".join(lines), keyboard(buttons))
 
@@ -266,14 +281,46 @@ async def on_notice_button(update: Update, context: BotContext) -> None:
     candidate = await candidates.get(context.db, row["candidate_id"])
     chosen = set(json.loads(row["site_ids"]))
     period = row["period"]
-    sent = []
-    for elu, names in await _recipients(context, chosen):
-        for contact in await sites.contacts_of(context.db, "elu", elu.id):
+    sent, emailed, pasted = [], [], []
+    for elu, names in await _recipients(context.db, chosen):
+        contacts = await sites.contacts_of(context.db, "elu", elu.id)
+        for contact in contacts:
             if await send_private(context, contact.user_id, contact.name, esc(notice_text(candidate, names, period))):
                 sent.append(elu.name)
+        if not contacts and elu.email and context.services.settings.public_url:
+            draft = emails.elus_message(notice_text(candidate, names, period))
+            link = await weblinks.ensure(context.db, purpose="elus", notice_id=row["id"], elu_id=elu.id,
+                                         at=context.now_iso(),
+                                         expires_at=_utc(elu_link_expiry(context.now())))
+            if mail.mail_enabled(context.application):
+                await mail.queue(context.application, key=f"elus:{row['id']}:{elu.id}", kind="elus", to=elu.email,
+                                 draft=draft, link_id=link.id, chat_id=query.message.chat_id)
+                emailed.append(elu.name)
+            else:
+                text = draft.text.replace(emails.LINK, await mail.mint_link(context.application, link.id))
+                pasted.append(f"<b>{esc(elu.name)}</b> — {esc(elu.email)}\n<b>Objet :</b> {esc(draft.subject)}\n"
+                              f"<pre>{esc(text)}</pre>")
     await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=context.now_iso(), kind="elus",
-                            detail=f"Élus informés sur Telegram : {', '.join(sent) or 'aucun'}")
-    await append_note(query, f"✉️ Envoyé par {esc(context.actor.name)} à : {esc(', '.join(sent) or 'personne')}.")
+                            detail=f"Élus informés sur Telegram : {', '.join(sent) or 'aucun'}"
+                                   + (f" ; par e-mail : {', '.join(emailed)}" if emailed else ""))
+    note = f"✉️ Envoyé par {esc(context.actor.name)} à : {esc(', '.join(sent + emailed) or 'personne')}."
+    await append_note(query, note)
+    if pasted:
+        await send(context, query.message.chat_id, "📋 À envoyer depuis votre messagerie (lien personnel de chaque élu) :"
+                                                   "\n\n" + "\n\n".join(pasted))
+    await engine.reschedule(context.application)
+
+
+async def elu_message(db, notice_id: int, elu_id: int) -> str | None:
+    """What this élu was told in this validated notice (their page shows it again)."""
+    row = await sites.notice(db, notice_id)
+    if row is None or row["sent_at"] is None:
+        return None
+    candidate = await candidates.get(db, row["candidate_id"])
+    for elu, names in await _recipients(db, set(json.loads(row["site_ids"]))):
+        if elu.id == elu_id:
+            return notice_text(candidate, names, row["period"])
+    return None
 
 
 

@@ -112,7 +112,13 @@ async def draft_text(services: Services, poll: Poll) -> tuple[str, object]:
     lines += ["", "<b>Lieux interrogés</b>"]
     for ps in poll_sites:
         site = site_rows[ps.site_id]
-        reach = "sur Telegram" if await sites.contacts_of(db, "lieu", site.id) else "pas sur Telegram : réponse à saisir par l'équipe"
+        if await sites.contacts_of(db, "lieu", site.id):
+            reach = "sur Telegram" + (" et par e-mail" if site.contact_email and services.settings.smtp_host else "")
+        elif site.contact_email and services.settings.public_url:
+            reach = ("pas sur Telegram : lien personnel par e-mail" if services.settings.smtp_host
+                     else "pas sur Telegram : lien personnel, texte à envoyer fourni")
+        else:
+            reach = "pas sur Telegram : réponse à saisir par l'équipe"
         lines.append(f"{'✅' if ps.invited else '▫️'} {esc(site.name)} ({reach})")
     lines += ["", f"Réponse attendue avant le <b>{format_datetime(_local(poll.deadline))}</b>"]
     cb = f"q:{poll.id}:"
@@ -515,7 +521,7 @@ async def _invite_by_link(app, poll: Poll, invited: list, by_hand: list) -> list
             await mail.queue(app, key=f"invitation:{poll.id}:{site.id}", kind="invitation", to=site.contact_email,
                              draft=draft, link_id=link.id, poll_id=poll.id, site_id=site.id, chat_id=poll.chat_id)
             emailed.append(site)
-        elif site in by_hand:
+        elif site in by_hand and not mail.mail_enabled(app):
             text = draft.text.replace(emails.LINK, await mail.mint_link(app, link.id))
             pasted.append(f"<b>{esc(site.name)}</b> — {esc(site.contact_email or site.contact_phone or 'pas de contact')}\n"
                           f"<b>Objet :</b> {esc(draft.subject)}\n<pre>{esc(text)}</pre>")

@@ -6,26 +6,45 @@ Lines starting with ':' are directives, anything else is a message from the curr
   :press TEXTE     press the button whose label contains TEXTE on the latest message with buttons
   :lien            open, in private, the latest invitation link the bot gave (as a site's contact or an élu)
   :advance DURÉE   move the clock ("2 jours", "3 mois", "1h30") and let what falls due happen
+  :web oui non … | NOM   answer, as the site whose e-mail came last, from its personal link (one answer per slot)
   :quit            leave
+E-mails the bot sends go to a real SMTP server on loopback (sandbox.mailbox) and are shown; the personal links'
+pages are served on localhost while the console runs.
 When standard input is not a terminal, the lines are read as a script and the transcript is printed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+import httpx
 from dateutil.relativedelta import relativedelta
 
 from bot.dates import PARIS, format_datetime, normalise
+from handlers.mail import send_due
 from sandbox.fakeapi import Sent
+from sandbox.mailbox import Mailbox, link_in, text_of
 from sandbox.sandbox import FULL_NAMES, TEAM, Sandbox
 
-DIRECTIVES = ":as NOM · :in equipe|prive · :press TEXTE · :lien · :advance DURÉE · :quit"
+WEB_ANSWERS = ("oui", "si_besoin", "non")
+MASKED_LINK = "https://bot.exemple.fr/r/…"
+
+
+def page_text(html_text: str) -> list[str]:
+    """A page's main text, line by line, as a person reads it."""
+    main = re.search(r"<main>(.*)</main>", html_text, re.S)
+    body = re.sub(r"<li>", "• ", main.group(1) if main else html_text)
+    body = re.sub(r"</(p|h1|h2|li|legend)>", "\n", body)
+    lines = (html.unescape(re.sub(r"<[^>]+>", "", line)).strip() for line in body.split("\n"))
+    return [line for line in lines if line]
+
+DIRECTIVES = ":as NOM · :in equipe|prive · :press TEXTE · :lien · :advance DURÉE · :web oui non … | NOM · :quit"
 INVITATION = re.compile(r"\?start=([A-Za-z0-9_-]+)")
 _UNITS = {"s": "seconds", "sec": "seconds", "seconde": "seconds", "secondes": "seconds", "min": "minutes", "minute": "minutes", "minutes": "minutes", "h": "hours", "heure": "hours",
           "heures": "hours", "j": "days", "jour": "days", "jours": "days", "sem": "weeks", "semaine": "weeks",
@@ -105,6 +124,37 @@ class Console:
         for row in s.buttons:
             self.print("  " + " ".join(f"[ {b['text']} ]" for b in row))
 
+    async def show_mail(self) -> None:
+        """The e-mails that are due leave now (as the engine would send them at once) and are shown."""
+        if self.sb.mailbox is None:
+            return
+        await send_due(self.sb.app, self.sb.clock.now())
+        for mail in self.sb.mailbox.new():
+            self.print(f"[e-mail à {mail['To']}] 📧 {mail['Subject']}")
+            for line in text_of(mail).rstrip().splitlines():
+                self.print(f"  {line}" if line else "")
+
+    async def answer_by_link(self, arg: str) -> None:
+        """:web oui non si_besoin | NOM: the last e-mailed site answers from its link, one answer per slot."""
+        links = [link_in(m) for m in (self.sb.mailbox.received if self.sb.mailbox else []) if link_in(m)]
+        values, _, name = arg.partition("|")
+        values = values.split()
+        if not links or not values or any(v not in WEB_ANSWERS for v in values):
+            self.print("(:web attend un e-mail avec un lien, puis une réponse par créneau : oui, si_besoin ou non, "
+                       "et « | Nom » ; par exemple « :web oui non | Nadia Roux »)")
+            return
+        async with httpx.AsyncClient() as client:
+            page = (await client.get(links[-1])).text
+            slots = list(dict.fromkeys(re.findall(r'name="(c\d+)"', page)))
+            form = re.search(r'name="formulaire" value="([^"]+)"', page)
+            data = {"formulaire": form.group(1) if form else "", "nom": name.strip(),
+                    **dict(zip(slots, values, strict=False))}
+            answered = await client.post(links[-1], data=data)
+        self.print(f"[page web {MASKED_LINK}] 🌐 réponse envoyée ({answered.status_code})")
+        for line in page_text(answered.text):
+            self.print(f"  {line}")
+        self.show(self.sb.new_output())
+
     async def play(self, line: str) -> bool:
         """A line of a script: shown after the prompt as if typed, then run; comments (#) are skipped."""
         if line.lstrip().startswith("#"):
@@ -120,6 +170,7 @@ class Console:
             return True
         if not line.startswith(":"):
             self.show(await self.sb.say(self.who, line, self.where))
+            await self.show_mail()
             return True
         directive, _, arg = line.partition(" ")
         arg = arg.strip()
@@ -134,9 +185,12 @@ class Console:
                        f"{'' if person.role else ', hors équipe'})")
         elif directive == ":in" and arg in ("equipe", "équipe", "prive", "privé"):
             self.where = "equipe" if arg.startswith("e") or arg.startswith("é") else "prive"
+        elif directive == ":web":
+            await self.answer_by_link(arg)
         elif directive == ":press" and arg:
             try:
                 self.show(await self.sb.press(self.who, arg, self.where))
+                await self.show_mail()
             except LookupError:
                 self.print(f"(aucun bouton « {arg} » sur le dernier message à boutons de cette discussion)")
         elif directive == ":lien":
@@ -154,6 +208,7 @@ class Console:
                 self.print("(durée non comprise : par exemple « 2 jours », « 3 mois », « 1h30 »)")
                 return True
             self.show(await self.sb.advance(delta))
+            await self.show_mail()
             self.print(f"(il est maintenant {format_datetime(self.sb.clock.now())})")
         else:
             self.print(f"(directive inconnue — {DIRECTIVES})")
@@ -168,33 +223,43 @@ NOTHING_TO_PLAY = ("Rien à jouer : la console lit ce que vous tapez, ou un scri
 
 async def run(db_path: Path, start: datetime | None, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     interactive = stdin.isatty()
-    async with Sandbox(db_path, start=start) as sandbox:
-        console = Console(sandbox, out)
+    mailbox = Mailbox().start()
+    try:
+        async with Sandbox(db_path, start=start, web=True, mailbox=mailbox) as sandbox:
+            return await _session(sandbox, db_path, stdin, out, interactive)
+    finally:
+        mailbox.stop()
+
+
+async def _session(sandbox: Sandbox, db_path: Path, stdin: TextIO, out: TextIO, interactive: bool) -> int:
+    console = Console(sandbox, out)
+    if interactive:
+        team = ", ".join(f"{key} ({FULL_NAMES[key]})" for key in TEAM)
+        console.print(f"Bac à sable — aucun jeton, aucun réseau. Base : {db_path}")
+        console.print(f"Équipe : {team}. Il est {format_datetime(sandbox.clock.now())}.")
+        console.print(f"Les e-mails du bot s'affichent ici ; les pages des liens personnels sont servies sur "
+                      f"{sandbox.web_url} (ouvrez les liens des e-mails dans un navigateur).")
+        console.print(f"Directives : {DIRECTIVES}. Commencez par /aide.")
+    played = 0
+    while True:
         if interactive:
-            team = ", ".join(f"{key} ({FULL_NAMES[key]})" for key in TEAM)
-            console.print(f"Bac à sable — aucun jeton, aucun réseau. Base : {db_path}")
-            console.print(f"Équipe : {team}. Il est {format_datetime(sandbox.clock.now())}.")
-            console.print(f"Directives : {DIRECTIVES}. Commencez par /aide.")
-        played = 0
-        while True:
-            if interactive:
-                try:
-                    line = await asyncio.to_thread(input, console.prompt())
-                except EOFError:
-                    break
-            else:
-                line = stdin.readline()
-                if not line:
-                    if not played:
-                        print(NOTHING_TO_PLAY, file=sys.stderr)
-                        return 1
-                    break
-                played += 1
-                if not await console.play(line):
-                    break
-                continue
-            if not await console.handle(line):
+            try:
+                line = await asyncio.to_thread(input, console.prompt())
+            except EOFError:
                 break
+        else:
+            line = stdin.readline()
+            if not line:
+                if not played:
+                    print(NOTHING_TO_PLAY, file=sys.stderr)
+                    return 1
+                break
+            played += 1
+            if not await console.play(line):
+                break
+            continue
+        if not await console.handle(line):
+            break
     return 0
 
 

@@ -57,7 +57,7 @@ class Sandbox:
     def __init__(self, db_path: str | Path, *, start: datetime | None = None, rate_limiter: bool = True,
                  privacy_mode: bool = True, settings: Settings | None = None, nightly_backups: bool = False,
                  serial: bool = False, readers: int = READERS, pace_clock: LoopTime | None = None,
-                 web: bool = False):
+                 web: bool = False, mailbox=None):
         self.db_path = Path(db_path)
         self.clock = FakeClock(start or datetime.now(PARIS).replace(second=0, microsecond=0))
         # Telegram's limits are enforced by the fake and kept by the bot's limiter, both counting on pace_clock: by
@@ -66,6 +66,12 @@ class Sandbox:
         self.api = FakeBotAPI(privacy_mode=privacy_mode, now=lambda: self.clock.now().timestamp(), limits=True,
                               pace_clock=self.pace_clock)
         self.settings = settings or sandbox_settings(self.db_path)
+        # e-mails go to ``mailbox`` (sandbox.mailbox: a real SMTP server on loopback), when given
+        self.mailbox = mailbox
+        if mailbox is not None:
+            self.settings = self.settings.model_copy(update={
+                "smtp_host": "127.0.0.1", "smtp_port": mailbox.port, "smtp_security": "aucune",
+                "smtp_from": "CPTS du Grand Lons <installation@cpts-grandlons.fr>"})
         # the personal links' pages, served on a loopback port of its own (the links the e-mails carry open them)
         self.web_socket = None
         self.web = None

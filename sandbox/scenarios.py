@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bot.dates import PARIS
 from sandbox.console import Console
+from sandbox.mailbox import Mailbox
 from sandbox.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +28,8 @@ GUIDE = ROOT / "docs" / "guide.md"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)  # a Monday morning
 BLOCK = re.compile(r"(<!-- scenario: (?P<name>[\w-]+) -->\n```text\n)(?P<body>.*?)(```\n<!-- fin -->)", re.S)
 _MASKS = [(re.compile(r"start=[A-Za-z0-9_-]{8,}"), "start=…"), (re.compile(r"/start [A-Za-z0-9_-]{8,}"), "/start …"),
-          (re.compile(r"\(\d+ octets\)"), "(… octets)")]
+          (re.compile(r"\(\d+ octets\)"), "(… octets)"),
+          (re.compile(r"http://127\.0\.0\.1:\d+/r/[A-Za-z0-9_-]+"), "https://bot.exemple.fr/r/…")]
 
 
 def scripts() -> list[Path]:
@@ -47,14 +49,18 @@ def mask(text: str) -> str:
 async def transcripts(workdir: Path) -> dict[str, str]:
     """Every script's transcript, by name (the file's stem), played one after the other on the same bot."""
     out: dict[str, str] = {}
-    async with Sandbox(workdir / "guide.sqlite3", start=START) as sandbox:
-        console = Console(sandbox, io.StringIO())
-        for path in scripts():
-            console.out = io.StringIO()
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if not await console.play(line):
-                    break
-            out[path.stem] = mask(console.out.getvalue())
+    mailbox = Mailbox().start()
+    try:
+        async with Sandbox(workdir / "guide.sqlite3", start=START, web=True, mailbox=mailbox) as sandbox:
+            console = Console(sandbox, io.StringIO())
+            for path in scripts():
+                console.out = io.StringIO()
+                for line in path.read_text(encoding="utf-8").splitlines():
+                    if not await console.play(line):
+                        break
+                out[path.stem] = mask(console.out.getvalue())
+    finally:
+        mailbox.stop()
     return out
 
 

@@ -79,6 +79,13 @@ async def current_for(db: Database, candidate_id: int) -> Poll | None:
     return Poll(**dict(row)) if row else None
 
 
+async def latest_for(db: Database, candidate_id: int) -> Poll | None:
+    """The candidate's last poll that was sent (open, closed or planned)."""
+    row = await db.fetchone("SELECT * FROM polls WHERE candidate_id = ? AND state IN ('open', 'closed', 'planned') "
+                            "ORDER BY id DESC LIMIT 1", (candidate_id,))
+    return Poll(**dict(row)) if row else None
+
+
 async def slots(db: Database, poll_id: int) -> list[SlotRow]:
     rows = await db.fetchall("SELECT id, day, part FROM poll_slots WHERE poll_id = ? AND removed = 0 "
                              "ORDER BY day, CASE part WHEN 'journee' THEN 0 WHEN 'matin' THEN 1 ELSE 2 END", (poll_id,))

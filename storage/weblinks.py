@@ -69,6 +69,12 @@ async def revoke(db: Database, link_id: int, *, by: int, at: str) -> bool:
         return cur.rowcount > 0
 
 
+async def renew(db: Database, link_id: int) -> None:
+    """Every token of the link stops opening it (a new one is minted next), and it is no longer revoked."""
+    await db.write([("DELETE FROM web_tokens WHERE link_id = ?", (link_id,)),
+                    ("UPDATE web_links SET revoked_at = NULL, revoked_by = NULL WHERE id = ?", (link_id,))])
+
+
 async def new_form(db: Database, link_id: int, form_hash: str, *, at: str) -> None:
     await db.execute("INSERT INTO web_forms (form_hash, link_id, created_at) VALUES (?, ?, ?)", (form_hash, link_id, at))
 

@@ -19,6 +19,7 @@ from bot.dates import PARIS, format_date, format_datetime, format_time
 from bot.forms import too_long
 from bot.polls import Stop, StopSite, ics, slot_label
 from bot.weblinks import TOKEN_SHAPE, token_hash
+from handlers import croisement
 from handlers import polls as poll_handlers
 from handlers import reminders as engine
 from storage import polls, sites, weblinks
@@ -37,12 +38,12 @@ class Opened:
     """A link opened by a valid token, with what it is about."""
     link: weblinks.Link
     token: str
-    poll: polls.Poll
-    site: object
+    poll: polls.Poll | None  # None for an élu's link
+    site: object  # the site (or, for an élu's link, the message they received)
     now: datetime
 
 
-async def _open(request: Request, ptb: Application, limits: Limits) -> Opened | Response:
+async def _open(request: Request, ptb: Application, limits: Limits, purpose: str = "sondage") -> Opened | Response:
     token = request.path_params["token"]
     address = client_of(request)
     services = engine.services_of(ptb)
@@ -50,9 +51,14 @@ async def _open(request: Request, ptb: Application, limits: Limits) -> Opened | 
         return refused(429, "Trop de demandes", "Ce lien a été ouvert trop souvent en une minute : patientez un peu.")
     link = await weblinks.by_token(services.db, token_hash(token)) if TOKEN_SHAPE.fullmatch(token) else None
     now = services.clock.now()
-    usable = (link is not None and link.revoked_at is None and link.purpose == "sondage"
+    usable = (link is not None and link.revoked_at is None and link.purpose == purpose
               and (link.expires_at is None or datetime.fromisoformat(link.expires_at) > now))
-    poll = await polls.get(services.db, link.poll_id) if usable else None
+    if usable and purpose == "elus":
+        text = await croisement.elu_message(services.db, link.notice_id, link.elu_id)
+        if text is not None:
+            await weblinks.seen(services.db, link.id, services.clock.utc_iso())
+            return Opened(link, token, None, text, now)
+    poll = await polls.get(services.db, link.poll_id) if usable and purpose == "sondage" else None
     if poll is None or poll.state in ("draft", "dropped"):
         if not limits.unknown_tokens.allow(address):
             return refused(429, "Trop de demandes", "Trop de liens non valables depuis votre adresse : réessayez plus tard.")
@@ -62,10 +68,15 @@ async def _open(request: Request, ptb: Application, limits: Limits) -> Opened | 
 
 
 async def show(request: Request, ptb: Application, limits: Limits) -> Response:
-    """GET /r/<token>: the poll as this site sees it, with its answers so far."""
-    opened = await _open(request, ptb, limits)
+    """GET /r/<token>: the poll as this site sees it, with its answers so far; or the message an élu received."""
+    token = request.path_params["token"]
+    services = engine.services_of(ptb)
+    link = await weblinks.by_token(services.db, token_hash(token)) if TOKEN_SHAPE.fullmatch(token) else None
+    opened = await _open(request, ptb, limits, link.purpose if link else "sondage")
     if isinstance(opened, Response):
         return opened
+    if opened.link.purpose == "elus":
+        return page("elus.html", title="Information des élus", paragraphs=opened.site.split("\n"))
     return await _poll_page(ptb, opened)
 
 
