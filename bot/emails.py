@@ -7,9 +7,10 @@ Texts carry ``{lien}`` where the personal link goes: the link's token is minted 
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -81,15 +82,16 @@ def elus_message(text: str) -> Draft:
                   "Ce message reste consultable sur votre page personnelle pendant 30 jours :", LINK])
 
 
-def message(*, sender: str, to: str, subject: str, text: str, html: str, link: str | None, key: str,
-            attachments: list[tuple[str, str, str]] = (), domain: str = "installation-jura") -> EmailMessage:
+def message(*, sender: str, to: str, subject: str, text: str, html: str, link: str | None, key: str, queued_at: str,
+            attachments: list[tuple[str, str, str]] = ()) -> EmailMessage:
     """The e-mail as sent: the link put in, a plain-text and an HTML part, attachments; its Message-ID is made
-    from the outbox key, so a repeat after a crash is recognisable as the same message."""
+    from the outbox key and when it was queued, so a repeat after a crash is recognisable as the same message."""
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = to
     mail["Subject"] = subject
-    mail["Message-ID"] = make_msgid(idstring=key.replace(":", "."), domain=domain)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "installation-jura.invalid"
+    mail["Message-ID"] = f"<{_id_part(key)}.{_id_part(queued_at)}@{domain}>"
     mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(text.replace(LINK, link or ""))
     mail.add_alternative(html.replace(LINK, link or ""), subtype="html")
@@ -97,6 +99,10 @@ def message(*, sender: str, to: str, subject: str, text: str, html: str, link: s
         maintype, subtype = kind.split("/", 1)
         mail.add_attachment(base64.b64decode(data), maintype=maintype, subtype=subtype, filename=name)
     return mail
+
+
+def _id_part(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]", ".", text)
 
 
 def team_sender(name: str, address: str) -> str:

@@ -30,6 +30,23 @@ def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+def form_key(secret: str, link_id: int) -> str:
+    """A one-time key for a page's form: random, and signed for this link, so that the page costs no write (the
+    key is only kept once used: see storage.polls.answer_by_link)."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{nonce}.{_signature(secret, link_id, nonce)}"
+
+
+def form_key_valid(secret: str, link_id: int, key: str) -> bool:
+    """Whether ``key`` was made by form_key for this link (constant-time)."""
+    nonce, _, signature = key.partition(".")
+    return bool(nonce) and same(signature, _signature(secret, link_id, nonce))
+
+
+def _signature(secret: str, link_id: int, nonce: str) -> str:
+    return hmac.new(secret.encode(), f"formulaire:{link_id}:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def link_url(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/r/{token}"
 

@@ -95,7 +95,7 @@ async def _send_one(app: Application, mail: outbox.Mail) -> None:
     link = await mint_link(app, mail.link_id) if mail.link_id else None
     email = message(sender=team_sender("CPTS du Grand Lons · CLS du Pays Lédonien", settings.smtp_from),
                     to=mail.to_addr, subject=mail.subject, text=mail.body_text, html=mail.body_html, link=link,
-                    key=mail.key, attachments=mail.files())
+                    key=mail.key, queued_at=mail.created_at, attachments=mail.files())
     try:
         await aiosmtplib.send(email, hostname=settings.smtp_host, port=settings.smtp_port,
                               username=settings.smtp_user, password=settings.smtp_password,

@@ -150,6 +150,7 @@ class Console:
             data = {"formulaire": form.group(1) if form else "", "nom": name.strip(),
                     **dict(zip(slots, values, strict=False))}
             answered = await client.post(links[-1], data=data)
+        await self.sb.web.settle()
         self.print(f"[page web {MASKED_LINK}] 🌐 réponse envoyée ({answered.status_code})")
         for line in page_text(answered.text):
             self.print(f"  {line}")

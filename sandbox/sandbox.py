@@ -222,6 +222,8 @@ class Sandbox:
     async def advance(self, delta: timedelta) -> list[Sent]:
         """Move the clock and let whatever falls due happen, each thing at its own time (never late)."""
         target = self.clock.now() + delta
+        if self.web is not None:
+            await self.web.settle()  # what the pages left to do happens now, as it would at once
         for _ in range(100_000):
             due = await next_wake(self.app.bot_data["services"])
             if due is None or datetime.fromisoformat(due) > target:

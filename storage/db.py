@@ -212,30 +212,37 @@ class Database:
             row = await self.conn.execute_insert(sql, params)
             return row[0] if row else 0
 
-    async def write(self, statements: list[tuple[str, tuple | dict]]) -> None:
+    async def write(self, statements: list[tuple[str, tuple | dict]], *, unless_first_changes_nothing: bool = False) -> bool:
         """Run ``statements`` as one transaction in one trip to the writer's thread, for the writes made on every
-        button press: the write lock is held for the statements themselves, not also for the event loop to come
-        back to each of their results (under a burst, each wait for the loop was most of the time the lock was
-        held). Inside a transaction they simply join it."""
+        button press or web answer: the write lock is held for the statements themselves, not also for the event
+        loop to come back to each of their results (under a burst, each wait for the loop was most of the time the
+        lock was held). With ``unless_first_changes_nothing``, nothing is written when the first statement changes
+        no row (a one-time key already used, say), and False is returned. Inside a transaction they simply join it."""
         if _IN_TRANSACTION.get():
-            for sql, params in statements:
-                await self.conn.execute(sql, params)
-            return
+            for n, (sql, params) in enumerate(statements):
+                cur = await self.conn.execute(sql, params)
+                if n == 0 and unless_first_changes_nothing and cur.rowcount == 0:
+                    return False
+            return True
 
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: sqlite3.Connection) -> bool:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for sql, params in statements:
-                    conn.execute(sql, params)
+                for n, (sql, params) in enumerate(statements):
+                    cur = conn.execute(sql, params)
+                    if n == 0 and unless_first_changes_nothing and cur.rowcount == 0:
+                        conn.execute("ROLLBACK")
+                        return False
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            return True
 
         async with self.write_lock:
             # aiosqlite's own way of running a function on the connection's thread (every public method goes
             # through it); it has no public one for several statements with parameters
-            await self.conn._execute(run, self.conn._conn)
+            return await self.conn._execute(run, self.conn._conn)
 
     async def backup(self, directory: Path, now: datetime, label: str = "") -> Path:
         """An online copy of what is committed: taken between two transactions, never inside one."""

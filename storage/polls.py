@@ -162,34 +162,30 @@ async def answer(db: Database, poll_id: int, slot_id: int, site_id: int, value: 
 async def answer_by_link(db: Database, poll_id: int, site_id: int, values: dict[int, str], *, comment: str | None,
                          name: str, link_id: int, form_hash: str, at: str, cancel_reminders: list[str] = ()) -> bool:
     """A site's answers sent from its web link, all slots at once, with its comment: kept only if the form they
-    came with was not used yet (False otherwise: a form sent twice changes nothing the second time)."""
-    async with db.transaction() as conn:
-        used = await conn.execute("UPDATE web_forms SET used_at = ? WHERE form_hash = ? AND link_id = ? "
-                                  "AND used_at IS NULL", (at, form_hash, link_id))
-        if used.rowcount == 0:
-            return False
-        for slot_id, value in values.items():
-            await conn.execute(
-                "INSERT INTO poll_answers (poll_id, slot_id, site_id, answer, by_user, by_team, at, channel, by_name) "
-                "VALUES (?, ?, ?, ?, 0, 0, ?, 'web', ?) ON CONFLICT (poll_id, slot_id, site_id) DO UPDATE SET "
-                "answer = excluded.answer, by_user = 0, by_team = 0, at = excluded.at, channel = 'web', "
-                "by_name = excluded.by_name", (poll_id, slot_id, site_id, value, at, name))
-        if comment is not None:
-            await conn.execute("UPDATE poll_sites SET comment = ? WHERE poll_id = ? AND site_id = ?",
-                               (comment or None, poll_id, site_id))
-        if cancel_reminders:
-            sql, params = reminders.cancel_pending_statement(list(cancel_reminders), at=at)
-            await conn.execute(sql, params)
-            await conn.execute("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = 'relance' "
-                               "AND poll_id = ? AND site_id = ?", (poll_id, site_id))
-    return True
+    came with was not used yet (False otherwise: a form sent twice changes nothing the second time). One
+    transaction, in one trip to the writer."""
+    statements = [("INSERT INTO web_forms (form_hash, link_id, created_at, used_at) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT DO NOTHING", (form_hash, link_id, at, at))]
+    statements += [(
+        "INSERT INTO poll_answers (poll_id, slot_id, site_id, answer, by_user, by_team, at, channel, by_name) "
+        "VALUES (?, ?, ?, ?, 0, 0, ?, 'web', ?) ON CONFLICT (poll_id, slot_id, site_id) DO UPDATE SET "
+        "answer = excluded.answer, by_user = 0, by_team = 0, at = excluded.at, channel = 'web', "
+        "by_name = excluded.by_name", (poll_id, slot_id, site_id, value, at, name)) for slot_id, value in values.items()]
+    if comment is not None:
+        statements.append(("UPDATE poll_sites SET comment = ? WHERE poll_id = ? AND site_id = ?",
+                           (comment or None, poll_id, site_id)))
+    if cancel_reminders:
+        statements.append(reminders.cancel_pending_statement(list(cancel_reminders), at=at))
+        statements.append(("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = 'relance' "
+                           "AND poll_id = ? AND site_id = ?", (poll_id, site_id)))
+    return await db.write(statements, unless_first_changes_nothing=True)
 
 
 async def use_form(db: Database, link_id: int, form_hash: str, *, at: str) -> bool:
-    """Use up a one-time form key of a link; False if it was already used or is not this link's."""
+    """Use up a one-time form key of a link; False if it was already used."""
     async with db.transaction() as conn:
-        cur = await conn.execute("UPDATE web_forms SET used_at = ? WHERE form_hash = ? AND link_id = ? "
-                                 "AND used_at IS NULL", (at, form_hash, link_id))
+        cur = await conn.execute("INSERT INTO web_forms (form_hash, link_id, created_at, used_at) VALUES (?, ?, ?, ?) "
+                                 "ON CONFLICT DO NOTHING", (form_hash, link_id, at, at))
         return cur.rowcount > 0
 
 

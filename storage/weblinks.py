@@ -75,13 +75,5 @@ async def renew(db: Database, link_id: int) -> None:
                     ("UPDATE web_links SET revoked_at = NULL, revoked_by = NULL WHERE id = ?", (link_id,))])
 
 
-async def new_form(db: Database, link_id: int, form_hash: str, *, at: str) -> None:
-    await db.execute("INSERT INTO web_forms (form_hash, link_id, created_at) VALUES (?, ?, ?)", (form_hash, link_id, at))
-
-
-async def form_state(db: Database, form_hash: str, link_id: int) -> str:
-    """"new", "used", or "unknown" (forged, or from another link)."""
-    row = await db.fetchone("SELECT used_at FROM web_forms WHERE form_hash = ? AND link_id = ?", (form_hash, link_id))
-    if row is None:
-        return "unknown"
-    return "used" if row["used_at"] else "new"
+async def form_used(db: Database, form_hash: str, link_id: int) -> bool:
+    return await db.fetchone("SELECT 1 FROM web_forms WHERE form_hash = ? AND link_id = ?", (form_hash, link_id)) is not None

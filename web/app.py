@@ -6,8 +6,10 @@ through the same storage and handlers as a Telegram update. Nothing else is serv
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -68,6 +70,34 @@ class Limits:
         self.per_address = Window(120, 60)  # any request: a person clicking around, even behind one office's NAT
         self.per_token = Window(30, 60)  # one link opened and answered over and over
         self.unknown_tokens = Window(10, 600)  # an address trying tokens that do not exist: guessing
+
+
+async def form_secret(ptb: Application) -> str:
+    """The key that signs the pages' form keys: made once, kept in the database (a restart keeps forms valid)."""
+    from storage import privacy
+
+    if "web_secret" not in ptb.bot_data:
+        db = ptb.bot_data["services"].db
+        secret = await privacy.get_kv(db, "web:secret-formulaires")
+        if secret is None:
+            secret = secrets.token_hex(32)
+            await privacy.set_kv(db, "web:secret-formulaires", secret)
+        ptb.bot_data["web_secret"] = secret
+    return ptb.bot_data["web_secret"]
+
+
+def later(request: Request, work: Awaitable[None]) -> None:
+    """Run ``work`` after the response (editing Telegram messages waits for Telegram's pace, the page must not):
+    what it shows is already in the database."""
+    tasks: set[asyncio.Task] = request.app.state.tasks
+    task = asyncio.ensure_future(work)
+    tasks.add(task)
+
+    def done(finished: asyncio.Task) -> None:
+        tasks.discard(finished)
+        if not finished.cancelled() and finished.exception() is not None:
+            log.error("work after a web answer failed", exc_info=finished.exception())
+    task.add_done_callback(done)
 
 
 def page(template: str, status: int = 200, **context) -> HTMLResponse:
@@ -139,4 +169,6 @@ def build_web(ptb: Application, *, webhook_path: str = "", webhook_secret: str |
     ]
     if webhook_path:
         routes.append(Route(f"/{webhook_path}", webhook, methods=["POST"]))
-    return Starlette(routes=routes, exception_handlers={404: missing, 405: missing})
+    web = Starlette(routes=routes, exception_handlers={404: missing, 405: missing})
+    web.state.tasks = set()  # work left after a response (see ``later``)
+    return web

@@ -6,15 +6,15 @@ the relances stop, the group's tally and the site's Telegram messages show it at
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import Response
 from telegram.ext import Application
 
+from bot import weblinks as weblinks_rules
 from bot.dates import PARIS, format_date, format_datetime, format_time
 from bot.forms import too_long
 from bot.polls import Stop, StopSite, ics, slot_label
@@ -23,9 +23,10 @@ from handlers import croisement
 from handlers import polls as poll_handlers
 from handlers import reminders as engine
 from storage import polls, sites, weblinks
-from web.app import SECURITY_HEADERS, Limits, client_of, page, read_body, refused
+from web.app import SECURITY_HEADERS, Limits, client_of, form_secret, later, page, read_body, refused
 
 NAME_LENGTH = 100
+SEEN_EVERY = timedelta(minutes=10)
 # the pages say it in words and colours (web/static/style.css), not with emoji an old phone may not draw
 CHOICES = {"oui": "Oui", "si_besoin": "Si besoin", "non": "Non"}
 CALL = "Pour toute question, appelez la CPTS du Grand Lons ou le CLS du Pays Lédonien."
@@ -63,7 +64,8 @@ async def _open(request: Request, ptb: Application, limits: Limits, purpose: str
         if not limits.unknown_tokens.allow(address):
             return refused(429, "Trop de demandes", "Trop de liens non valables depuis votre adresse : réessayez plus tard.")
         return refused(404, *INVALID)
-    await weblinks.seen(services.db, link.id, services.clock.utc_iso())
+    if link.last_seen_at is None or now - datetime.fromisoformat(link.last_seen_at) > SEEN_EVERY:
+        await weblinks.seen(services.db, link.id, services.clock.utc_iso())  # for /lien; not a write per page
     return Opened(link, token, poll, await sites.get(services.db, link.site_id), now)
 
 
@@ -91,8 +93,7 @@ async def _poll_page(ptb: Application, opened: Opened, *, error: str | None = No
     last = max(mine.values(), key=lambda a: a.at) if mine else None
     form_key = None
     if poll.state in ("open", "planned"):
-        form_key = secrets.token_urlsafe(16)
-        await weblinks.new_form(db, opened.link.id, token_hash(form_key), at=services.clock.utc_iso())
+        form_key = weblinks_rules.form_key(await form_secret(ptb), opened.link.id)
     typed = typed or {}
     ps = next((p for p in await polls.sites(db, poll.id) if p.site_id == site.id), None)
     return page("poll.html", status, site=site, poll=poll, error=error, form_key=form_key,
@@ -149,7 +150,10 @@ async def submit(request: Request, ptb: Application, limits: Limits) -> Response
         return refused(400, "Envoi illisible", "Cet envoi n'a pas pu être lu : rien n'a été enregistré.")
     services = engine.services_of(ptb)
     form_key = one.get("formulaire", "")
-    state = await weblinks.form_state(services.db, token_hash(form_key), opened.link.id) if form_key else "unknown"
+    if not weblinks_rules.form_key_valid(await form_secret(ptb), opened.link.id, form_key):
+        state = "unknown"
+    else:
+        state = "used" if await weblinks.form_used(services.db, token_hash(form_key), opened.link.id) else "new"
     if state == "unknown":
         return refused(403, "Formulaire non valable", "Ce formulaire ne vient pas de cette page : rien n'a été "
                                                       "enregistré. Rouvrez le lien reçu par e-mail.")
@@ -158,10 +162,10 @@ async def submit(request: Request, ptb: Application, limits: Limits) -> Response
                                                                 "Voici vos réponses telles qu'enregistrées.")
     if one.get("action") == "annuler":
         return await _cannot_host(ptb, opened, form_key)
-    return await _answers(ptb, opened, one, form_key)
+    return await _answers(request, ptb, opened, one, form_key)
 
 
-async def _answers(ptb: Application, opened: Opened, fields: dict[str, str], form_key: str) -> Response:
+async def _answers(request: Request, ptb: Application, opened: Opened, fields: dict[str, str], form_key: str) -> Response:
     services = engine.services_of(ptb)
     poll, site = opened.poll, opened.site
     if poll.state != "open":
@@ -192,7 +196,7 @@ async def _answers(ptb: Application, opened: Opened, fields: dict[str, str], for
                                       cancel_reminders=poll_handlers.relance_keys(poll.id, site.id))
     if not kept:  # the same form, sent twice at once
         return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé.")
-    await poll_handlers.answered_by_link(ptb, poll, site.id)
+    later(request, poll_handlers.answered_by_link(ptb, poll, site.id))  # the tally and the site's Telegram messages
     slots = await polls.slots(services.db, poll.id)
     answers = await polls.answers(services.db, poll.id)
     return page("thanks.html", site=site, name=name, comment=comment, deadline=format_datetime(_local(poll.deadline)),

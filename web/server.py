@@ -17,7 +17,7 @@ class WebServer:
     """The bot's web server, started and stopped with the bot."""
 
     def __init__(self, ptb: Application, settings: Settings, *, sock: socket.socket | None = None):
-        app = build_web(ptb, webhook_path=settings.webhook_path, webhook_secret=settings.webhook_secret)
+        self.app = app = build_web(ptb, webhook_path=settings.webhook_path, webhook_secret=settings.webhook_secret)
         # no access log (a link's token is in its path), no lifespan (the bot's own start and stop do that), the
         # client's address read from the local reverse proxy's X-Forwarded-For (for the per-address limits)
         config = uvicorn.Config(app, host=settings.web_listen, port=settings.web_port, log_config=None,
@@ -36,7 +36,13 @@ class WebServer:
                 raise RuntimeError("le serveur web n'a pas démarré")
             await asyncio.sleep(0.01)
 
+    async def settle(self) -> None:
+        """Wait for the work the pages left after their responses (the Telegram edits of an answer)."""
+        while self.app.state.tasks:
+            await asyncio.gather(*self.app.state.tasks, return_exceptions=True)
+
     async def stop(self) -> None:
+        await self.settle()
         if self.task is not None:
             self.server.should_exit = True
             await self.task

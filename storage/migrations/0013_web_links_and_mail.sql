@@ -23,8 +23,9 @@ CREATE TABLE web_tokens (
     created_at      TEXT NOT NULL
 );
 
--- Each page with a form carries a one-time form key: a cross-site post cannot know it, and a form sent twice
--- (a double click, a reload, a replay) is recognised and changes nothing the second time.
+-- Each page with a form carries a one-time form key, signed for its link (bot.weblinks.form_key): a cross-site post
+-- cannot know it. A key is kept here once used, in the same transaction as what it sent: a form sent twice (a double
+-- click, a reload, a replay) is recognised and changes nothing the second time.
 CREATE TABLE web_forms (
     form_hash       TEXT PRIMARY KEY,
     link_id         INTEGER NOT NULL REFERENCES web_links (id) ON DELETE CASCADE,

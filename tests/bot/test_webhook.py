@@ -67,3 +67,32 @@ async def test_updates_come_by_webhook_with_the_secret_and_only_with_it(tmp_path
         bot.stop()
         await server.stop()
     assert bot.proc.returncode == 0, (tmp_path / "bot.log").read_text()
+
+
+async def test_in_long_polling_mode_the_same_process_serves_the_personal_links_pages(tmp_path):
+    api = new_world()
+    server = FakeBotAPIServer(api)
+    port = await server.start()
+    bot = BotProcess(tmp_path, port, api)
+    listen = free_port()
+    bot.env.update(PUBLIC_URL="https://bot.exemple.fr", WEB_LISTEN="127.0.0.1", WEB_PORT=str(listen))
+    claire = TEAM["cls"].user_id
+    try:
+        bot.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=bot.env,
+                                    stdout=open(tmp_path / "bot.log", "w"), stderr=subprocess.STDOUT)
+        api.user_message(claire, claire, "/aide")
+        await wait_for(lambda: any(s.chat_id == claire for s in api.log), 30, "the reply to /aide, by long polling")
+        async with httpx.AsyncClient() as client:
+            for _ in range(100):
+                try:
+                    page = await client.get(f"http://127.0.0.1:{listen}/r/{'B' * 22}")
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.1)
+            assert page.status_code == 404 and "Lien non valable" in page.text
+            assert page.headers["cache-control"] == "no-store"
+            assert (await client.post(f"http://127.0.0.1:{listen}/telegram", json={})).status_code == 404  # no webhook
+    finally:
+        bot.stop()
+        await server.stop()
+    assert bot.proc.returncode == 0, (tmp_path / "bot.log").read_text()

@@ -159,3 +159,71 @@ async def test_an_email_that_meets_a_busy_server_is_sent_later_once(web, mailbox
     await web.restart()  # a restart between two tries loses nothing
     await web.advance(timedelta(minutes=10))
     assert len(mailbox.to(MACORNAY)) == 1 and (await outbox.get(web.db, mail.id)).state == "sent"
+
+
+async def test_once_the_day_is_confirmed_the_site_gets_its_time_and_ics_and_can_cancel_from_its_page(web, mailbox, caplog):
+    from icalendar import Calendar
+
+    await prepared(web)
+    link = link_in(mailbox.to(MACORNAY)[0])
+    async with httpx.AsyncClient() as client:
+        page = await client.get(link)
+        first = slot_fields(page.text)[0]
+        await client.post(link, data={**form_of(page.text), first: "oui", "nom": "Sophie Lambert"})
+        await answer(web, "alice", "5/01", "o")
+        await web.press("cpts1", "Clore maintenant")
+        await web.press("cpts1", "Confirmer")
+        await web.advance(timedelta(seconds=5))
+        confirmation = mailbox.to(MACORNAY)[-1]
+        assert confirmation["Subject"].startswith("Visite confirmée le mardi 5 janvier 2027")
+        (attached,) = [p for p in confirmation.iter_attachments() if p.get_filename() == "visite.ics"]
+        (event,) = Calendar.from_ical(attached.get_content()).walk("VEVENT")
+        assert str(event["location"]) == "Cabinet de Macornay, Macornay" and "Dupont" not in text_of(confirmation)
+
+        page = await client.get(link)
+        shown = html.unescape(page.text)
+        assert "Visite confirmée" in shown and "mardi 5 janvier 2027" in shown and 'name="c' not in shown
+        ics = await client.get(link + "/visite.ics")
+        assert ics.headers["content-type"].startswith("text/calendar") and b"Cabinet de Macornay" in ics.content
+        cancelled = await client.post(link, data={**form_of(page.text), "action": "annuler"})
+        assert cancelled.status_code == 200 and "L'équipe est prévenue" in html.unescape(cancelled.text)
+        told = "\n".join(web.texts())
+        assert "« Cabinet de Macornay » ne peut plus recevoir la visite (indiqué par le lien web)" in told
+        reopened = html.unescape((await client.get(link)).text)
+        assert "Vous avez indiqué ne plus pouvoir recevoir cette visite" in reopened and "annuler" not in reopened
+        again = await client.post(link, data={**form_of(page.text), "action": "annuler"})  # the same form again
+        assert again.status_code == 409 and told.count("ne peut plus recevoir la visite") == 1
+        assert (await client.get(link + "/visite.ics")).status_code == 404  # no visit left for this site
+    token = link.rsplit("/", 1)[1]
+    assert not any(token in record.getMessage() or token in str(record.__dict__) for record in caplog.records)
+
+
+async def test_relances_go_by_email_only_to_silent_sites_and_links_expire_two_weeks_after_closing(web, mailbox):
+    await prepared(web)  # Monday 9:00, deadline next Monday 18:00: relances halfway and the day before
+    link = link_in(mailbox.to(MACORNAY)[0])
+    await web.advance(timedelta(days=4, hours=1))  # Friday 10:00: halfway, moved to a working morning
+    (relance,) = [m for m in mailbox.to(MACORNAY) if m["Subject"].startswith("Petit rappel")]
+    assert "Cabinet de Macornay" in text_of(relance) and link_in(relance) != link  # a token of its own
+    async with httpx.AsyncClient() as client:
+        page = await client.get(link_in(relance))  # the relance's link opens the same page
+        await client.post(link, data={**form_of(page.text), slot_fields(page.text)[0]: "oui", "nom": "Nadia"})
+        await web.advance(timedelta(days=3))  # Monday 10:00, past the day-before one: none, it answered
+        assert len([m for m in mailbox.to(MACORNAY) if m["Subject"].startswith("Petit rappel")]) == 1
+        await web.advance(timedelta(hours=8))  # the deadline: the poll closes by itself
+        assert "Ce sondage est clos" in html.unescape((await client.get(link)).text)
+        await web.advance(timedelta(days=15))
+        expired = await client.get(link)
+        assert expired.status_code == 404 and "Ce lien n'est pas ou plus valable" in html.unescape(expired.text)
+
+
+async def test_an_email_a_crash_left_half_sent_goes_again_at_start_with_the_same_message_id(web, mailbox):
+    await prepared(web)
+    (mail,) = [m for m in await outbox.all_mail(web.db) if m.kind == "invitation"]
+    first_id = mailbox.to(MACORNAY)[0]["Message-ID"]
+    # as if the bot died between handing the e-mail to the server and noting it sent
+    await web.db.execute("UPDATE outbox SET state = 'sending' WHERE id = ?", (mail.id,))
+    await web.restart()
+    await web.advance(timedelta(seconds=5))
+    again = mailbox.to(MACORNAY)
+    assert len(again) == 2 and again[1]["Message-ID"] == first_id  # recognisable as the same message
+    assert (await outbox.get(web.db, mail.id)).state == "sent"
