@@ -35,7 +35,13 @@ mesuré dans la même exécution, sur la même fausse API Bot en mémoire.
 4. **Volume** : {candidates} candidats, {sites} lieux, {visits} visites, {rappels} rappels générés
    (`bench/synthetic.py` : noms français, professions, communes des 4 EPCI) ; chaque commande est lancée
    {repeats} fois dans un processus à part, dont on relève la mémoire maximale (RSS).
-5. **Démarrage à froid** : `python -m bot` lancé contre la fausse API sur HTTP, jusqu'à la réponse à un `/aide`
+5. **Tableau de reporting** (`bench/tableur.py`) : `/export` et `/export csv` de bout en bout à 1 000 et
+   10 000 candidats, puis les mêmes feuilles écrites par XlsxWriter (mémoire constante, ce qu'utilise le bot) et
+   par openpyxl (écriture seule), côte à côte.
+6. **Liens personnels** (`bench/liens.py`) : 50 lieux à la fois ouvrent leur page et envoient leurs réponses
+   (4 fois chacun), les clients dans un processus à part, contre le vrai serveur web du bot, puis contre une page
+   Starlette nue servie de la même façon ; chaque réponse est ensuite vérifiée en base.
+7. **Démarrage à froid** : `python -m bot` lancé contre la fausse API sur HTTP, jusqu'à la réponse à un `/aide`
    qui attendait.
 """
 
