@@ -17,7 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -77,12 +77,15 @@ async def form_secret(ptb: Application) -> str:
     from storage import privacy
 
     if "web_secret" not in ptb.bot_data:
-        db = ptb.bot_data["services"].db
-        secret = await privacy.get_kv(db, "web:secret-formulaires")
-        if secret is None:
-            secret = secrets.token_hex(32)
-            await privacy.set_kv(db, "web:secret-formulaires", secret)
-        ptb.bot_data["web_secret"] = secret
+        # pages opened at once as the bot starts must not each make a key of their own
+        async with ptb.bot_data.setdefault("web_secret_lock", asyncio.Lock()):
+            if "web_secret" not in ptb.bot_data:
+                db = ptb.bot_data["services"].db
+                secret = await privacy.get_kv(db, "web:secret-formulaires")
+                if secret is None:
+                    secret = secrets.token_hex(32)
+                    await privacy.set_kv(db, "web:secret-formulaires", secret)
+                ptb.bot_data["web_secret"] = secret
     return ptb.bot_data["web_secret"]
 
 
@@ -140,6 +143,8 @@ def build_web(ptb: Application, *, webhook_path: str = "", webhook_secret: str |
                 return refused(429, "Trop de demandes", "Patientez une minute avant de réessayer.")
             try:
                 return await endpoint(request, ptb, limits)
+            except ClientDisconnect:  # the visitor went away mid-request: nothing was changed, nobody to answer
+                return Response(status_code=400)
             except Exception:  # noqa: BLE001 - a page that fails says so and reveals nothing
                 log.exception("web page failed", extra={"path": masked(request.url.path)})
                 return refused(500, "Erreur", "Une erreur est survenue : rien n'a été changé. Réessayez dans un "

@@ -227,3 +227,17 @@ async def test_an_email_a_crash_left_half_sent_goes_again_at_start_with_the_same
     again = mailbox.to(MACORNAY)
     assert len(again) == 2 and again[1]["Message-ID"] == first_id  # recognisable as the same message
     assert (await outbox.get(web.db, mail.id)).state == "sent"
+
+
+async def test_the_first_pages_ever_opened_all_at_once_all_take_their_answers(web, mailbox):
+    import asyncio
+
+    await prepared(web)
+    link = link_in(mailbox.to(MACORNAY)[0])
+    # no page was opened yet: the key that signs the forms is made by whichever page comes first
+    async with httpx.AsyncClient() as client:
+        pages = await asyncio.gather(*(client.get(link) for _ in range(8)))
+        field = slot_fields(pages[0].text)[0]
+        sent = await asyncio.gather(*(client.post(link, data={**form_of(p.text), field: "oui", "nom": f"N{n}"})
+                                      for n, p in enumerate(pages)))
+    assert [r.status_code for r in sent] == [200] * 8  # each page's own form, none refused
