@@ -21,8 +21,8 @@ _TAG = re.compile(r"<\s*(/?)\s*([A-Za-z][A-Za-z0-9-]*)")
 
 
 def utf16_len(text: str) -> int:
-    """What Telegram counts: UTF-16 code units."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    """What Telegram counts: UTF-16 code units (a lone surrogate, which JSON can carry, counts as one)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def visible_len(text: str) -> int:
@@ -53,17 +53,21 @@ def _atoms(text: str, limit: int) -> list[_Atom]:
             atoms.append(_Atom(token, len(token), "space"))
         elif token.startswith("&") and len(token) > 1:
             atoms.append(_Atom(token, utf16_len(html.unescape(token)), "text"))
+        elif (width := utf16_len(token)) <= limit:  # nearly every word
+            atoms.append(_Atom(token, width, "text"))
         else:
             # a word longer than a message is cut between characters (never inside a surrogate pair: Python's
             # characters are whole code points)
-            piece = ""
+            piece, width = "", 0
             for ch in token:
-                if utf16_len(piece + ch) > limit:
-                    atoms.append(_Atom(piece, utf16_len(piece), "text"))
-                    piece = ""
+                units = 2 if ord(ch) > 0xFFFF else 1
+                if width + units > limit:
+                    atoms.append(_Atom(piece, width, "text"))
+                    piece, width = "", 0
                 piece += ch
+                width += units
             if piece:
-                atoms.append(_Atom(piece, utf16_len(piece), "text"))
+                atoms.append(_Atom(piece, width, "text"))
     return atoms
 
 
