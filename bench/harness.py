@@ -11,6 +11,7 @@ import asyncio
 import statistics
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,15 +124,20 @@ async def ids_with_status(sb: Sandbox, status: Status, count: int) -> list[int]:
     return sorted(c.id for c in found)
 
 
+async def sent_polls(sb: Sandbox) -> AsyncIterator[polls.Poll]:
+    """A poll sent for each candidate at the croisement in turn, for as long as the caller wants more."""
+    for cid in await ids_with_status(sb, Status.CROISEMENT, 10_000):
+        await sb.say("cpts1", f"/sondage {cid}")
+        await sb.press("cpts1", "Envoyer le sondage")
+        yield await polls.current_for(sb.db, cid)
+
+
 async def open_polls(sb: Sandbox, contacts: int) -> dict[int, tuple[int, list[str]]]:
     """Polls sent for candidates at the croisement until every contact has one; contact -> (message, buttons)."""
     reached: dict[int, tuple[int, list[str]]] = {}
-    for cid in await ids_with_status(sb, Status.CROISEMENT, 10_000):
+    async for poll in sent_polls(sb):
         if len(reached) >= contacts:
             break
-        await sb.say("cpts1", f"/sondage {cid}")
-        await sb.press("cpts1", "Envoyer le sondage")
-        poll = await polls.current_for(sb.db, cid)
         for site in await polls.sites(sb.db, poll.id):
             for chat_id, message_id in await polls.messages(sb.db, poll.id, site.site_id):
                 message = sb.api.messages[(chat_id, message_id)]

@@ -21,10 +21,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from bench.harness import ids_with_status, percentile
+from bench.harness import percentile, sent_polls
 from bench.synthetic import CONTACT_IDS, NOW
 from bot.pace import LoopTime
-from bot.pipeline import Status
 from handlers import mail
 from sandbox.sandbox import Sandbox
 from storage import polls
@@ -154,12 +153,9 @@ def _figures(times: list[float]) -> dict:
 async def _links(sb: Sandbox, count: int) -> list[tuple[int, int, str]]:
     """Polls sent until ``count`` sites have one, each with its personal link minted."""
     found: list[tuple[int, int, str]] = []
-    for cid in await ids_with_status(sb, Status.CROISEMENT, 10_000):
+    async for poll in sent_polls(sb):
         if len(found) >= count:
             break
-        await sb.say("cpts1", f"/sondage {cid}")
-        await sb.press("cpts1", "Envoyer le sondage")
-        poll = await polls.current_for(sb.db, cid)
         for ps in await polls.sites(sb.db, poll.id):
             if ps.invited and len(found) < count:
                 link = await mail.poll_link(sb.app, poll, ps.site_id)
