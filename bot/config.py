@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     web_port: int = Field(default=8080, ge=1, le=65535, validation_alias=AliasChoices("web_port", "webhook_port"))
     # the personal links' pages: served when PUBLIC_URL is set (the address the links begin with)
     public_url: str | None = None
+    # the team's phone number, given on the personal links' pages to whoever has a question
+    team_phone: str | None = None
     # e-mail (optional): without SMTP_HOST the team gets each e-mail's text in the group, to send it themselves
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)

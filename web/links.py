@@ -29,9 +29,13 @@ NAME_LENGTH = 100
 SEEN_EVERY = timedelta(minutes=10)
 # the pages say it in words and colours (web/static/style.css), not with emoji an old phone may not draw
 CHOICES = {"oui": "Oui", "si_besoin": "Si besoin", "non": "Non"}
-CALL = "Pour toute question, appelez la CPTS du Grand Lons ou le CLS du Pays Lédonien."
-# one page for every token that opens nothing: wrong, expired or revoked look alike
-INVALID = ("Lien non valable", "Ce lien n'est pas ou plus valable. " + CALL)
+
+
+def call(ptb: Application) -> str:
+    """Whom to call, with the team's number when it is set (TEAM_PHONE)."""
+    phone = engine.services_of(ptb).settings.team_phone
+    return ("Pour toute question, appelez la CPTS du Grand Lons ou le CLS du Pays Lédonien"
+            + (f" au {phone}." if phone else "."))
 
 
 @dataclass
@@ -63,7 +67,8 @@ async def _open(request: Request, ptb: Application, limits: Limits, purpose: str
     if poll is None or poll.state in ("draft", "dropped"):
         if not limits.unknown_tokens.allow(address):
             return refused(429, "Trop de demandes", "Trop de liens non valables depuis votre adresse : réessayez plus tard.")
-        return refused(404, *INVALID)
+        # one page for every token that opens nothing: wrong, expired or revoked look alike
+        return refused(404, "Lien non valable", "Ce lien n'est pas ou plus valable. " + call(ptb))
     if link.last_seen_at is None or now - datetime.fromisoformat(link.last_seen_at) > SEEN_EVERY:
         await weblinks.seen(services.db, link.id, services.clock.utc_iso())  # for /lien; not a write per page
     return Opened(link, token, poll, await sites.get(services.db, link.site_id), now)
@@ -78,7 +83,7 @@ async def show(request: Request, ptb: Application, limits: Limits) -> Response:
     if isinstance(opened, Response):
         return opened
     if opened.link.purpose == "elus":
-        return page("elus.html", title="Information des élus", paragraphs=opened.site.split("\n"))
+        return page("elus.html", title="Information des élus", paragraphs=opened.site.split("\n"), call=call(ptb))
     return await _poll_page(ptb, opened)
 
 
@@ -170,7 +175,7 @@ async def _answers(request: Request, ptb: Application, opened: Opened, fields: d
     poll, site = opened.poll, opened.site
     if poll.state != "open":
         return await _poll_page(ptb, opened, status=409, error="Ce sondage est clos : vos réponses ne peuvent plus "
-                                                                "changer. " + CALL)
+                                                                "changer. " + call(ptb))
     slot_ids = {s.id for s in await polls.slots(services.db, poll.id)}
     values: dict[int, str] = {}
     for key, value in fields.items():
@@ -214,7 +219,7 @@ async def _cannot_host(ptb: Application, opened: Opened, form_key: str) -> Respo
     if not done:
         return await _poll_page(ptb, opened, status=409, error="C'est déjà noté, ou aucune visite n'est prévue.")
     return page("message.html", title="C'est noté", text="Vous avez indiqué ne plus pouvoir recevoir cette visite. "
-                                                         "L'équipe est prévenue, merci. " + CALL)
+                                                         "L'équipe est prévenue, merci. " + call(ptb))
 
 
 async def calendar(request: Request, ptb: Application, limits: Limits) -> Response:
@@ -230,4 +235,4 @@ async def calendar(request: Request, ptb: Application, limits: Limits) -> Respon
             return Response(ics([stop], candidate_id=poll.candidate_id, what="professionnel·le de santé"),
                             media_type="text/calendar; charset=utf-8",
                             headers={**SECURITY_HEADERS, "content-disposition": 'attachment; filename="visite.ics"'})
-    return refused(404, "Pas de visite prévue", "Aucune visite n'est confirmée pour votre lieu. " + CALL)
+    return refused(404, "Pas de visite prévue", "Aucune visite n'est confirmée pour votre lieu. " + call(ptb))

@@ -101,6 +101,7 @@ async def test_bad_input_gets_a_clear_page_and_changes_nothing(web, mailbox):
         for token in ("A" * 22, "court", "x" * 300, "%00%0a", link.rsplit("/", 1)[1][:-1] + "B"):
             refused = await client.get(base + token)
             assert refused.status_code == 404 and "Ce lien n'est pas ou plus valable" in html.unescape(refused.text)
+            assert "Lédonien au 03 84 47 00 00." in html.unescape(refused.text)  # whom to call, and the number
             assert "Macornay" not in html.unescape(refused.text)
         cases = [
             ({fields[0]: "oui", "nom": "X"}, 403, "ne vient pas de cette page"),  # no form key: a cross-site post
@@ -133,6 +134,9 @@ async def test_bad_input_gets_a_clear_page_and_changes_nothing(web, mailbox):
 async def test_without_smtp_the_team_gets_each_text_and_link_to_send_itself(web_no_mail):
     sb = web_no_mail
     await prepared(sb)
+    async with httpx.AsyncClient() as client:  # without TEAM_PHONE, whom to call, without a number
+        shown = html.unescape((await client.get(f"{sb.web_url}/r/{'C' * 22}")).text)
+        assert "appelez la CPTS du Grand Lons ou le CLS du Pays Lédonien." in shown
     posted = next(t for t in sb.texts() if t.startswith("📋"))
     assert "Cabinet de Macornay" in posted and "Objet : Disponibilités pour une visite" in posted
     link = re.search(r"http://127\.0\.0\.1:\d+/r/[A-Za-z0-9_-]{22}", posted).group(0)
