@@ -36,7 +36,7 @@ async def links_command(update: Update, context: BotContext) -> None:
         return
     lines = [f"🔗 <b>Liens personnels — sondage du dossier n° {candidate.id}</b>", ""]
     rows = []
-    for link in links:
+    for n, link in enumerate(links, start=1):
         site = await sites.get(context.db, link.site_id)
         if link.revoked_at:
             state = f"révoqué le {format_datetime(_local(link.revoked_at))}"
@@ -44,10 +44,10 @@ async def links_command(update: Update, context: BotContext) -> None:
             state = f"ouvert le {format_datetime(_local(link.last_seen_at))}"
         else:
             state = "pas encore ouvert"
-        lines.append(f"• {esc(site.name)} : {state}")
-        buttons = [(f"🔁 Nouveau lien · {site.name}"[:40], f"w:{link.id}:n")]
+        lines.append(f"{n}. {esc(site.name)} : {state}")
+        buttons = [(f"🔁 Nouveau lien {n}", f"w:{link.id}:n")]
         if not link.revoked_at:
-            buttons.insert(0, (f"🚫 Révoquer · {site.name}"[:40], f"w:{link.id}:r"))
+            buttons.insert(0, (f"🚫 Révoquer {n}", f"w:{link.id}:r"))
         rows.append(buttons)
     lines += ["", "Révoquer : le lien n'ouvre plus rien. Nouveau lien : l'ancien n'ouvre plus rien, le nouveau part par "
                   "e-mail (ou s'affiche ici, à transmettre)."]

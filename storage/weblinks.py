@@ -29,7 +29,8 @@ async def ensure(db: Database, *, purpose: str, at: str, poll_id: int | None = N
                      "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                      (purpose, poll_id, site_id, notice_id, elu_id, at, expires_at))
     row = await db.fetchone("SELECT * FROM web_links WHERE purpose = ? AND poll_id IS ? AND site_id IS ? AND "
-                            "notice_id IS ? AND elu_id IS ?", (purpose, poll_id, site_id, notice_id, elu_id))
+                            "notice_id IS ? AND elu_id IS ? ORDER BY id LIMIT 1",
+                            (purpose, poll_id, site_id, notice_id, elu_id))
     return Link(**dict(row))
 
 
