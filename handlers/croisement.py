@@ -297,9 +297,8 @@ async def on_notice_button(update: Update, context: BotContext) -> None:
                                  draft=draft, link_id=link.id, chat_id=query.message.chat_id)
                 emailed.append(elu.name)
             else:
-                text = draft.text.replace(emails.LINK, await mail.mint_link(context.application, link.id))
-                pasted.append(f"<b>{esc(elu.name)}</b> — {esc(elu.email)}\n<b>Objet :</b> {esc(draft.subject)}\n"
-                              f"<pre>{esc(text)}</pre>")
+                pasted.append(mail.ready_to_paste(elu.name, elu.email, draft,
+                                                  await mail.mint_link(context.application, link.id)))
     await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=context.now_iso(), kind="elus",
                             detail=f"Élus informés sur Telegram : {', '.join(sent) or 'aucun'}"
                                    + (f" ; par e-mail : {', '.join(emailed)}" if emailed else ""))

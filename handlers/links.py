@@ -7,12 +7,12 @@ from datetime import datetime
 
 from telegram import Update
 
-from bot import emails
 from bot.callbacks import read
 from bot.context import BotContext
 from bot.dates import PARIS, format_datetime
 from handlers import candidates as step_a
 from handlers import mail
+from handlers import polls as poll_handlers
 from handlers import reminders as engine
 from handlers.common import esc, keyboard, reply, send
 from storage import polls, sites, weblinks
@@ -75,9 +75,7 @@ async def on_link_button(update: Update, context: BotContext) -> None:
     await weblinks.renew(context.db, link.id)
     await query.answer("Nouveau lien")
     if site.contact_email and mail.mail_enabled(context.application) and poll.state == "open":
-        slots = [s.label for s in await _slots(context, poll)]
-        draft = emails.poll_invitation(site.name, await mail_description(context, poll), slots,
-                                       format_datetime(_local(poll.deadline)))
+        draft = await poll_handlers.invitation_draft(context.services, poll, site)
         await mail.queue(context.application, key=f"invitation:{poll.id}:{site.id}:{context.now_iso()}",
                          kind="invitation", to=site.contact_email, draft=draft, link_id=link.id, poll_id=poll.id,
                          site_id=site.id, chat_id=query.message.chat_id)
@@ -88,15 +86,3 @@ async def on_link_button(update: Update, context: BotContext) -> None:
         text = (f"🔁 Nouveau lien pour « {esc(site.name)} » (l'ancien n'ouvre plus rien), à lui transmettre :\n"
                 f"{esc(url)}")
     await send(context, query.message.chat_id, text)
-
-
-async def _slots(context: BotContext, poll):
-    from bot.polls import Slot
-
-    return [Slot(s.id, s.day, s.part) for s in await polls.slots(context.db, poll.id)]
-
-
-async def mail_description(context: BotContext, poll) -> str:
-    from handlers.polls import _asked
-
-    return await context.db.remembered(f"sondage-demande:{poll.id}", lambda: _asked(context.db, poll))

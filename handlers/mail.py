@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import aiosmtplib
 from telegram.ext import Application
 
-from bot.emails import Draft, message, team_sender
+from bot.emails import LINK, Draft, message, team_sender
 from bot.weblinks import link_url, new_token
 from handlers import reminders as engine
 from handlers.common import esc
@@ -59,6 +59,12 @@ async def queue(app: Application, *, key: str, kind: str, to: str, draft: Draft,
                                   site_id=site_id, chat_id=chat_id or services.settings.team_chat_id,
                                   due_at=_utc(due or services.clock.now()), at=services.clock.utc_iso())
     return queued
+
+
+def ready_to_paste(name: str, address: str | None, draft: Draft, url: str) -> str:
+    """An e-mail as the team sends it from its own mailbox (without SMTP): whom to, subject, text with the link."""
+    return (f"<b>{esc(name)}</b> — {esc(address or 'pas de contact')}\n<b>Objet :</b> {esc(draft.subject)}\n"
+            f"<pre>{esc(draft.text.replace(LINK, url))}</pre>")
 
 
 # --- sending ------------------------------------------------------------------------------------------------

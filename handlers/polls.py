@@ -508,34 +508,39 @@ async def _invite_by_link(app, poll: Poll, invited: list, by_hand: list) -> list
     services = engine.services_of(app)
     if not services.settings.public_url:
         return by_hand
-    slots = [s.label for s in [Slot(r.id, r.day, r.part) for r in await polls.slots(services.db, poll.id)]]
-    description = await services.db.remembered(
-        f"sondage-demande:{poll.id}",
-        lambda: _asked(services.db, poll))
-    deadline = format_datetime(_local(poll.deadline))
-    emailed, pasted = [], []
+    emailing = mail.mail_enabled(app)
+    emailed, pasted, blocks = [], set(), []
     for site in invited:
-        link = await mail.poll_link(app, poll, site.id)
-        draft = emails.poll_invitation(site.name, description, slots, deadline)
-        if site.contact_email and mail.mail_enabled(app):
+        if site.contact_email and emailing:
+            link = await mail.poll_link(app, poll, site.id)
             await mail.queue(app, key=f"invitation:{poll.id}:{site.id}", kind="invitation", to=site.contact_email,
-                             draft=draft, link_id=link.id, poll_id=poll.id, site_id=site.id, chat_id=poll.chat_id)
+                             draft=await invitation_draft(services, poll, site), link_id=link.id, poll_id=poll.id,
+                             site_id=site.id, chat_id=poll.chat_id)
             emailed.append(site)
-        elif site in by_hand and not mail.mail_enabled(app):
-            text = draft.text.replace(emails.LINK, await mail.mint_link(app, link.id))
-            pasted.append(f"<b>{esc(site.name)}</b> — {esc(site.contact_email or site.contact_phone or 'pas de contact')}\n"
-                          f"<b>Objet :</b> {esc(draft.subject)}\n<pre>{esc(text)}</pre>")
+        elif site in by_hand and not emailing:
+            link = await mail.poll_link(app, poll, site.id)
+            blocks.append(mail.ready_to_paste(site.name, site.contact_email or site.contact_phone,
+                                              await invitation_draft(services, poll, site),
+                                              await mail.mint_link(app, link.id)))
+            pasted.add(site.id)
     lines = []
     if emailed:
         lines.append(f"✉️ Invitation envoyée par e-mail, avec un lien personnel, à : {esc(', '.join(s.name for s in emailed))}.")
-    if pasted:
+    if blocks:
         lines.append("📋 Pas d'envoi d'e-mail configuré : envoyez ces messages depuis votre messagerie (chaque lien est "
-                     "personnel à son lieu ; sa réponse arrivera ici comme les autres).\n\n" + "\n\n".join(pasted))
+                     "personnel à son lieu ; sa réponse arrivera ici comme les autres).\n\n" + "\n\n".join(blocks))
     if lines:
         await engine.send_plain(app, poll.chat_id, "\n\n".join(lines), None)
     await engine.reschedule(app)
-    left = {s.id for s in emailed} | {s.id for s in by_hand if any(s.name in p for p in pasted)}
+    left = {s.id for s in emailed} | pasted
     return [s for s in by_hand if s.id not in left]
+
+
+async def invitation_draft(services: Services, poll: Poll, site) -> emails.Draft:
+    """The e-mail inviting a site to answer the poll: what the sites were told, the slots, the deadline."""
+    slots = [slot_label(r.day, r.part) for r in await polls.slots(services.db, poll.id)]
+    description = await services.db.remembered(f"sondage-demande:{poll.id}", lambda: _asked(services.db, poll))
+    return emails.poll_invitation(site.name, description, slots, format_datetime(_local(poll.deadline)))
 
 
 async def _asked(db, poll: Poll) -> str:

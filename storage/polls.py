@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from storage import reminders
+from storage import reminders, weblinks
 from storage.db import Database
 
 
@@ -164,8 +164,7 @@ async def answer_by_link(db: Database, poll_id: int, site_id: int, values: dict[
     """A site's answers sent from its web link, all slots at once, with its comment: kept only if the form they
     came with was not used yet (False otherwise: a form sent twice changes nothing the second time). One
     transaction, in one trip to the writer."""
-    statements = [("INSERT INTO web_forms (form_hash, link_id, created_at, used_at) VALUES (?, ?, ?, ?) "
-                   "ON CONFLICT DO NOTHING", (form_hash, link_id, at, at))]
+    statements = [weblinks.use_form_statement(link_id, form_hash, at)]
     statements += [(
         "INSERT INTO poll_answers (poll_id, slot_id, site_id, answer, by_user, by_team, at, channel, by_name) "
         "VALUES (?, ?, ?, ?, 0, 0, ?, 'web', ?) ON CONFLICT (poll_id, slot_id, site_id) DO UPDATE SET "
@@ -179,14 +178,6 @@ async def answer_by_link(db: Database, poll_id: int, site_id: int, values: dict[
         statements.append(("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = 'relance' "
                            "AND poll_id = ? AND site_id = ?", (poll_id, site_id)))
     return await db.write(statements, unless_first_changes_nothing=True)
-
-
-async def use_form(db: Database, link_id: int, form_hash: str, *, at: str) -> bool:
-    """Use up a one-time form key of a link; False if it was already used."""
-    async with db.transaction() as conn:
-        cur = await conn.execute("INSERT INTO web_forms (form_hash, link_id, created_at, used_at) VALUES (?, ?, ?, ?) "
-                                 "ON CONFLICT DO NOTHING", (form_hash, link_id, at, at))
-        return cur.rowcount > 0
 
 
 async def answers(db: Database, poll_id: int) -> dict[tuple[int, int], AnswerRow]:

@@ -78,3 +78,14 @@ async def renew(db: Database, link_id: int) -> None:
 
 async def form_used(db: Database, form_hash: str, link_id: int) -> bool:
     return await db.fetchone("SELECT 1 FROM web_forms WHERE form_hash = ? AND link_id = ?", (form_hash, link_id)) is not None
+
+
+def use_form_statement(link_id: int, form_hash: str, at: str) -> tuple[str, tuple]:
+    """Keep a form key as used; it changes no row when it already was (see Database.write)."""
+    return ("INSERT INTO web_forms (form_hash, link_id, created_at, used_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (form_hash, link_id, at, at))
+
+
+async def use_form(db: Database, link_id: int, form_hash: str, *, at: str) -> bool:
+    """Use up a one-time form key of a link; False if it was already used."""
+    return await db.write([use_form_statement(link_id, form_hash, at)], unless_first_changes_nothing=True)

@@ -48,7 +48,8 @@ class Opened:
     now: datetime
 
 
-async def _open(request: Request, ptb: Application, limits: Limits, purpose: str = "sondage") -> Opened | Response:
+async def _open(request: Request, ptb: Application, limits: Limits,
+                purposes: tuple[str, ...] = ("sondage",)) -> Opened | Response:
     token = request.path_params["token"]
     address = client_of(request)
     services = engine.services_of(ptb)
@@ -56,14 +57,14 @@ async def _open(request: Request, ptb: Application, limits: Limits, purpose: str
         return refused(429, "Trop de demandes", "Ce lien a été ouvert trop souvent en une minute : patientez un peu.")
     link = await weblinks.by_token(services.db, token_hash(token)) if TOKEN_SHAPE.fullmatch(token) else None
     now = services.clock.now()
-    usable = (link is not None and link.revoked_at is None and link.purpose == purpose
+    usable = (link is not None and link.revoked_at is None and link.purpose in purposes
               and (link.expires_at is None or datetime.fromisoformat(link.expires_at) > now))
-    if usable and purpose == "elus":
+    if usable and link.purpose == "elus":
         text = await croisement.elu_message(services.db, link.notice_id, link.elu_id)
         if text is not None:
             await weblinks.seen(services.db, link.id, services.clock.utc_iso())
             return Opened(link, token, None, text, now)
-    poll = await polls.get(services.db, link.poll_id) if usable and purpose == "sondage" else None
+    poll = await polls.get(services.db, link.poll_id) if usable and link.purpose == "sondage" else None
     if poll is None or poll.state in ("draft", "dropped"):
         if not limits.unknown_tokens.allow(address):
             return refused(429, "Trop de demandes", "Trop de liens non valables depuis votre adresse : réessayez plus tard.")
@@ -76,10 +77,7 @@ async def _open(request: Request, ptb: Application, limits: Limits, purpose: str
 
 async def show(request: Request, ptb: Application, limits: Limits) -> Response:
     """GET /r/<token>: the poll as this site sees it, with its answers so far; or the message an élu received."""
-    token = request.path_params["token"]
-    services = engine.services_of(ptb)
-    link = await weblinks.by_token(services.db, token_hash(token)) if TOKEN_SHAPE.fullmatch(token) else None
-    opened = await _open(request, ptb, limits, link.purpose if link else "sondage")
+    opened = await _open(request, ptb, limits, purposes=("sondage", "elus"))
     if isinstance(opened, Response):
         return opened
     if opened.link.purpose == "elus":
@@ -213,7 +211,7 @@ async def _cannot_host(ptb: Application, opened: Opened, form_key: str) -> Respo
     services = engine.services_of(ptb)
     poll, site = opened.poll, opened.site
     # the form is used up like any other, then the visit is cancelled for this site
-    if not await polls.use_form(services.db, opened.link.id, token_hash(form_key), at=services.clock.utc_iso()):
+    if not await weblinks.use_form(services.db, opened.link.id, token_hash(form_key), at=services.clock.utc_iso()):
         return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé.")
     done = await poll_handlers.site_cannot_host(ptb, poll, site.id, by=0, how=" (indiqué par le lien web)")
     if not done:

@@ -16,6 +16,15 @@ from sandbox.sandbox import TEAM
 SECRET = "s3cret-token_for-the-tests-0123456789"
 
 
+async def bot_on_fake_telegram(tmp_path, **env):
+    """A fake Telegram served over HTTP, and the bot process to run against it with ``env`` (not started yet)."""
+    api = new_world()
+    server = FakeBotAPIServer(api)
+    bot = BotProcess(tmp_path, await server.start(), api)
+    bot.env.update(env)
+    return api, server, bot
+
+
 def launch(tmp_path, bot) -> None:
     """The real `python -m bot`, its output kept for the failure message."""
     bot.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=bot.env,
@@ -39,13 +48,10 @@ def free_port() -> int:
 
 
 async def test_updates_come_by_webhook_with_the_secret_and_only_with_it(tmp_path):
-    api = new_world()
-    server = FakeBotAPIServer(api)
-    port = await server.start()
-    bot = BotProcess(tmp_path, port, api)
     listen = free_port()
-    bot.env.update(WEBHOOK_URL="https://bot.exemple.fr/telegram-cls", WEBHOOK_SECRET=SECRET,
-                   WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(listen), PUBLIC_URL="https://bot.exemple.fr")
+    api, server, bot = await bot_on_fake_telegram(tmp_path, WEBHOOK_URL="https://bot.exemple.fr/telegram-cls",
+                                                  WEBHOOK_SECRET=SECRET, WEBHOOK_LISTEN="127.0.0.1",
+                                                  WEBHOOK_PORT=str(listen), PUBLIC_URL="https://bot.exemple.fr")
     claire = TEAM["cls"].user_id
     try:
         launch(tmp_path, bot)
@@ -81,12 +87,9 @@ async def test_updates_come_by_webhook_with_the_secret_and_only_with_it(tmp_path
 
 
 async def test_in_long_polling_mode_the_same_process_serves_the_personal_links_pages(tmp_path):
-    api = new_world()
-    server = FakeBotAPIServer(api)
-    port = await server.start()
-    bot = BotProcess(tmp_path, port, api)
     listen = free_port()
-    bot.env.update(PUBLIC_URL="https://bot.exemple.fr", WEB_LISTEN="127.0.0.1", WEB_PORT=str(listen))
+    api, server, bot = await bot_on_fake_telegram(tmp_path, PUBLIC_URL="https://bot.exemple.fr",
+                                                  WEB_LISTEN="127.0.0.1", WEB_PORT=str(listen))
     claire = TEAM["cls"].user_id
     try:
         launch(tmp_path, bot)

@@ -51,17 +51,18 @@ async def test_the_team_revokes_a_link_then_gives_a_new_one(web, mailbox):
     await prepared(web)
     first = link_in(mailbox.to(MACORNAY)[0])
     listing = texts_of(await web.say("cls", "/lien 1"))
-    assert "4. Cabinet de Macornay : pas encore ouvert" in listing and listing.count("Macornay") == 1
+    assert "1. Cabinet de Macornay : pas encore ouvert" in listing and listing.count("Macornay") == 1
+    assert "Conliège" not in listing  # on Telegram only: no link was made for it
     async with httpx.AsyncClient() as client:
         assert (await client.get(first)).status_code == 200
-        assert "4. Cabinet de Macornay : ouvert le" in texts_of(await web.say("cls", "/lien 1"))
-        out = texts_of(await web.press("cls", "🚫 Révoquer 4"))
+        assert "1. Cabinet de Macornay : ouvert le" in texts_of(await web.say("cls", "/lien 1"))
+        out = texts_of(await web.press("cls", "🚫 Révoquer 1"))
         assert "est révoqué" in out
         revoked = await client.get(first)
         assert revoked.status_code == 404 and "Macornay" not in revoked.text
 
         await web.say("cls", "/lien 1")
-        out = texts_of(await web.press("cls", "🔁 Nouveau lien 4"))
+        out = texts_of(await web.press("cls", "🔁 Nouveau lien 1"))
         assert f"envoyé par e-mail à {MACORNAY}" in out
         await web.advance(timedelta(seconds=5))
         second = link_in(mailbox.to(MACORNAY)[-1])
