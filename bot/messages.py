@@ -89,6 +89,8 @@ def _close(stack: list[_Atom]) -> str:
 def split_html(text: str, limit: int = LIMIT) -> list[str]:
     """``text`` in parts of at most ``limit`` (as Telegram counts), cut between lines, else words, else characters;
     every part has its tags balanced and something to show. A text that fits is returned as it is."""
+    if utf16_len(text) <= limit:  # tags and entities only shorten what Telegram counts
+        return [text]
     atoms = _atoms(text, limit)
     if sum(a.width for a in atoms) <= limit:
         return [text]
@@ -125,7 +127,7 @@ def split_html(text: str, limit: int = LIMIT) -> list[str]:
 def fit_html(text: str, limit: int = LIMIT) -> str:
     """``text`` in one message: as it is if it fits, else its beginning, cut as ``split_html`` cuts, and « … »
     (for a message edited in place, which cannot become two)."""
-    if visible_len(text) <= limit:
+    if utf16_len(text) <= limit or visible_len(text) <= limit:  # the first: tags and entities only shorten it
         return text
     return split_html(text, limit - len(ELLIPSIS))[0] + ELLIPSIS
 

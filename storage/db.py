@@ -128,6 +128,18 @@ class Database:
         # a storage function that changes them forgets them: nothing else writes to the database.
         self._cache: dict[str, object] = {}
         self._versions: dict[str, int] = {}
+        # writes waiting for the next commit (see ``write``), and the task committing them
+        self._waiting_writes: list[tuple[list[tuple[str, tuple | dict]], bool, asyncio.Future]] = []
+        self._committer: asyncio.Task | None = None
+        # a read-only connection used on the event loop's own thread, for the few reads that must be quick (see
+        # ``read_quick``); none beside an in-memory database or without readers
+        self._quick: sqlite3.Connection | None = None
+        if self._all_readers:
+            self._quick = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._quick.row_factory = sqlite3.Row
+            for pragma in ("query_only = ON", "foreign_keys = ON", "busy_timeout = 1000"):
+                self._quick.execute(f"PRAGMA {pragma}")
+            self._quick.create_function("paris_day", 1, paris_day, deterministic=True)
 
     @classmethod
     async def open(cls, path: str | Path, *, backup_dir: Path | None = None, readers: int = READERS) -> Database:
@@ -154,9 +166,19 @@ class Database:
         return cls(conn, str(path), opened)
 
     async def close(self) -> None:
+        if self._quick is not None:
+            self._quick.close()
         for reader in self._all_readers:
             await reader.close()
         await self.conn.close()
+
+    async def trace(self, callback: Callable[[str], None] | None) -> None:
+        """``callback(sql)`` for every statement any connection runs, its parameters written in (for the tests
+        that read the query plans); None stops it. It is called on the connections' threads."""
+        for conn in [self.conn, *self._all_readers]:
+            await conn.set_trace_callback(callback)
+        if self._quick is not None:
+            self._quick.set_trace_callback(callback)
 
     async def reader(self) -> Database:
         """Where the long reads of reports go: every read outside a transaction already runs on a read-only
@@ -196,6 +218,33 @@ class Database:
         finally:
             self._readers.put_nowait(reader)
 
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``fn(connection)`` run on a read connection's thread: several dependent queries in one trip (a personal
+        link's page reads its link, poll, site, slots and answers at once; under fifty visitors at a time each trip
+        waits its turn). ``fn`` only reads: inside a transaction it runs on the writer, in that transaction."""
+        if _IN_TRANSACTION.get():
+            return await self.conn._execute(fn, self.conn._conn)
+        if not self._all_readers:
+            async with self.write_lock:
+                return await self.conn._execute(fn, self.conn._conn)
+        reader = await self._readers.get()
+        try:
+            # aiosqlite's own way of running a function on the connection's thread (see ``write``)
+            return await reader._execute(fn, reader._conn)
+        finally:
+            self._readers.put_nowait(reader)
+
+    async def read_quick(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``fn(connection)`` run at once on the event loop's thread, for reads that only follow indexes (a
+        personal link's page: its link, poll, site, slots and answers; tests/web/test_query_plans.py checks their
+        plans) and take a fraction of a millisecond. Under fifty sites answering at once, a trip to a reader's
+        thread cost each page ten times what its reads do: the trip waits for the loop, the loop for the thread.
+        Nothing long may come here: while it runs, nothing else does. Inside a transaction, or without a second
+        connection, it is ``read``."""
+        if self._quick is None or _IN_TRANSACTION.get():
+            return await self.read(fn)
+        return fn(self._quick)
+
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
         rows = await self._read(sql, params)
         return rows[0] if rows else None
@@ -213,36 +262,48 @@ class Database:
             return row[0] if row else 0
 
     async def write(self, statements: list[tuple[str, tuple | dict]], *, unless_first_changes_nothing: bool = False) -> bool:
-        """Run ``statements`` as one transaction in one trip to the writer's thread, for the writes made on every
-        button press or web answer: the write lock is held for the statements themselves, not also for the event
-        loop to come back to each of their results (under a burst, each wait for the loop was most of the time the
-        lock was held). With ``unless_first_changes_nothing``, nothing is written when the first statement changes
-        no row (a one-time key already used, say), and False is returned. Inside a transaction they simply join it."""
+        """Run ``statements`` as one unit of work, all or nothing, for the writes made on every button press or web
+        answer; returns once it is on disk. With ``unless_first_changes_nothing``, nothing is written when the first
+        statement changes no row (a one-time key already used, say), and False is returned. Inside a transaction
+        they simply join it.
+
+        Writes that arrive while the writer is busy are committed together, each in a savepoint of its own (what
+        one of them changes lands whole or not at all, as if they ran one after the other), in one trip to the
+        writer's thread and one commit: the disk's flush is paid once per group, not once per answer, which under
+        fifty sites answering at once was most of each answer's wait."""
         if _IN_TRANSACTION.get():
             for n, (sql, params) in enumerate(statements):
                 cur = await self.conn.execute(sql, params)
                 if n == 0 and unless_first_changes_nothing and cur.rowcount == 0:
                     return False
             return True
+        done = asyncio.get_running_loop().create_future()
+        self._waiting_writes.append((statements, unless_first_changes_nothing, done))
+        if self._committer is None:
+            self._committer = asyncio.ensure_future(self._commit_waiting())
+        return await asyncio.shield(done)  # a caller that gives up does not undo a write already under way
 
-        def run(conn: sqlite3.Connection) -> bool:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for n, (sql, params) in enumerate(statements):
-                    cur = conn.execute(sql, params)
-                    if n == 0 and unless_first_changes_nothing and cur.rowcount == 0:
-                        conn.execute("ROLLBACK")
-                        return False
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return True
-
-        async with self.write_lock:
-            # aiosqlite's own way of running a function on the connection's thread (every public method goes
-            # through it); it has no public one for several statements with parameters
-            return await self.conn._execute(run, self.conn._conn)
+    async def _commit_waiting(self) -> None:
+        try:
+            while self._waiting_writes:
+                group, self._waiting_writes = self._waiting_writes, []
+                try:
+                    async with self.write_lock:
+                        # aiosqlite's own way of running a function on the connection's thread (every public method
+                        # goes through it); it has no public one for several statements with parameters
+                        outcomes = await self.conn._execute(_commit_group, self.conn._conn,
+                                                            [(statements, unless) for statements, unless, _ in group])
+                except Exception as exc:  # noqa: BLE001 - the commit itself failed: none of them was written
+                    outcomes = [exc] * len(group)
+                for (_, _, done), outcome in zip(group, outcomes, strict=True):
+                    if done.done():
+                        continue
+                    if isinstance(outcome, Exception):
+                        done.set_exception(outcome)
+                    else:
+                        done.set_result(outcome)
+        finally:
+            self._committer = None
 
     async def backup(self, directory: Path, now: datetime, label: str = "") -> Path:
         """An online copy of what is committed: taken between two transactions, never inside one."""
@@ -250,6 +311,37 @@ class Database:
 
         async with self.write_lock:
             return await backup(self.conn, directory, now, label)
+
+
+def _commit_group(conn: sqlite3.Connection, group: list[tuple[list[tuple[str, tuple | dict]], bool]]) -> list:
+    """(On the writer's thread) each unit of work of ``group`` in its savepoint, then one commit: per unit, True,
+    False (its first statement changed nothing: it was undone) or the exception that undid it."""
+    outcomes: list = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statements, unless_first_changes_nothing in group:
+            conn.execute("SAVEPOINT unit")
+            try:
+                kept = True
+                for n, (sql, params) in enumerate(statements):
+                    cur = conn.execute(sql, params)
+                    if n == 0 and unless_first_changes_nothing and cur.rowcount == 0:
+                        kept = False
+                        break
+            except Exception as exc:  # noqa: BLE001 - this unit is undone, the others go on
+                conn.execute("ROLLBACK TO unit")
+                outcomes.append(exc)
+            else:
+                if not kept:
+                    conn.execute("ROLLBACK TO unit")
+                outcomes.append(kept)
+            conn.execute("RELEASE unit")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return outcomes
 
 
 class _Transaction:

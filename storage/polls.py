@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from storage import reminders, weblinks
+from storage import sites as sites_store
 from storage.db import Database
 
 
@@ -86,10 +87,16 @@ async def latest_for(db: Database, candidate_id: int) -> Poll | None:
     return Poll(**dict(row)) if row else None
 
 
-async def slots(db: Database, poll_id: int) -> list[SlotRow]:
-    rows = await db.fetchall("SELECT id, day, part FROM poll_slots WHERE poll_id = ? AND removed = 0 "
-                             "ORDER BY day, CASE part WHEN 'journee' THEN 0 WHEN 'matin' THEN 1 ELSE 2 END", (poll_id,))
+_SLOTS = ("SELECT id, day, part FROM poll_slots WHERE poll_id = ? AND removed = 0 "
+          "ORDER BY day, CASE part WHEN 'journee' THEN 0 WHEN 'matin' THEN 1 ELSE 2 END")
+
+
+def _slots(rows) -> list[SlotRow]:
     return [SlotRow(r["id"], date.fromisoformat(r["day"]), r["part"]) for r in rows]
+
+
+async def slots(db: Database, poll_id: int) -> list[SlotRow]:
+    return _slots(await db.fetchall(_SLOTS, (poll_id,)))
 
 
 async def add_slots(db: Database, poll_id: int, new: list[tuple[date, str]]) -> int:
@@ -112,10 +119,15 @@ async def remove_slot(db: Database, poll_id: int, slot_id: int) -> bool:
         return cur.rowcount > 0
 
 
+_SITES = "SELECT site_id, invited, comment, cancelled FROM poll_sites WHERE poll_id = ?"
+
+
+def _poll_site(r) -> PollSite:
+    return PollSite(r["site_id"], bool(r["invited"]), r["comment"], bool(r["cancelled"]))
+
+
 async def sites(db: Database, poll_id: int) -> list[PollSite]:
-    rows = await db.fetchall("SELECT site_id, invited, comment, cancelled FROM poll_sites WHERE poll_id = ? ORDER BY site_id",
-                             (poll_id,))
-    return [PollSite(r["site_id"], bool(r["invited"]), r["comment"], bool(r["cancelled"])) for r in rows]
+    return [_poll_site(r) for r in await db.fetchall(f"{_SITES} ORDER BY site_id", (poll_id,))]
 
 
 async def set_invited(db: Database, poll_id: int, site_id: int, invited: bool) -> None:
@@ -180,13 +192,26 @@ async def answer_by_link(db: Database, poll_id: int, site_id: int, values: dict[
     return await db.write(statements, unless_first_changes_nothing=True)
 
 
+_ANSWERS = ("SELECT a.slot_id, a.site_id, a.answer, a.by_user, a.by_team, a.at, a.channel, a.by_name FROM poll_answers a "
+            "JOIN poll_slots s ON s.id = a.slot_id AND s.removed = 0 WHERE a.poll_id = ?")
+
+
+def _answer(r) -> AnswerRow:
+    return AnswerRow(r["answer"], r["by_user"], bool(r["by_team"]), r["at"], r["channel"], r["by_name"])
+
+
 async def answers(db: Database, poll_id: int) -> dict[tuple[int, int], AnswerRow]:
     """(slot, site) -> answer, for the slots still in the poll."""
-    rows = await db.fetchall(
-        "SELECT a.slot_id, a.site_id, a.answer, a.by_user, a.by_team, a.at, a.channel, a.by_name FROM poll_answers a "
-        "JOIN poll_slots s ON s.id = a.slot_id AND s.removed = 0 WHERE a.poll_id = ?", (poll_id,))
-    return {(r["slot_id"], r["site_id"]): AnswerRow(r["answer"], r["by_user"], bool(r["by_team"]), r["at"], r["channel"],
-                                                    r["by_name"]) for r in rows}
+    return {(r["slot_id"], r["site_id"]): _answer(r) for r in await db.fetchall(_ANSWERS, (poll_id,))}
+
+
+async def site_answers(db: Database, poll_id: int, site_id: int) -> dict[int, AnswerRow]:
+    """slot -> one site's answer, for the slots still in the poll (a quick read: the web page's confirmation)."""
+    return await db.read_quick(lambda conn: _site_answers(conn, poll_id, site_id))
+
+
+def _site_answers(conn, poll_id: int, site_id: int) -> dict[int, AnswerRow]:
+    return {r["slot_id"]: _answer(r) for r in conn.execute(f"{_ANSWERS} AND a.site_id = ?", (poll_id, site_id))}
 
 
 async def save_message(db: Database, poll_id: int, site_id: int, chat_id: int, message_id: int) -> None:
@@ -233,3 +258,43 @@ async def stops(db: Database, candidate_id: int) -> list[tuple[int, str, str, bo
 
 async def cancel_stop(db: Database, candidate_id: int, site_id: int) -> None:
     await db.execute("UPDATE visit_stops SET cancelled = 1 WHERE candidate_id = ? AND site_id = ?", (candidate_id, site_id))
+
+
+@dataclass(frozen=True)
+class LinkPage:
+    """What a personal link's page needs, read at once: the link and, for a poll's link, the poll as its site sees
+    it (the site, the slots, the site's own answers and comment, its time on the confirmed day)."""
+    link: weblinks.Link
+    form_used: bool = False  # the form key sent with a POST was already used
+    poll: Poll | None = None
+    site: sites_store.Site | None = None
+    slots: tuple[SlotRow, ...] = ()
+    answers: dict[int, AnswerRow] | None = None  # slot -> this site's answer
+    poll_site: PollSite | None = None
+    stop: tuple[str, str] | None = None  # (starts_at, ends_at) of this site's visit, once the day is confirmed
+
+
+async def link_page(db: Database, token_hash: str, *, form_hash: str | None = None) -> LinkPage | None:
+    """The page of the link whose token has ``token_hash`` (None if no link has it), read at once (a quick read:
+    every query follows an index)."""
+    def read(conn) -> LinkPage | None:
+        row = conn.execute(weblinks.BY_TOKEN, (token_hash,)).fetchone()
+        if row is None:
+            return None
+        link = weblinks.Link(**dict(row))
+        used = form_hash is not None and conn.execute(weblinks.FORM_USED, (form_hash, link.id)).fetchone() is not None
+        poll_row = conn.execute("SELECT * FROM polls WHERE id = ?", (link.poll_id,)).fetchone() if link.poll_id else None
+        site_row = conn.execute(f"{sites_store.SELECT} WHERE s.id = ?", (link.site_id,)).fetchone() if link.site_id else None
+        if link.purpose != "sondage" or poll_row is None or site_row is None:
+            return LinkPage(link, used)
+        poll = Poll(**dict(poll_row))
+        ps = conn.execute(f"{_SITES} AND site_id = ?", (poll.id, link.site_id)).fetchone()
+        stop = None
+        if poll.state == "planned":
+            stop = conn.execute("SELECT starts_at, ends_at FROM visit_stops WHERE candidate_id = ? AND site_id = ? "
+                                "AND cancelled = 0", (poll.candidate_id, link.site_id)).fetchone()
+        return LinkPage(
+            link, used, poll, sites_store.site_of(site_row), tuple(_slots(conn.execute(_SLOTS, (poll.id,)).fetchall())),
+            _site_answers(conn, poll.id, link.site_id),
+            _poll_site(ps) if ps else None, (stop["starts_at"], stop["ends_at"]) if stop else None)
+    return await db.read_quick(read)

@@ -45,10 +45,10 @@ class Site:
 
 SITES_CACHE = "sites"  # the key of all_sites() in Database.cache; territory drops it too (communes are joined)
 _COLUMNS = [f.name for f in fields(Site) if f.name not in ("commune", "epci")]
-_SELECT = ("SELECT s.*, c.name AS commune, c.epci AS epci FROM sites s JOIN communes c ON c.id = s.commune_id")
+SELECT = ("SELECT s.*, c.name AS commune, c.epci AS epci FROM sites s JOIN communes c ON c.id = s.commune_id")
 
 
-def _site(row) -> Site:
+def site_of(row) -> Site:
     values = dict(row)
     for key in LIST_FIELDS:
         values[key] = json.loads(values[key])
@@ -77,14 +77,14 @@ async def create_many(db: Database, rows: list[dict[str, Any]], *, by: int, at: 
 
 
 async def get(db: Database, site_id: int) -> Site | None:
-    row = await db.fetchone(f"{_SELECT} WHERE s.id = ?", (site_id,))
-    return _site(row) if row else None
+    row = await db.fetchone(f"{SELECT} WHERE s.id = ?", (site_id,))
+    return site_of(row) if row else None
 
 
 async def all_sites(db: Database) -> list[Site]:
     """Every site, by name (Site is frozen: the cached list is shared, never changed in place)."""
     async def load() -> list[Site]:
-        return [_site(r) for r in await db.fetchall(f"{_SELECT} ORDER BY s.name")]
+        return [site_of(r) for r in await db.fetchall(f"{SELECT} ORDER BY s.name")]
 
     return list(await db.remembered(SITES_CACHE, load))
 

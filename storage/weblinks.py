@@ -38,9 +38,12 @@ async def add_token(db: Database, link_id: int, token_hash: str, *, at: str) -> 
     await db.execute("INSERT INTO web_tokens (token_hash, link_id, created_at) VALUES (?, ?, ?)", (token_hash, link_id, at))
 
 
+BY_TOKEN = "SELECT l.* FROM web_tokens t JOIN web_links l ON l.id = t.link_id WHERE t.token_hash = ?"
+FORM_USED = "SELECT 1 FROM web_forms WHERE form_hash = ? AND link_id = ?"
+
+
 async def by_token(db: Database, token_hash: str) -> Link | None:
-    row = await db.fetchone("SELECT l.* FROM web_tokens t JOIN web_links l ON l.id = t.link_id WHERE t.token_hash = ?",
-                            (token_hash,))
+    row = await db.fetchone(BY_TOKEN, (token_hash,))
     return Link(**dict(row)) if row else None
 
 
@@ -55,7 +58,7 @@ async def of_poll(db: Database, poll_id: int) -> list[Link]:
 
 
 async def seen(db: Database, link_id: int, at: str) -> None:
-    await db.execute("UPDATE web_links SET last_seen_at = ? WHERE id = ?", (at, link_id))
+    await db.write([("UPDATE web_links SET last_seen_at = ? WHERE id = ?", (at, link_id))])  # with others opened at once
 
 
 async def expire_with_poll(db: Database, poll_id: int, expires_at: str) -> None:
@@ -77,7 +80,7 @@ async def renew(db: Database, link_id: int) -> None:
 
 
 async def form_used(db: Database, form_hash: str, link_id: int) -> bool:
-    return await db.fetchone("SELECT 1 FROM web_forms WHERE form_hash = ? AND link_id = ?", (form_hash, link_id)) is not None
+    return await db.fetchone(FORM_USED, (form_hash, link_id)) is not None
 
 
 def use_form_statement(link_id: int, form_hash: str, at: str) -> tuple[str, tuple]:

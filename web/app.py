@@ -7,6 +7,7 @@ through the same storage and handlers as a Telegram update. Nothing else is serv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -89,18 +90,44 @@ async def form_secret(ptb: Application) -> str:
     return ptb.bot_data["web_secret"]
 
 
-def later(request: Request, work: Awaitable[None]) -> None:
-    """Run ``work`` after the response (editing Telegram messages waits for Telegram's pace, the page must not):
-    what it shows is already in the database."""
-    tasks: set[asyncio.Task] = request.app.state.tasks
-    task = asyncio.ensure_future(work)
-    tasks.add(task)
+class FollowUps:
+    """The work a page leaves after its response (editing Telegram messages waits for Telegram's pace, the page
+    must not), one per key after a quiet moment: a site that changes its answers three times in a minute makes its
+    messages and the tally edited once, not three times (each edit counts in Telegram's limits). What the work
+    shows is already in the database: it reads it when it runs."""
 
-    def done(finished: asyncio.Task) -> None:
-        tasks.discard(finished)
+    def __init__(self, delay: float):
+        self.delay = delay
+        self.waiting: dict[object, Callable[[], Awaitable[None]]] = {}
+        self.tasks: set[asyncio.Task] = set()
+        self._now = asyncio.Event()  # set by ``settle``: what waits runs at once
+
+    def run(self, key: object, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` in ``delay`` seconds, unless work of the same key is already waiting (it will do)."""
+        if key in self.waiting:
+            return
+        self.waiting[key] = work
+        task = asyncio.ensure_future(self._after(key))
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+
+    async def _after(self, key: object) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._now.wait(), self.delay)
+        # taken off before it runs: an answer arriving meanwhile is shown by the next run
+        await self.waiting.pop(key)()
+
+    def _done(self, finished: asyncio.Task) -> None:
+        self.tasks.discard(finished)
         if not finished.cancelled() and finished.exception() is not None:
             log.error("work after a web answer failed", exc_info=finished.exception())
-    task.add_done_callback(done)
+
+    async def settle(self) -> None:
+        """Run what waits now, and wait until nothing is left (the sandbox after each step, the server's stop)."""
+        while self.tasks:
+            self._now.set()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        self._now.clear()
 
 
 def page(template: str, status: int = 200, **context) -> HTMLResponse:
@@ -131,7 +158,11 @@ async def read_body(request: Request) -> bytes | None:
     return body
 
 
-def build_web(ptb: Application, *, webhook_path: str = "", webhook_secret: str | None = None) -> Starlette:
+FOLLOW_UP_DELAY = 2.0  # seconds between a web answer and the Telegram edits that show it (see FollowUps)
+
+
+def build_web(ptb: Application, *, webhook_path: str = "", webhook_secret: str | None = None,
+              follow_up_delay: float = FOLLOW_UP_DELAY) -> Starlette:
     """The ASGI app of the bot ``ptb`` (initialised: its services are in bot_data)."""
     from web import links  # the pages of the personal links
 
@@ -175,5 +206,5 @@ def build_web(ptb: Application, *, webhook_path: str = "", webhook_secret: str |
     if webhook_path:
         routes.append(Route(f"/{webhook_path}", webhook, methods=["POST"]))
     web = Starlette(routes=routes, exception_handlers={404: missing, 405: missing})
-    web.state.tasks = set()  # work left after a response (see ``later``)
+    web.state.follow_ups = FollowUps(follow_up_delay)
     return web

@@ -22,8 +22,8 @@ from bot.weblinks import TOKEN_SHAPE, token_hash
 from handlers import croisement
 from handlers import polls as poll_handlers
 from handlers import reminders as engine
-from storage import polls, sites, weblinks
-from web.app import SECURITY_HEADERS, Limits, client_of, form_secret, later, page, read_body, refused
+from storage import polls, weblinks
+from web.app import SECURITY_HEADERS, Limits, client_of, form_secret, page, read_body, refused
 
 NAME_LENGTH = 100
 SEEN_EVERY = timedelta(minutes=10)
@@ -40,22 +40,37 @@ def call(ptb: Application) -> str:
 
 @dataclass
 class Opened:
-    """A link opened by a valid token, with what it is about."""
-    link: weblinks.Link
+    """A link opened by a valid token, with what its page shows (for an élu's link: the message they received)."""
+    page: polls.LinkPage
     token: str
-    poll: polls.Poll | None  # None for an élu's link
-    site: object  # the site (or, for an élu's link, the message they received)
     now: datetime
+    message: str | None = None
+
+    @property
+    def link(self) -> weblinks.Link:
+        return self.page.link
+
+    @property
+    def poll(self) -> polls.Poll:
+        return self.page.poll
+
+    @property
+    def site(self):
+        return self.page.site
 
 
-async def _open(request: Request, ptb: Application, limits: Limits,
-                purposes: tuple[str, ...] = ("sondage",)) -> Opened | Response:
+async def _open(request: Request, ptb: Application, limits: Limits, purposes: tuple[str, ...] = ("sondage",),
+                form_key: str | None = None) -> Opened | Response:
     token = request.path_params["token"]
     address = client_of(request)
     services = engine.services_of(ptb)
     if not limits.per_token.allow(token_hash(token)[:16]):
         return refused(429, "Trop de demandes", "Ce lien a été ouvert trop souvent en une minute : patientez un peu.")
-    link = await weblinks.by_token(services.db, token_hash(token)) if TOKEN_SHAPE.fullmatch(token) else None
+    found = None
+    if TOKEN_SHAPE.fullmatch(token):
+        found = await polls.link_page(services.db, token_hash(token),
+                                      form_hash=token_hash(form_key) if form_key else None)
+    link = found.link if found else None
     now = services.clock.now()
     usable = (link is not None and link.revoked_at is None and link.purpose in purposes
               and (link.expires_at is None or datetime.fromisoformat(link.expires_at) > now))
@@ -63,16 +78,15 @@ async def _open(request: Request, ptb: Application, limits: Limits,
         text = await croisement.elu_message(services.db, link.notice_id, link.elu_id)
         if text is not None:
             await weblinks.seen(services.db, link.id, services.clock.utc_iso())
-            return Opened(link, token, None, text, now)
-    poll = await polls.get(services.db, link.poll_id) if usable and link.purpose == "sondage" else None
-    if poll is None or poll.state in ("draft", "dropped"):
+            return Opened(found, token, now, text)
+    if not usable or found.poll is None or found.poll.state in ("draft", "dropped"):
         if not limits.unknown_tokens.allow(address):
             return refused(429, "Trop de demandes", "Trop de liens non valables depuis votre adresse : réessayez plus tard.")
         # one page for every token that opens nothing: wrong, expired or revoked look alike
         return refused(404, "Lien non valable", "Ce lien n'est pas ou plus valable. " + call(ptb))
     if link.last_seen_at is None or now - datetime.fromisoformat(link.last_seen_at) > SEEN_EVERY:
         await weblinks.seen(services.db, link.id, services.clock.utc_iso())  # for /lien; not a write per page
-    return Opened(link, token, poll, await sites.get(services.db, link.site_id), now)
+    return Opened(found, token, now)
 
 
 async def show(request: Request, ptb: Application, limits: Limits) -> Response:
@@ -81,31 +95,26 @@ async def show(request: Request, ptb: Application, limits: Limits) -> Response:
     if isinstance(opened, Response):
         return opened
     if opened.link.purpose == "elus":
-        return page("elus.html", title="Information des élus", paragraphs=opened.site.split("\n"), call=call(ptb))
+        return page("elus.html", title="Information des élus", paragraphs=opened.message.split("\n"), call=call(ptb))
     return await _poll_page(ptb, opened)
 
 
 async def _poll_page(ptb: Application, opened: Opened, *, error: str | None = None, status: int = 200,
                      typed: dict | None = None) -> Response:
-    services = engine.services_of(ptb)
-    db = services.db
-    poll, site = opened.poll, opened.site
-    answers = await polls.answers(db, poll.id)
-    slots = await polls.slots(db, poll.id)
-    mine = {slot_id: a for (slot_id, site_id), a in answers.items() if site_id == site.id}
+    poll, site, mine, ps = opened.poll, opened.site, opened.page.answers, opened.page.poll_site
     last = max(mine.values(), key=lambda a: a.at) if mine else None
     form_key = None
     if poll.state in ("open", "planned"):
         form_key = weblinks_rules.form_key(await form_secret(ptb), opened.link.id)
     typed = typed or {}
-    ps = next((p for p in await polls.sites(db, poll.id) if p.site_id == site.id), None)
     return page("poll.html", status, site=site, poll=poll, error=error, form_key=form_key,
                 description=await _description(ptb, poll), deadline=format_datetime(_local(poll.deadline)),
                 slots=[{"id": s.id, "label": slot_label(s.day, s.part),
-                        "answer": typed.get(s.id) or (mine[s.id].answer if s.id in mine else None)} for s in slots],
+                        "answer": typed.get(s.id) or (mine[s.id].answer if s.id in mine else None)}
+                       for s in opened.page.slots],
                 choices=CHOICES, name=typed.get("name", last.by_name if last and last.channel == "web" else ""),
                 comment=typed.get("comment", ps.comment if ps and ps.comment else ""),
-                stop=await _stop_of(ptb, poll, site.id), cancelled=bool(ps and ps.cancelled),
+                stop=_stop_of(opened.page), cancelled=bool(ps and ps.cancelled),
                 ics_url=f"/r/{opened.token}/visite.ics")
 
 
@@ -123,23 +132,16 @@ def _local(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(PARIS)
 
 
-async def _stop_of(ptb: Application, poll: polls.Poll, site_id: int) -> dict | None:
+def _stop_of(found: polls.LinkPage) -> dict | None:
     """The site's time on the confirmed visit day, if there is one."""
-    if poll.state != "planned":
+    if found.stop is None:
         return None
-    db = engine.services_of(ptb).db
-    for stop_site, starts, ends, cancelled in await polls.stops(db, poll.candidate_id):
-        if stop_site == site_id and not cancelled:
-            start, end = _local(starts), _local(ends)
-            return {"day": format_date(start), "starts": format_time(start), "ends": format_time(end)}
-    return None
+    start, end = _local(found.stop[0]), _local(found.stop[1])
+    return {"day": format_date(start), "starts": format_time(start), "ends": format_time(end)}
 
 
 async def submit(request: Request, ptb: Application, limits: Limits) -> Response:
     """POST /r/<token>: the site's answers (or "we can no longer host the visit"), checked, then kept."""
-    opened = await _open(request, ptb, limits)
-    if isinstance(opened, Response):
-        return opened
     body = await read_body(request)
     if body is None:
         return refused(413, "Réponse trop longue", "Votre envoi est trop long : rien n'a été enregistré. Raccourcissez "
@@ -151,16 +153,14 @@ async def submit(request: Request, ptb: Application, limits: Limits) -> Response
     one = {k: v[0] for k, v in fields.items() if len(v) == 1}
     if len(one) != len(fields):  # a field sent twice: not our form
         return refused(400, "Envoi illisible", "Cet envoi n'a pas pu être lu : rien n'a été enregistré.")
-    services = engine.services_of(ptb)
     form_key = one.get("formulaire", "")
+    opened = await _open(request, ptb, limits, form_key=form_key)
+    if isinstance(opened, Response):
+        return opened
     if not weblinks_rules.form_key_valid(await form_secret(ptb), opened.link.id, form_key):
-        state = "unknown"
-    else:
-        state = "used" if await weblinks.form_used(services.db, token_hash(form_key), opened.link.id) else "new"
-    if state == "unknown":
         return refused(403, "Formulaire non valable", "Ce formulaire ne vient pas de cette page : rien n'a été "
                                                       "enregistré. Rouvrez le lien reçu par e-mail.")
-    if state == "used":
+    if opened.page.form_used:
         return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé. "
                                                                 "Voici vos réponses telles qu'enregistrées.")
     if one.get("action") == "annuler":
@@ -174,7 +174,7 @@ async def _answers(request: Request, ptb: Application, opened: Opened, fields: d
     if poll.state != "open":
         return await _poll_page(ptb, opened, status=409, error="Ce sondage est clos : vos réponses ne peuvent plus "
                                                                 "changer. " + call(ptb))
-    slot_ids = {s.id for s in await polls.slots(services.db, poll.id)}
+    slot_ids = {s.id for s in opened.page.slots}
     values: dict[int, str] = {}
     for key, value in fields.items():
         if key in ("formulaire", "nom", "commentaire", "action"):
@@ -199,12 +199,13 @@ async def _answers(request: Request, ptb: Application, opened: Opened, fields: d
                                       cancel_reminders=poll_handlers.relance_keys(poll.id, site.id))
     if not kept:  # the same form, sent twice at once
         return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé.")
-    later(request, poll_handlers.answered_by_link(ptb, poll, site.id))  # the tally and the site's Telegram messages
-    slots = await polls.slots(services.db, poll.id)
-    answers = await polls.answers(services.db, poll.id)
+    # the tally and the site's Telegram messages, once the site has stopped changing its mind
+    request.app.state.follow_ups.run(("sondage", poll.id, site.id),
+                                     lambda: poll_handlers.answered_by_link(ptb, poll, site.id))
+    answers = await polls.site_answers(services.db, poll.id, site.id)  # as recorded
     return page("thanks.html", site=site, name=name, comment=comment, deadline=format_datetime(_local(poll.deadline)),
-                answers=[(slot_label(s.day, s.part), CHOICES[answers[(s.id, site.id)].answer], answers[(s.id, site.id)].answer)
-                         for s in slots if (s.id, site.id) in answers])
+                answers=[(slot_label(s.day, s.part), CHOICES[answers[s.id].answer], answers[s.id].answer)
+                         for s in opened.page.slots if s.id in answers])
 
 
 async def _cannot_host(ptb: Application, opened: Opened, form_key: str) -> Response:
@@ -226,11 +227,10 @@ async def calendar(request: Request, ptb: Application, limits: Limits) -> Respon
     if isinstance(opened, Response):
         return opened
     poll, site = opened.poll, opened.site
-    db = engine.services_of(ptb).db
-    for stop_site, starts, ends, cancelled in (await polls.stops(db, poll.candidate_id)) if poll.state == "planned" else ():
-        if stop_site == site.id and not cancelled:
-            stop = Stop(StopSite(site.id, site.name, site.commune, site.epci), _local(starts), _local(ends))
-            return Response(ics([stop], candidate_id=poll.candidate_id, what="professionnel·le de santé"),
-                            media_type="text/calendar; charset=utf-8",
-                            headers={**SECURITY_HEADERS, "content-disposition": 'attachment; filename="visite.ics"'})
+    if opened.page.stop is not None:
+        starts, ends = opened.page.stop
+        stop = Stop(StopSite(site.id, site.name, site.commune, site.epci), _local(starts), _local(ends))
+        return Response(ics([stop], candidate_id=poll.candidate_id, what="professionnel·le de santé"),
+                        media_type="text/calendar; charset=utf-8",
+                        headers={**SECURITY_HEADERS, "content-disposition": 'attachment; filename="visite.ics"'})
     return refused(404, "Pas de visite prévue", "Aucune visite n'est confirmée pour votre lieu. " + call(ptb))

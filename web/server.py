@@ -38,8 +38,7 @@ class WebServer:
 
     async def settle(self) -> None:
         """Wait for the work the pages left after their responses (the Telegram edits of an answer)."""
-        while self.app.state.tasks:
-            await asyncio.gather(*self.app.state.tasks, return_exceptions=True)
+        await self.app.state.follow_ups.settle()
 
     async def stop(self) -> None:
         await self.settle()

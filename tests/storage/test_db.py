@@ -1,5 +1,8 @@
 """The schema: migrations applied in order, once; settings every connection needs."""
 
+import asyncio
+import sqlite3
+
 import pytest
 
 from storage import candidates
@@ -229,5 +232,39 @@ async def test_statements_written_together_land_together_or_not_at_all(tmp_path)
         assert [r[0] for r in await db.fetchall("SELECT n FROM t ORDER BY n")] == [1, 2]
         await db.write([("INSERT INTO t VALUES (?)", (5,))])  # the writer is usable again
         assert (await db.fetchone("SELECT count(*) FROM t"))[0] == 3
+    finally:
+        await db.close()
+
+
+async def test_writes_arriving_together_share_one_commit_and_stay_apart(tmp_path):
+    """Fifty units of work at once: one commit for those that waited together, each still all or nothing (one that
+    fails and one whose first statement changes nothing are undone whole; the others land)."""
+    db = await Database.open(tmp_path / "a.sqlite3")
+    try:
+        await db.execute("CREATE TABLE t (n INTEGER UNIQUE, unit INTEGER)")
+        await db.execute("CREATE TABLE keys (k TEXT PRIMARY KEY)")
+        await db.write([("INSERT INTO keys VALUES ('used')", ())])
+        statements: list[str] = []
+        await db.trace(statements.append)
+
+        def unit(n: int) -> list[tuple[str, tuple]]:
+            if n == 7:  # its second row collides with unit 6's first: it fails, and its first row goes with it
+                return [("INSERT INTO t VALUES (?, ?)", (700, n)), ("INSERT INTO t VALUES (?, ?)", (600, n))]
+            return [("INSERT INTO t VALUES (?, ?)", (n * 100, n)), ("INSERT INTO t VALUES (?, ?)", (n * 100 + 1, n))]
+
+        outcomes = await asyncio.gather(
+            *(db.write(unit(n)) for n in range(50) if n != 13),
+            db.write([("INSERT INTO keys VALUES ('used') ON CONFLICT DO NOTHING", ()),
+                      ("INSERT INTO t VALUES (?, ?)", (1300, 13))], unless_first_changes_nothing=True),
+            return_exceptions=True)
+        await db.trace(None)
+        assert isinstance(outcomes[7], sqlite3.IntegrityError) and outcomes[-1] is False
+        assert all(o is True for n, o in enumerate(outcomes[:-1]) if n != 7)
+        units = [r[0] for r in await db.fetchall("SELECT DISTINCT unit FROM t ORDER BY unit")]
+        assert units == [n for n in range(50) if n not in (7, 13)]
+        assert (await db.fetchone("SELECT count(*) FROM t"))[0] == 2 * 48
+        commits = sum(1 for s in statements if s.strip().upper() == "COMMIT")
+        assert 1 <= commits <= 2, commits  # the first may go alone; the others waited for it and go together
+        await db.write([("INSERT INTO t VALUES (?, ?)", (9999, 99))])  # the writer is usable again
     finally:
         await db.close()
