@@ -46,8 +46,10 @@ async def web_links(workdir: Path, base: Path, clients: int = 50, rounds: int = 
             sb.api.add_user(CONTACT_IDS + n, f"Contact {n}")
             sb.api.started.add(CONTACT_IDS + n)
         links = await _links(sb, clients)
+        calls_before = len(sb.api.calls)
         measured = await _clients(workdir, "bot", links, rounds)
-        await sb.web.settle()
+        await sb.web.settle()  # the Telegram edits that follow the answers, once each site is quiet
+        edits = sum(1 for method, _ in sb.api.calls[calls_before:] if method == "editMessageText")
         lost = doubled = 0
         for (poll_id, site_id), values in measured.pop("sent").items():
             stored = {slot: a for (slot, site), a in (await polls.answers(sb.db, poll_id)).items() if site == site_id}
@@ -59,7 +61,7 @@ async def web_links(workdir: Path, base: Path, clients: int = 50, rounds: int = 
         await sb.stop()
     bare = await _bare(workdir, clients, rounds)
     return {"clients": len(links), "rounds": rounds, **measured, "bare_post": bare["post"], "lost": lost,
-            "doubled": doubled}
+            "doubled": doubled, "telegram_edits": edits}
 
 
 async def _clients(workdir: Path, name: str, links: list[tuple[int, int, str]], rounds: int) -> dict:

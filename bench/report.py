@@ -40,7 +40,8 @@ mesuré dans la même exécution, sur la même fausse API Bot en mémoire.
    par openpyxl (écriture seule), côte à côte.
 6. **Liens personnels** (`bench/liens.py`) : 50 lieux à la fois ouvrent leur page et envoient leurs réponses
    (4 fois chacun), les clients dans un processus à part, contre le vrai serveur web du bot, puis contre une page
-   Starlette nue servie de la même façon ; chaque réponse est ensuite vérifiée en base.
+   Starlette nue servie de la même façon ; chaque réponse est ensuite vérifiée en base, et les modifications
+   Telegram qui ont suivi sont comptées.
 7. **Démarrage à froid** : `python -m bot` lancé contre la fausse API sur HTTP, jusqu'à la réponse à un `/aide`
    qui attendait.
 """
@@ -140,6 +141,9 @@ def render(r: dict) -> str:
                           f"p99 ≤ {t['web_post_p99_ms']:.0f} ms", w["post"]["p99_ms"] <= t["web_post_p99_ms"]))
         lines.append(_row("… réponses perdues / en double", f"{w['lost']} / {w['doubled']}", "0 / 0",
                           w["lost"] == w["doubled"] == 0))
+        if "telegram_edits" in w:
+            lines.append(_row("… modifications Telegram qui ont suivi (messages des lieux, décomptes)",
+                              f"{w['telegram_edits']} pour {w['post']['n']} réponses", "rapporté", None))
     if "demarrage" in r:
         d = r["demarrage"]
         lines.append(_row("Démarrage à froid jusqu'à la 1re réponse", f"{d['median_s']} s (essais : {d['runs']})",

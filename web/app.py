@@ -30,7 +30,7 @@ from bot.weblinks import masked, same
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
-                        trim_blocks=True, lstrip_blocks=True)
+                        trim_blocks=True, lstrip_blocks=True, auto_reload=False)  # no stat of each template per page
 
 # Every page: no inline script or style, nothing from elsewhere, never in a frame; the token in the address is
 # never sent to another site (no referrer) nor kept by a cache.

@@ -9,6 +9,8 @@ from datetime import timedelta
 import httpx
 
 from bot.spreadsheets import write_xlsx
+from handlers import mail
+from sandbox.sandbox import TEAM_CHAT_ID
 from storage import outbox, polls
 from tests.handlers.test_polls import CONTACTS, HEADER, SITES, answer
 from tests.handlers.test_sites import interview_for_croisement
@@ -245,3 +247,29 @@ async def test_the_first_pages_ever_opened_all_at_once_all_take_their_answers(we
         sent = await asyncio.gather(*(client.post(link, data={**form_of(p.text), field: "oui", "nom": f"N{n}"})
                                       for n, p in enumerate(pages)))
     assert [r.status_code for r in sent] == [200] * 8  # each page's own form, none refused
+
+
+async def test_a_site_changing_its_mind_three_times_makes_one_edit_of_its_telegram_message(web, mailbox):
+    """The Telegram edits that follow web answers wait for a quiet moment: three answers in a row from the link of
+    a site whose contact is on Telegram edit that contact's message once, showing the last answers, and the tally
+    once; the database has each answer as it was sent."""
+    await prepared(web)
+    poll = await polls.get(web.db, 1)
+    link = await mail.mint_link(web.app, (await mail.poll_link(web.app, poll, 1)).id)
+    alice = web.chat_id("alice", "prive")
+    message_id = next(m for m in web.api.visible(alice) if m.get("reply_markup"))["message_id"]
+    edits_before = len(web.api.calls)
+    async with httpx.AsyncClient() as client:
+        for choice in ("oui", "non", "si_besoin"):
+            page = html.unescape((await client.get(link)).text)
+            assert slot_fields(page), page
+            first, *_ = slot_fields(page)
+            sent = await client.post(link, data={**form_of(page), first: choice, "nom": "Alice, pour la MSP"})
+            assert sent.status_code == 200
+            assert (await polls.site_answers(web.db, 1, 1))[int(first[1:])].answer == choice  # kept at once
+    await web.advance(timedelta(seconds=5))
+    edits = [params for method, params in web.api.calls[edits_before:] if method == "editMessageText"]
+    to_alice = [p for p in edits if int(p["chat_id"]) == alice and int(p["message_id"]) == message_id]
+    assert len(to_alice) == 1, edits
+    assert "🟡" in to_alice[0]["text"]
+    assert len([p for p in edits if int(p["chat_id"]) == TEAM_CHAT_ID]) == 1  # the tally
