@@ -194,9 +194,15 @@ async def numbered(update: Update, context: BotContext, fetch, *, of_what: str, 
                    listing: str, example: int):
     """The item whose number follows the command (``fetch`` reads it by number); None, once the user is told
     what to type instead (no number) or that there is no such item."""
-    number = candidate_number(context.args or [])
+    args = context.args or []
+    number = candidate_number(args)
     if number is None:
-        await reply(update, context, f"Indiquez le numéro {of_what}, par exemple : /{command} {example} (voir /{listing}).")
+        typed = args[0].lstrip("nN°º.").strip() if len(args) == 1 else ""
+        if typed.isdecimal() and typed.isascii():  # a number, longer than any of ours
+            shown = typed if len(typed) <= 20 else typed[:20] + "…"
+            await reply(update, context, f"Aucun {what} n° {shown}. Tapez /{listing} pour la liste.")
+        else:
+            await reply(update, context, f"Indiquez le numéro {of_what}, par exemple : /{command} {example} (voir /{listing}).")
         return None
     item = await fetch(number)
     if item is None:
