@@ -218,32 +218,20 @@ class Database:
         finally:
             self._readers.put_nowait(reader)
 
-    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """``fn(connection)`` run on a read connection's thread: several dependent queries in one trip (a personal
-        link's page reads its link, poll, site, slots and answers at once; under fifty visitors at a time each trip
-        waits its turn). ``fn`` only reads: inside a transaction it runs on the writer, in that transaction."""
-        if _IN_TRANSACTION.get():
-            return await self.conn._execute(fn, self.conn._conn)
-        if not self._all_readers:
-            async with self.write_lock:
-                return await self.conn._execute(fn, self.conn._conn)
-        reader = await self._readers.get()
-        try:
-            # aiosqlite's own way of running a function on the connection's thread (see ``write``)
-            return await reader._execute(fn, reader._conn)
-        finally:
-            self._readers.put_nowait(reader)
-
     async def read_quick(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """``fn(connection)`` run at once on the event loop's thread, for reads that only follow indexes (a
         personal link's page: its link, poll, site, slots and answers; tests/web/test_query_plans.py checks their
         plans) and take a fraction of a millisecond. Under fifty sites answering at once, a trip to a reader's
         thread cost each page ten times what its reads do: the trip waits for the loop, the loop for the thread.
-        Nothing long may come here: while it runs, nothing else does. Inside a transaction, or without a second
-        connection, it is ``read``."""
-        if self._quick is None or _IN_TRANSACTION.get():
-            return await self.read(fn)
-        return fn(self._quick)
+        Nothing long may come here: while it runs, nothing else does. Inside a transaction (where it sees that
+        transaction's writes), or without a second connection (``:memory:``), it runs on the writer's thread."""
+        if self._quick is not None and not _IN_TRANSACTION.get():
+            return fn(self._quick)
+        if _IN_TRANSACTION.get():
+            return await self.conn._execute(fn, self.conn._conn)
+        async with self.write_lock:
+            # aiosqlite's own way of running a function on the connection's thread (see ``write``)
+            return await self.conn._execute(fn, self.conn._conn)
 
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
         rows = await self._read(sql, params)
@@ -295,6 +283,11 @@ class Database:
                                                             [(statements, unless) for statements, unless, _ in group])
                 except Exception as exc:  # noqa: BLE001 - the commit itself failed: none of them was written
                     outcomes = [exc] * len(group)
+                except BaseException:  # stopped (the bot's shutdown): nobody may wait for an answer that won't come
+                    for _, _, done in group + self._waiting_writes:
+                        if not done.done():
+                            done.set_exception(RuntimeError("the database writer stopped while this write waited or ran"))
+                    raise
                 for (_, _, done), outcome in zip(group, outcomes, strict=True):
                     if done.done():
                         continue

@@ -38,13 +38,9 @@ async def add_token(db: Database, link_id: int, token_hash: str, *, at: str) -> 
     await db.execute("INSERT INTO web_tokens (token_hash, link_id, created_at) VALUES (?, ?, ?)", (token_hash, link_id, at))
 
 
+# read with the rest of a page (storage.polls.link_page)
 BY_TOKEN = "SELECT l.* FROM web_tokens t JOIN web_links l ON l.id = t.link_id WHERE t.token_hash = ?"
 FORM_USED = "SELECT 1 FROM web_forms WHERE form_hash = ? AND link_id = ?"
-
-
-async def by_token(db: Database, token_hash: str) -> Link | None:
-    row = await db.fetchone(BY_TOKEN, (token_hash,))
-    return Link(**dict(row)) if row else None
 
 
 async def get(db: Database, link_id: int) -> Link | None:
@@ -78,9 +74,6 @@ async def renew(db: Database, link_id: int) -> None:
     await db.write([("DELETE FROM web_tokens WHERE link_id = ?", (link_id,)),
                     ("UPDATE web_links SET revoked_at = NULL, revoked_by = NULL WHERE id = ?", (link_id,))])
 
-
-async def form_used(db: Database, form_hash: str, link_id: int) -> bool:
-    return await db.fetchone(FORM_USED, (form_hash, link_id)) is not None
 
 
 def use_form_statement(link_id: int, form_hash: str, at: str) -> tuple[str, tuple]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from datetime import timedelta
@@ -273,3 +274,21 @@ async def test_a_site_changing_its_mind_three_times_makes_one_edit_of_its_telegr
     assert len(to_alice) == 1, edits
     assert "🟡" in to_alice[0]["text"]
     assert len([p for p in edits if int(p["chat_id"]) == TEAM_CHAT_ID]) == 1  # the tally
+
+
+async def test_one_form_sent_ten_times_at_once_is_kept_once(web, mailbox):
+    """Ten sends of the same form at the same moment (a double tap, a flaky connection): they reach the writer
+    together and are committed together, and still only the first is kept; the others say it was already sent."""
+    import asyncio
+
+    await prepared(web)
+    link = link_in(mailbox.to(MACORNAY)[0])
+    async with httpx.AsyncClient() as client:
+        page = html.unescape((await client.get(link)).text)
+        first, *_ = slot_fields(page)
+        data = {**form_of(page), first: "oui", "nom": "Sophie Lambert"}
+        sent = await asyncio.gather(*(client.post(link, data=data) for _ in range(10)))
+    assert sorted(r.status_code for r in sent) == [200] + [409] * 9
+    assert all("déjà été envoyé" in html.unescape(r.text) for r in sent if r.status_code == 409)
+    assert (await web.db.fetchone("SELECT count(*) FROM web_forms"))[0] == 1
+    assert (await polls.site_answers(web.db, 1, 4))[int(first[1:])].answer == "oui"
