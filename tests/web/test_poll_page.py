@@ -237,8 +237,6 @@ async def test_an_email_a_crash_left_half_sent_goes_again_at_start_with_the_same
 
 
 async def test_the_first_pages_ever_opened_all_at_once_all_take_their_answers(web, mailbox):
-    import asyncio
-
     await prepared(web)
     link = link_in(mailbox.to(MACORNAY)[0])
     # no page was opened yet: the key that signs the forms is made by whichever page comes first
@@ -279,8 +277,6 @@ async def test_a_site_changing_its_mind_three_times_makes_one_edit_of_its_telegr
 async def test_one_form_sent_ten_times_at_once_is_kept_once(web, mailbox):
     """Ten sends of the same form at the same moment (a double tap, a flaky connection): they reach the writer
     together and are committed together, and still only the first is kept; the others say it was already sent."""
-    import asyncio
-
     await prepared(web)
     link = link_in(mailbox.to(MACORNAY)[0])
     async with httpx.AsyncClient() as client:
