@@ -89,6 +89,17 @@ async def what_is_asked(db, candidate) -> str:
     return f"Un·e {profession_label(candidate).lower()}{details} souhaite visiter votre lieu d'exercice."
 
 
+async def told_sites(db, poll: Poll) -> str:
+    """What the sites were told: kept with the poll when it was sent (a draft's is made afresh at each look)."""
+    if poll.asked is not None:
+        return poll.asked
+
+    async def asked() -> str:
+        return await what_is_asked(db, await candidates.get(db, poll.candidate_id))
+    # a poll sent before the text was kept: made again, once (a site's every press does not read the interview)
+    return await db.remembered(f"sondage-demande:{poll.id}", asked)
+
+
 # --- texts and keyboards ----------------------------------------------------------------------------------
 
 async def _state(db, poll: Poll):
@@ -178,13 +189,7 @@ async def site_poll_text(services: Services, poll: Poll, site_id: int, *, for_te
                          slot_rows: list | None = None) -> tuple[str, object]:
     """The poll as a site (or a team member entering its answer) sees it: one line per slot, current answers."""
     db = services.db
-
-    async def asked() -> str:
-        return await what_is_asked(db, await candidates.get(db, poll.candidate_id))
-
-    # what the sites were told stays what they first read, even if the interview is corrected meanwhile (and a
-    # site's every press does not read the interview again)
-    description = await db.remembered(f"sondage-demande:{poll.id}", asked)
+    description = await told_sites(db, poll)
     site = await sites.get(db, site_id)
     slot_objs = [Slot(s.id, s.day, s.part) for s in slot_rows or await polls.slots(db, poll.id)]
     answers = await polls.answers(db, poll.id)
@@ -474,7 +479,8 @@ async def send_poll(update: Update, context: BotContext, poll: Poll) -> None:
         await send(context, poll.chat_id, "Il faut au moins un créneau et un lieu interrogé pour envoyer le sondage.")
         await post_draft(context, poll)
         return
-    await polls.update(context.db, poll.id, state="open", opened_at=context.now_iso())
+    told = await what_is_asked(context.db, await candidates.get(context.db, poll.candidate_id))
+    await polls.update(context.db, poll.id, state="open", opened_at=context.now_iso(), asked=told)
     poll = await polls.get(context.db, poll.id)
     by_hand = []
     for ps in invited:
@@ -539,12 +545,8 @@ async def _invite_by_link(app, poll: Poll, invited: list, by_hand: list) -> list
 async def invitation_draft(services: Services, poll: Poll, site) -> emails.Draft:
     """The e-mail inviting a site to answer the poll: what the sites were told, the slots, the deadline."""
     slots = [slot_label(r.day, r.part) for r in await polls.slots(services.db, poll.id)]
-    description = await services.db.remembered(f"sondage-demande:{poll.id}", lambda: _asked(services.db, poll))
+    description = await told_sites(services.db, poll)
     return emails.poll_invitation(site.name, description, slots, format_datetime(_local(poll.deadline)))
-
-
-async def _asked(db, poll: Poll) -> str:
-    return await what_is_asked(db, await candidates.get(db, poll.candidate_id))
 
 
 async def _resend_to_sites(context: BotContext, poll: Poll) -> None:

@@ -27,6 +27,7 @@ class Poll:
     tally_edited_at: str | None
     chosen_slot_id: int | None
     cloned_from: int | None
+    asked: str | None = None  # what the sites were told, once it is sent
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ async def set_cancelled(db: Database, poll_id: int, site_id: int) -> bool:
 
 async def update(db: Database, poll_id: int, **changes) -> None:
     allowed = {"state", "deadline", "opened_at", "closed_at", "draft_message_id", "tally_message_id", "tally_due_at",
-               "tally_edited_at", "chosen_slot_id"}
+               "tally_edited_at", "chosen_slot_id", "asked"}
     assert set(changes) <= allowed, changes
     await db.execute(f"UPDATE polls SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
                      (*changes.values(), poll_id))

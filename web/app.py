@@ -75,19 +75,27 @@ class Limits:
 
 async def form_secret(ptb: Application) -> str:
     """The key that signs the pages' form keys: made once, kept in the database (a restart keeps forms valid)."""
+    reading = ptb.bot_data.get("web_secret")
+    if reading is None:
+        # the pages opened at once as the bot starts wait for one reading, and are woken together by it (behind a
+        # lock they were woken one per turn of the loop: under fifty pages, the last a quarter of a second late)
+        reading = ptb.bot_data["web_secret"] = asyncio.ensure_future(_stored_form_secret(ptb.bot_data["services"].db))
+    try:
+        return await asyncio.shield(reading)  # a page closed meanwhile does not stop the others' reading
+    except Exception:
+        if ptb.bot_data.get("web_secret") is reading:
+            del ptb.bot_data["web_secret"]  # the next page reads again
+        raise
+
+
+async def _stored_form_secret(db) -> str:
     from storage import privacy
 
-    if "web_secret" not in ptb.bot_data:
-        # pages opened at once as the bot starts must not each make a key of their own
-        async with ptb.bot_data.setdefault("web_secret_lock", asyncio.Lock()):
-            if "web_secret" not in ptb.bot_data:
-                db = ptb.bot_data["services"].db
-                secret = await privacy.get_kv(db, "web:secret-formulaires")
-                if secret is None:
-                    secret = secrets.token_hex(32)
-                    await privacy.set_kv(db, "web:secret-formulaires", secret)
-                ptb.bot_data["web_secret"] = secret
-    return ptb.bot_data["web_secret"]
+    secret = await privacy.get_kv(db, "web:secret-formulaires")
+    if secret is None:
+        secret = secrets.token_hex(32)
+        await privacy.set_kv(db, "web:secret-formulaires", secret)
+    return secret
 
 
 class FollowUps:

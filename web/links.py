@@ -107,8 +107,9 @@ async def _poll_page(ptb: Application, opened: Opened, *, error: str | None = No
     if poll.state in ("open", "planned"):
         form_key = weblinks_rules.form_key(await form_secret(ptb), opened.link.id)
     typed = typed or {}
+    description = await poll_handlers.told_sites(engine.services_of(ptb).db, poll)
     return page("poll.html", status, site=site, poll=poll, error=error, form_key=form_key,
-                description=await _description(ptb, poll), deadline=format_datetime(_local(poll.deadline)),
+                description=description, deadline=format_datetime(_local(poll.deadline)),
                 slots=[{"id": s.id, "label": slot_label(s.day, s.part),
                         "answer": typed.get(s.id) or (mine[s.id].answer if s.id in mine else None)}
                        for s in opened.page.slots],
@@ -116,16 +117,6 @@ async def _poll_page(ptb: Application, opened: Opened, *, error: str | None = No
                 comment=typed.get("comment", ps.comment if ps and ps.comment else ""),
                 stop=_stop_of(opened.page), cancelled=bool(ps and ps.cancelled),
                 ics_url=f"/r/{opened.token}/visite.ics")
-
-
-async def _description(ptb: Application, poll: polls.Poll) -> str:
-    """What the sites were told (the same text as the Telegram poll, remembered from its first reading)."""
-    services = engine.services_of(ptb)
-    from storage import candidates
-
-    async def asked() -> str:
-        return await poll_handlers.what_is_asked(services.db, await candidates.get(services.db, poll.candidate_id))
-    return await services.db.remembered(f"sondage-demande:{poll.id}", asked)
 
 
 def _local(value: str) -> datetime:

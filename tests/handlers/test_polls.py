@@ -301,3 +301,20 @@ async def test_a_site_answer_costs_two_requests_and_a_burst_of_answers_one_edit_
     assert [r for r in requests(before) if r[1] == group] == [("editMessageText", group)]
     tally = sb.api.messages[(group, tally_id)]["text"]
     assert "mar. 5 janv. (journée) : ✅ 2" in tally and "mar. 12 janv. (journée) : ✅ 2" in tally
+
+
+async def test_what_the_sites_were_told_stays_as_sent_after_a_correction_and_a_restart(sb):
+    """The poll keeps the text the sites received: an interview corrected afterwards changes neither the site's
+    poll message nor its web page, even once the bot has restarted (it no longer lives in memory only)."""
+    from storage import interviews
+
+    await prepared(sb)
+    await send_poll(sb)
+    told = "Un·e médecin généraliste (exercice regroupé, libéral, installation à court terme) souhaite visiter"
+    assert told in sb.last_text("prive", "alice")
+    await interviews.save_answer(sb.db, 1, "exercice", "isole", by=sb.person("cpts1").user_id, role="cpts",
+                                 at="2026-11-24T10:00:00+00:00")
+    await sb.restart()
+    await answer(sb, "alice", "5/01", "o")
+    assert told in sb.last_text("prive", "alice")
+    assert (await polls.get(sb.db, 1)).asked.startswith(told)

@@ -214,7 +214,7 @@ async def test_transactions_of_parallel_tasks_never_interleave(tmp_path, readers
 
 
 async def test_statements_written_together_land_together_or_not_at_all(tmp_path):
-    """``write`` runs its statements as one transaction (in one trip to the writer's thread): a failing statement
+    """``write`` runs its statements as one transaction: a failing statement
     undoes the ones before it; inside a transaction they join it."""
     import sqlite3
 
@@ -266,5 +266,65 @@ async def test_writes_arriving_together_share_one_commit_and_stay_apart(tmp_path
         commits = sum(1 for s in statements if s.strip().upper() == "COMMIT")
         assert 1 <= commits <= 2, commits  # the first may go alone; the others waited for it and go together
         await db.write([("INSERT INTO t VALUES (?, ?)", (9999, 99))])  # the writer is usable again
+    finally:
+        await db.close()
+
+
+async def test_a_write_waits_off_the_loop_for_another_process_holding_the_lock(tmp_path):
+    """Units of work are committed on the loop's thread, but while another process (the team's sqlite3 shell)
+    holds the write lock, the wait for it happens on the writer's thread: the bot goes on meanwhile, and the write
+    lands once the lock is free."""
+    path = tmp_path / "a.sqlite3"
+    db = await Database.open(path)
+    shell = sqlite3.connect(path, isolation_level=None)
+    try:
+        await db.execute("CREATE TABLE t (n INTEGER)")
+        shell.execute("BEGIN IMMEDIATE")
+        shell.execute("INSERT INTO t VALUES (1)")
+        writing = asyncio.ensure_future(db.write([("INSERT INTO t VALUES (?)", (2,))]))
+        ticks = 0
+        for _ in range(20):  # the loop is free: these sleeps end on time while the write waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20 and not writing.done()
+        shell.execute("COMMIT")
+        assert await asyncio.wait_for(writing, 5) is True
+        assert [r[0] for r in await db.fetchall("SELECT n FROM t ORDER BY n")] == [1, 2]
+    finally:
+        shell.close()
+        await db.close()
+
+
+async def test_the_wal_is_copied_into_the_database_off_the_loop_every_hundred_commits(tmp_path):
+    """SQLite's own checkpoint would run inside a commit, on the loop; it is off on the writer, and the bot copies
+    the WAL into the database itself, every ``CHECKPOINT_EVERY`` commits, from a thread."""
+    import shutil
+
+    from storage.db import CHECKPOINT_EVERY
+
+    path = tmp_path / "a.sqlite3"
+    db = await Database.open(path)
+
+    def in_the_file_alone() -> int:
+        """Rows found in the database file without its WAL: only what a checkpoint copied there."""
+        shutil.copyfile(path, tmp_path / "alone.sqlite3")
+        alone = sqlite3.connect(tmp_path / "alone.sqlite3")
+        try:
+            return alone.execute("SELECT count(*) FROM t").fetchone()[0]
+        except sqlite3.OperationalError:  # not even the table yet
+            return 0
+        finally:
+            alone.close()
+
+    try:
+        await db.execute("CREATE TABLE t (n INTEGER, data BLOB)")
+        for n in range(CHECKPOINT_EVERY - 5):  # 13 pages each: SQLite's own checkpoint would have run at 1,000
+            await db.write([("INSERT INTO t VALUES (?, randomblob(50000))", (n,))])
+        assert in_the_file_alone() == 0  # no commit has checkpointed on its own
+        for n in range(10):
+            await db.write([("INSERT INTO t VALUES (?, randomblob(50000))", (n,))])
+        if db._checkpointing is not None:
+            await db._checkpointing
+        assert in_the_file_alone() >= CHECKPOINT_EVERY - 5
     finally:
         await db.close()
