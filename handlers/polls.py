@@ -90,7 +90,7 @@ async def what_is_asked(db, candidate) -> str:
 
 
 async def told_sites(db, poll: Poll) -> str:
-    """What the sites were told: kept with the poll when it was sent (a draft's is made afresh at each look)."""
+    """What the sites were told: kept with the poll when it was sent."""
     if poll.asked is not None:
         return poll.asked
 
@@ -479,8 +479,9 @@ async def send_poll(update: Update, context: BotContext, poll: Poll) -> None:
         await send(context, poll.chat_id, "Il faut au moins un créneau et un lieu interrogé pour envoyer le sondage.")
         await post_draft(context, poll)
         return
-    told = await what_is_asked(context.db, await candidates.get(context.db, poll.candidate_id))
-    await polls.update(context.db, poll.id, state="open", opened_at=context.now_iso(), asked=told)
+    candidate = await candidates.get(context.db, poll.candidate_id)
+    await polls.update(context.db, poll.id, state="open", opened_at=context.now_iso(),
+                       asked=await what_is_asked(context.db, candidate))
     poll = await polls.get(context.db, poll.id)
     by_hand = []
     for ps in invited:
@@ -493,7 +494,6 @@ async def send_poll(update: Update, context: BotContext, poll: Poll) -> None:
             message = await send_private(context, contact.user_id, contact.name, text, markup)
             if message is not None:
                 await polls.save_message(context.db, poll.id, ps.site_id, contact.user_id, message.message_id)
-    candidate = await candidates.get(context.db, poll.candidate_id)
     await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=context.now_iso(), kind="sondage",
                             detail=f"Sondage de disponibilité envoyé à {len(invited)} lieu(x)")
     by_hand = await _invite_by_link(context.application, poll, [await sites.get(context.db, ps.site_id) for ps in invited],

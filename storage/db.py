@@ -256,7 +256,7 @@ class Database:
             return row[0] if row else 0
         async with self.write_lock:
             row = await self.conn.execute_insert(sql, params)
-            self.committed()
+            self._committed()
             return row[0] if row else 0
 
     async def write(self, statements: list[tuple[str, tuple | dict]], *, unless_first_changes_nothing: bool = False) -> bool:
@@ -313,21 +313,17 @@ class Database:
         the server's disk); what may wait longer stays on the thread: taking the write lock from another process
         (the team's sqlite3 shell, say) and copying the WAL into the database (``_checkpoint``)."""
         conn = self.conn._conn
-        if not _begin_at_once(conn):
-            # aiosqlite's own way of running a function on the connection's thread (every public method goes
-            # through it): there, BEGIN waits for the lock as long as busy_timeout allows
-            await self.conn._execute(conn.execute, "BEGIN IMMEDIATE")
-        try:
-            outcomes = _run_units(conn, group)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        self.committed()
+        if _begin_at_once(conn):
+            outcomes = _transaction(conn, group, begun=True)
+        else:
+            # the whole transaction on the connection's thread (aiosqlite's own way of running a function there,
+            # which every public method goes through), where BEGIN waits as long as busy_timeout allows; a shutdown
+            # meanwhile cannot leave it half open
+            outcomes = await self.conn._execute(_transaction, conn, group, begun=False)
+        self._committed()
         return outcomes
 
-    def committed(self) -> None:
+    def _committed(self) -> None:
         """Counts a commit on the writer; every ``CHECKPOINT_EVERY`` of them, the WAL is copied into the database
         off the loop (see ``_checkpoint``)."""
         self._commits += 1
@@ -375,6 +371,22 @@ def _checkpoint_file(path: str) -> None:
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
     finally:
         conn.close()
+
+
+def _transaction(conn: sqlite3.Connection, group: list[tuple[list[tuple[str, tuple | dict]], bool]], *,
+                 begun: bool) -> list:
+    """``group``'s units of work (see ``_run_units``) and the commit, after BEGIN unless ``begun``; all undone if
+    the commit fails."""
+    if not begun:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        outcomes = _run_units(conn, group)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return outcomes
 
 
 def _run_units(conn: sqlite3.Connection, group: list[tuple[list[tuple[str, tuple | dict]], bool]]) -> list:
@@ -425,6 +437,7 @@ class _Transaction:
         _IN_TRANSACTION.reset(self._token)
         try:
             await self.db.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
-            self.db.committed()
+            if exc_type is None:
+                self.db._committed()
         finally:
             self.db.write_lock.release()
