@@ -180,10 +180,11 @@ async def _answers(request: Request, ptb: Application, opened: Opened, fields: d
     typed = {**values, "name": name, "comment": comment}
     problem = (too_long("votre nom", name, NAME_LENGTH) or too_long("un commentaire", comment,
                                                                        poll_handlers.COMMENT_LENGTH)
-               or ("Indiquez votre nom, pour que l'équipe sache qui a répondu." if not name else None)
-               or ("Choisissez une réponse pour au moins un créneau." if not values else None))
-    if problem:
-        return await _poll_page(ptb, opened, status=422, error=f"{problem} Rien n'a été enregistré.", typed=typed)
+               or ("Indiquez votre nom, pour que l'équipe sache qui a répondu : rien n'a été enregistré."
+                   if not name else None)
+               or ("Choisissez une réponse pour au moins un créneau : rien n'a été enregistré." if not values else None))
+    if problem:  # each says that nothing was kept
+        return await _poll_page(ptb, opened, status=422, error=problem, typed=typed)
     kept = await polls.answer_by_link(services.db, poll.id, site.id, values, comment=comment, name=name,
                                       link_id=opened.link.id, form_hash=token_hash(form_key),
                                       at=services.clock.utc_iso(),
