@@ -40,7 +40,7 @@ def page_text(html_text: str) -> list[str]:
     """A page's main text, line by line, as a person reads it."""
     main = re.search(r"<main>(.*)</main>", html_text, re.S)
     body = re.sub(r"<li>", "• ", main.group(1) if main else html_text)
-    body = re.sub(r"</(p|h1|h2|li|legend)>", "\n", body)
+    body = re.sub(r"<br\s*/?>|</(p|h1|h2|li|legend)>", "\n", body)
     lines = (html.unescape(re.sub(r"<[^>]+>", "", line)).strip() for line in body.split("\n"))
     return [line for line in lines if line]
 

@@ -60,3 +60,13 @@ async def test_a_console_opened_again_on_its_database_still_answers(tmp_path):
         async with Sandbox(tmp_path / "bac-a-sable.sqlite3", start=MONDAY) as sb:
             out = await sb.say("cls", "/commande_inconnue")
             assert "Je ne connais pas la commande /commande_inconnue" in out[-1].text
+
+
+def test_a_page_title_broken_in_two_lines_reads_as_two_lines():
+    """The poll page's title puts the site's name under « Demande de disponibilité »: the console shows two lines,
+    not the two run together."""
+    from sandbox.console import page_text
+
+    shown = page_text('<main><h1>Demande de disponibilité<br><span class="site">Cabinet de Macornay</span></h1>'
+                      "<p>Un &amp; deux</p></main>")
+    assert shown == ["Demande de disponibilité", "Cabinet de Macornay", "Un & deux"]
