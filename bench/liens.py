@@ -27,7 +27,7 @@ from bot.pace import LoopTime
 from handlers import mail
 from sandbox.sandbox import Sandbox
 from storage import polls
-from web.server import local_socket
+from web.server import HTTP, local_socket
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -175,7 +175,7 @@ async def _bare(workdir: Path, clients: int, rounds: int) -> dict:
 
     app = Starlette(routes=[Route("/r/{token}", page, methods=["GET", "POST"])])
     sock = local_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", http=HTTP))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.01)

@@ -214,5 +214,7 @@ def build_web(ptb: Application, *, webhook_path: str = "", webhook_secret: str |
     if webhook_path:
         routes.append(Route(f"/{webhook_path}", webhook, methods=["POST"]))
     web = Starlette(routes=routes, exception_handlers={404: missing, 405: missing})
+    for name in TEMPLATES.list_templates():  # compiled now, not while the first visitors wait (a few ms each)
+        TEMPLATES.get_template(name)
     web.state.follow_ups = FollowUps(follow_up_delay)
     return web

@@ -12,6 +12,10 @@ from telegram.ext import Application
 from bot.config import Settings
 from web.app import build_web
 
+# HTTP read and written by httptools (C) rather than h11: named, so that a missing package fails at start instead of
+# silently falling back to the slower parser
+HTTP = "httptools"
+
 
 class WebServer:
     """The bot's web server, started and stopped with the bot."""
@@ -21,7 +25,8 @@ class WebServer:
         # no access log (a link's token is in its path), no lifespan (the bot's own start and stop do that), the
         # client's address read from the local reverse proxy's X-Forwarded-For (for the per-address limits)
         config = uvicorn.Config(app, host=settings.web_listen, port=settings.web_port, log_config=None,
-                                access_log=False, lifespan="off", proxy_headers=True, server_header=False)
+                                access_log=False, lifespan="off", proxy_headers=True, server_header=False,
+                                http=HTTP)
         self.server = uvicorn.Server(config)
         # in the bot's loop, the bot handles the signals (bot/__main__.py): uvicorn must not take them over
         self.server.capture_signals = contextlib.nullcontext
