@@ -2,9 +2,14 @@
 whether the workbook is written in memory or row by row (``large``)."""
 
 import io
-from datetime import date, datetime
+import re
+import zipfile
+from datetime import date, datetime, timedelta
 
 import pytest
+import xlsxwriter
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from bot.spreadsheets import write_xlsx
@@ -26,6 +31,38 @@ def test_values_and_types_survive_the_round_trip(large):
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:F3"
     # the longest value (13 characters once its control characters are gone), plus a margin of 2
     assert 15 <= sheet.column_dimensions["B"].width < 16
+
+
+def _cell_values(xlsx: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as z:
+        return re.findall(r"<v>([^<]*)</v>", z.read("xl/worksheets/sheet1.xml").decode())
+
+
+@given(st.lists(st.one_of(st.dates(min_value=date(1899, 12, 31)),
+                          st.datetimes(min_value=datetime(1899, 12, 31), max_value=datetime(9999, 12, 30))),
+                min_size=1, max_size=20))
+def test_dates_are_the_serial_numbers_xlsxwriter_writes(values):
+    """Dates and instants are converted by the bot, not by write_datetime: the cells must be the same numbers,
+    before the leap day Excel wrongly counts in 1900 and after."""
+    values += [date(1900, 2, 28), date(1900, 3, 1), datetime(1900, 2, 28, 23, 59, 59), datetime(1900, 3, 1),
+               datetime(2026, 3, 29, 2, 30, 0, 1)]
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out)
+    sheet = book.add_worksheet()
+    sheet.write_string(0, 0, "Quand")
+    for row, value in enumerate(values, start=1):
+        sheet.write_datetime(row, 0, value, book.add_format({"num_format": "DD/MM/YYYY"}))
+    book.close()
+    assert _cell_values(write_xlsx([("Feuille", ["Quand"], [[v] for v in values])])) == _cell_values(out.getvalue())
+
+
+def test_an_instant_with_a_time_zone_is_written_as_its_wall_time():
+    from bot.dates import PARIS
+
+    when = datetime(2026, 7, 1, 9, 30, tzinfo=PARIS)
+    sheet = load_workbook(io.BytesIO(write_xlsx([("Feuille", ["Quand"], [[when], [when - timedelta(days=1)]])])))["Feuille"]
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == [datetime(2026, 7, 1, 9, 30),
+                                                                             datetime(2026, 6, 30, 9, 30)]
 
 
 @pytest.mark.parametrize("large", [False, True])
