@@ -56,7 +56,7 @@ from handlers.common import edit_markup, esc, keyboard, pressed_card, reply, sen
 from handlers.dialog import AnswerSet, Flow, Wait, begin, register, register_wait
 from storage import candidates, dialogs, interviews, outbox, polls, reminders, sites, visits, weblinks
 from storage.dialogs import Dialog
-from storage.polls import Poll
+from storage.polls import Poll, PollSite
 
 TALLY_EVERY = timedelta(seconds=3)  # coalesce bursts of answers into one edit of the tally
 ANSWER_CODES = {"o": "oui", "s": "si_besoin", "n": "non"}
@@ -617,9 +617,10 @@ async def _edit_tally_now(app, poll: Poll) -> None:
 async def on_site_button(update: Update, context: BotContext) -> None:
     """A site's answer, comment or cancellation — or a team member entering a site's answer."""
     query = update.callback_query
-    # p:<poll>:<site>:<slot>:<o|s|n> an answer, p:<poll>:<site>:<c|x> a comment or a cancellation
+    # p:<poll>:<site>:<slot>:<o|s|n> an answer, p:<poll>:<site>:c a comment, p:<poll>:<site>:<x|X|k> "we can no
+    # longer host the visit" asked, confirmed, or taken back
     answer = read(query.data, "p", int, int, int, ANSWER_CODES)
-    other = None if answer else read(query.data, "p", int, int, {"c", "x"})
+    other = None if answer else read(query.data, "p", int, int, {"c", *CANCEL_STEPS})
     pressed = answer or other
     poll = await polls.get(context.db, pressed[0]) if pressed else None
     site_id = pressed[1] if pressed else None
@@ -630,8 +631,8 @@ async def on_site_button(update: Update, context: BotContext) -> None:
     if poll is None or site_id not in invited or not invited[site_id].invited or not (is_team or is_contact):
         await query.answer("Ce bouton n'est pas valable pour vous.", show_alert=True)
         return
-    if other and other[2] == "x" and is_contact:
-        await _site_cancels(update, context, poll, site_id)
+    if other and other[2] in CANCEL_STEPS and is_contact:
+        await _site_cancels(update, context, poll, invited[site_id], other[2])
         return
     if poll.state != "open":
         await query.answer("Ce sondage est clos : vos réponses ne peuvent plus changer.", show_alert=True)
@@ -872,7 +873,7 @@ async def confirm_day(update: Update, context: BotContext, poll: Poll, slot_id: 
         text = (f"✅ <b>Visite confirmée</b> à « {esc(stop.site.name)} » le <b>{format_date(slot.day)}</b>, de "
                 f"{format_time(stop.starts)} à {format_time(stop.ends)} : un·e {esc(what)} accompagné·e par la CPTS du "
                 f"Grand Lons et le CLS du Pays Lédonien. Merci !")
-        markup = keyboard([[("🚫 Nous ne pouvons plus recevoir la visite", f"p:{poll.id}:{stop.site.id}:x")]])
+        markup = cannot_host_keyboard(poll.id, stop.site.id)
         site = site_rows[stop.site.id]
         if site.contact_email and mail.mail_enabled(context.application):
             link = await mail.poll_link(context.application, poll, site.id)
@@ -893,10 +894,38 @@ async def confirm_day(update: Update, context: BotContext, poll: Poll, slot_id: 
                               period=f"le {format_date(slot.day)}")
 
 
-async def _site_cancels(update: Update, context: BotContext, poll: Poll, site_id: int) -> None:
+# "we can no longer host the visit": asked (x), confirmed (X), taken back (k); it cancels the site's visit and alerts
+# the team, so a press on a phone is confirmed first
+CANCEL_STEPS = ("x", "X", "k")
+
+
+def cannot_host_keyboard(poll_id: int, site_id: int, *, asked: bool = False):
+    """Under a site's visit confirmation: the one button, or once pressed, its confirmation."""
+    if not asked:
+        return keyboard([[("🚫 Nous ne pouvons plus recevoir la visite", f"p:{poll_id}:{site_id}:x")]])
+    return keyboard([[("🚫 Oui, nous ne pouvons plus la recevoir", f"p:{poll_id}:{site_id}:X")],
+                     [("↩️ Non, nous la recevons", f"p:{poll_id}:{site_id}:k")]])
+
+
+async def _site_cancels(update: Update, context: BotContext, poll: Poll, invited: PollSite, step: str) -> None:
+    """A site's press on "we can no longer host the visit": each step one edit of its message."""
     query = update.callback_query
-    if not await site_cannot_host(context.application, poll, site_id, by=update.effective_user.id):
+    site_id = invited.site_id
+    if poll.state != "planned":
+        await query.answer("Aucune visite n'est prévue par ce sondage : rien à annuler.", show_alert=True)
+        return
+    if invited.cancelled:
         await query.answer("C'est déjà noté.", show_alert=True)
+        return
+    if step != "X":
+        asked = step == "x"
+        await asyncio.gather(
+            query.answer("Confirmez avec le bouton ci-dessous : l'équipe sera prévenue." if asked
+                         else "Très bien, la visite est maintenue."),
+            edit_markup(query, cannot_host_keyboard(poll.id, site_id, asked=asked)))
+        return
+    if not await site_cannot_host(context.application, poll, site_id, by=update.effective_user.id):
+        await query.answer("C'est déjà noté.", show_alert=True)  # pressed twice at once
         return
     await query.answer("C'est noté, l'équipe est prévenue.")
     try:

@@ -154,8 +154,9 @@ async def submit(request: Request, ptb: Application, limits: Limits) -> Response
     if opened.page.form_used:
         return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé. "
                                                                 "Voici vos réponses telles qu'enregistrées.")
-    if one.get("action") == "annuler":
-        return await _cannot_host(ptb, opened, form_key)
+    action = one.get("action")
+    if action in ("annuler", "annuler_confirme"):  # asked, then confirmed on a page of its own
+        return await _cannot_host(ptb, opened, form_key, confirmed=action == "annuler_confirme")
     return await _answers(request, ptb, opened, one, form_key)
 
 
@@ -200,9 +201,16 @@ async def _answers(request: Request, ptb: Application, opened: Opened, fields: d
                          for s in opened.page.slots if s.id in answers])
 
 
-async def _cannot_host(ptb: Application, opened: Opened, form_key: str) -> Response:
+async def _cannot_host(ptb: Application, opened: Opened, form_key: str, *, confirmed: bool) -> Response:
+    """The site can no longer host its visit: a page asks to confirm it first (a tap on a phone cancels nothing),
+    with the same form key, which only the confirmation uses up."""
     services = engine.services_of(ptb)
     poll, site = opened.poll, opened.site
+    stop = _stop_of(opened.page)
+    if poll.state != "planned" or stop is None or (opened.page.poll_site and opened.page.poll_site.cancelled):
+        return await _poll_page(ptb, opened, status=409, error="C'est déjà noté, ou aucune visite n'est prévue.")
+    if not confirmed:
+        return page("cancel.html", site=site, stop=stop, form_key=form_key, back_url=f"/r/{opened.token}")
     # the form is used up like any other, then the visit is cancelled for this site
     if not await weblinks.use_form(services.db, opened.link.id, token_hash(form_key), at=services.clock.utc_iso()):
         return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé.")

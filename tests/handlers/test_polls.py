@@ -224,10 +224,27 @@ async def test_confirming_the_day_plans_everything(sb):
     assert (await visits.visit(sb.db, 1)).day == "2027-01-12"
     kinds = {r.kind for r in await reminders.for_candidate(sb.db, 1) if r.state == "pending"}
     assert {"visites_veille", "debrief_soir"} <= kinds
-    # a site that can no longer host the visit says so; the team is alerted at once
+    # a site that can no longer host the visit says so, and confirms it first: a press on a phone cancels nothing
+    group_before = sb.texts("equipe")
+    before = len(sb.api.calls)
+    asked = await sb.press("bob", "ne pouvons plus", "prive")
+    assert [m for m, _ in sb.api.calls[before:]] == ["answerCallbackQuery", "editMessageReplyMarkup"]
+    assert any(s.kind == "toast" and "Confirmez" in s.text for s in asked)
+    assert sb.texts("equipe") == group_before and not any(c for *_, c in await polls.stops(sb.db, 1))
+    await sb.press("bob", "Non, nous la recevons", "prive")  # taken back: the one button again, nothing changed
+    assert sb.texts("equipe") == group_before and not any(c for *_, c in await polls.stops(sb.db, 1))
     await sb.press("bob", "ne pouvons plus", "prive")
+    await sb.press("bob", "Oui, nous ne pouvons plus", "prive")
     assert "« Maison médicale de Perrigny » ne peut plus recevoir la visite" in sb.last_text("equipe")
+    assert "Vous avez indiqué ne plus pouvoir recevoir cette visite" in sb.last_text("prive", "bob")
     assert [c for _, _, _, c in await polls.stops(sb.db, 1)].count(True) == 1
+    # the same confirmation pressed again (a second tap, an old message) alerts nobody twice
+    site_id = next(site for site, _, _, cancelled in await polls.stops(sb.db, 1) if cancelled)
+    told = sb.texts("equipe")
+    for step in ("X", "x"):
+        again = await sb.press_data("bob", f"p:1:{site_id}:{step}", "prive")
+        assert [(s.kind, s.text, s.alert) for s in again] == [("toast", "C'est déjà noté.", True)]
+    assert sb.texts("equipe") == told
 
 
 async def test_clone_for_the_next_candidate(sb):

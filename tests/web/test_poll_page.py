@@ -195,14 +195,22 @@ async def test_once_the_day_is_confirmed_the_site_gets_its_time_and_ics_and_can_
         assert "Visite confirmée" in shown and "mardi 5 janvier 2027" in shown and 'name="c' not in shown
         ics = await client.get(link + "/visite.ics")
         assert ics.headers["content-type"].startswith("text/calendar") and b"Cabinet de Macornay" in ics.content
-        cancelled = await client.post(link, data={**form_of(page.text), "action": "annuler"})
+        asked = await client.post(link, data={**form_of(page.text), "action": "annuler"})
+        shown = html.unescape(asked.text)  # asked first: a tap cancels nothing, the form is still unused
+        assert asked.status_code == 200 and "Ne plus recevoir la visite\u00a0?" in shown and "mardi 5 janvier 2027" in shown
+        assert f'href="/r/{link.rsplit("/", 1)[1]}"' in shown and "ne peut plus recevoir" not in "\n".join(web.texts())
+        assert not any(cancelled for *_, cancelled in await polls.stops(web.db, 1))
+        confirm = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]+)">', asked.text))
+        assert confirm["action"] == "annuler_confirme" and confirm["formulaire"] == form_of(page.text)["formulaire"]
+        cancelled = await client.post(link, data=confirm)
         assert cancelled.status_code == 200 and "L'équipe est prévenue" in html.unescape(cancelled.text)
         told = "\n".join(web.texts())
         assert "« Cabinet de Macornay » ne peut plus recevoir la visite (indiqué par le lien web)" in told
         reopened = html.unescape((await client.get(link)).text)
         assert "Vous avez indiqué ne plus pouvoir recevoir cette visite" in reopened and "annuler" not in reopened
-        again = await client.post(link, data={**form_of(page.text), "action": "annuler"})  # the same form again
-        assert again.status_code == 409 and told.count("ne peut plus recevoir la visite") == 1
+        for action in ("annuler", "annuler_confirme"):  # the same form again, or asked again
+            again = await client.post(link, data={**form_of(page.text), "action": action})
+            assert again.status_code == 409 and told.count("ne peut plus recevoir la visite") == 1
         assert (await client.get(link + "/visite.ics")).status_code == 404  # no visit left for this site
     token = link.rsplit("/", 1)[1]
     assert not any(token in record.getMessage() or token in str(record.__dict__) for record in caplog.records)
