@@ -16,7 +16,7 @@ from bot.dates import PARIS, format_short
 from bot.interview import INTERVIEW
 from bot.spreadsheets import write_xlsx
 from handlers import reminders as engine
-from handlers.candidates import candidate_number
+from handlers.candidates import candidate_number, numbered
 from handlers.common import append_note, audit, esc, keyboard, reply
 from handlers.team import admin_only
 from storage import audit as audit_log
@@ -73,11 +73,13 @@ def _readable_sheets(data: dict) -> list:
 @admin_only
 async def rgpd_export(update: Update, context: BotContext) -> None:
     """/rgpd_export N: everything held on a candidate, as JSON and a readable XLSX (right of access)."""
-    number = candidate_number(context.args or [])
-    data = await privacy.everything_about(context.db, number) if number is not None else {}
-    if not data:
-        await reply(update, context, "Indiquez le numéro d'un dossier, par exemple : /rgpd_export 12.")
+    async def held(number: int) -> dict | None:
+        return await privacy.everything_about(context.db, number) or None
+    data = await numbered(update, context, held, of_what="d'un dossier", what="dossier", command="rgpd_export",
+                          listing="dossiers", example=12)
+    if data is None:
         return
+    number = candidate_number(context.args)
     stamp = context.now().strftime("%Y-%m-%d")
     as_json = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
     chat = update.effective_chat.id
@@ -103,11 +105,11 @@ def free_text_questions() -> list[str]:
 @admin_only
 async def rgpd_erase(update: Update, context: BotContext) -> None:
     """/rgpd_effacer N: erase a candidate's personal data, after two confirmations."""
-    number = candidate_number(context.args or [])
-    candidate = await candidates.get(context.db, number) if number is not None else None
+    candidate = await numbered(update, context, lambda n: candidates.get(context.db, n), of_what="d'un dossier",
+                               what="dossier", command="rgpd_effacer", listing="dossiers", example=12)
     if candidate is None:
-        await reply(update, context, "Indiquez le numéro d'un dossier, par exemple : /rgpd_effacer 12.")
         return
+    number = candidate.id
     if candidate.anonymised_at:
         await reply(update, context, f"Les données du dossier n° {number} sont déjà effacées.")
         return

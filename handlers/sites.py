@@ -22,7 +22,7 @@ from bot.sites import COLUMNS, CORRECTABLE, SITE_FORM, card, display_value, expo
 from bot.spreadsheets import UnreadableFile, read_table, write_csv, write_xlsx
 from bot.territory import EPCI_LABELS, epci_key, name_key
 from handlers import common
-from handlers.candidates import candidate_number, show_numbered
+from handlers.candidates import numbered, show_numbered
 from handlers.common import audit, edit_markup, edit_text, esc, keyboard, pressed_card, reply, send
 from handlers.dialog import AnswerSet, Flow, Wait, begin, register, register_wait
 from storage import dialogs, sites, territory
@@ -196,10 +196,9 @@ async def _invite_text(context: BotContext, site) -> str:
 
 async def invite_site(update: Update, context: BotContext) -> None:
     """/inviter_lieu N: a single-use link (14 days) that binds a Telegram user to the site as its contact."""
-    number = candidate_number(context.args or [])
-    site = await sites.get(context.db, number) if number is not None else None
+    site = await numbered(update, context, lambda n: sites.get(context.db, n), of_what="d'un lieu", what="lieu",
+                          command="inviter_lieu", listing="lieux", example=3)
     if site is None:
-        await reply(update, context, "Indiquez le numéro d'un lieu, par exemple : /inviter_lieu 3 (voir /lieux).")
         return
     await reply(update, context, await _invite_text(context, site))
 

@@ -11,7 +11,7 @@ from bot.sites import commune_rows
 from bot.territory import EPCI_LABELS, STARTER_COMMUNES, epci_key, name_key
 from handlers import common
 from handlers import sites as step_c
-from handlers.candidates import candidate_number, show_numbered
+from handlers.candidates import numbered, show_numbered
 from handlers.common import audit, edit_markup, edit_text, esc, keyboard, pressed_card, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register
 from storage import sites, territory
@@ -253,10 +253,9 @@ register(Flow(name="elu_corriger", form=_correction_form, complete=_apply_correc
 
 async def invite_elu(update: Update, context: BotContext) -> None:
     """/inviter_elu N: a single-use link that lets the élu receive the visit notices on Telegram."""
-    number = candidate_number(context.args or [])
-    elu = await territory.elu(context.db, number) if number is not None else None
+    elu = await numbered(update, context, lambda n: territory.elu(context.db, n), of_what="d'un élu", what="élu",
+                         command="inviter_elu", listing="elus", example=2)
     if elu is None:
-        await reply(update, context, "Indiquez le numéro d'un élu, par exemple : /inviter_elu 2 (voir /elus).")
         return
     link, expires = await step_c.invitation_link(context, "elu", elu.id)
     await reply(update, context, f"🔗 Lien d'invitation pour {esc(elu.name)} (valable une fois, jusqu'au "

@@ -389,3 +389,14 @@ async def test_a_file_number_that_does_not_exist_is_said_so(sb, command):
     assert "Indiquez le numéro du dossier" in texts_of(await sb.say("cls", f"/{command} douze"))
     # a number longer than any file's: no such file either, not a request for a number
     assert "Aucun dossier n° 99999999999999999999…. Tapez" in texts_of(await sb.say("cls", f"/{command} {'9' * 40}"))
+
+
+@pytest.mark.parametrize(("command", "what", "listing"), [("inviter_lieu", "lieu", "lieux"), ("inviter_elu", "élu", "elus"),
+                                                         ("rgpd_export", "dossier", "dossiers"),
+                                                         ("rgpd_effacer", "dossier", "dossiers")])
+async def test_the_other_numbered_commands_say_which_number_does_not_exist(sb, command, what, listing):
+    await register_candidate(sb)
+    before = len(sb.api.calls)
+    assert f"Aucun {what} n° 999. Tapez /{listing} pour la liste." in texts_of(await sb.say("cls", f"/{command} 999", "prive"))
+    assert [m for m, _ in sb.api.calls[before:]] == ["sendMessage"]  # no link, no file, nothing asked to confirm
+    assert f"/{command} " in texts_of(await sb.say("cls", f"/{command} douze", "prive"))

@@ -13,7 +13,8 @@ from tests.support import register_candidate, texts_of
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 COMMANDS = ["/dossier", "/dossiers", "/entretien", "/croisement", "/export", "/lieux", "/lieu", "/sondage",
-            "/synthese", "/reunion", "/visites", "/debrief", "/journal", "/rgpd_effacer", "/membre_retirer"]
+            "/synthese", "/reunion", "/visites", "/debrief", "/journal", "/rgpd_effacer", "/rgpd_export", "/inviter_lieu", "/inviter_elu",
+            "/membre_retirer"]
 typed = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
 
 
