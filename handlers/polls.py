@@ -588,10 +588,21 @@ async def _touch_tally(app, poll: Poll) -> None:
         if last is None or now - last >= TALLY_EVERY:
             await _edit_tally_now(app, poll)
             return
-        if poll.tally_due_at is not None:
+        due = _utc(last + TALLY_EVERY)
+        if poll.tally_due_at is not None and poll.tally_due_at <= due:
             return  # already due: that edit will show this answer too
-        await polls.update(services.db, poll.id, tally_due_at=_utc(last + TALLY_EVERY))
+        # (a later due is a web answer's, for a restart: see tally_due_after_crash)
+        await polls.update(services.db, poll.id, tally_due_at=due)
     await engine.reschedule(app)
+
+
+# a web answer's tally edit waits a quiet moment in memory (web.app.FollowUps); the answer's transaction also makes
+# the tally due this much later, which a restart finds if the bot stopped meanwhile
+TALLY_AFTER_CRASH = timedelta(minutes=1)
+
+
+def tally_due_after_crash(services: Services) -> str:
+    return _utc(services.clock.now() + TALLY_AFTER_CRASH)
 
 
 async def _edit_tally(app, poll: Poll) -> None:

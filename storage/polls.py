@@ -173,10 +173,13 @@ async def answer(db: Database, poll_id: int, slot_id: int, site_id: int, value: 
 
 
 async def answer_by_link(db: Database, poll_id: int, site_id: int, values: dict[int, str], *, comment: str | None,
-                         name: str, link_id: int, form_hash: str, at: str, cancel_reminders: list[str] = ()) -> bool:
+                         name: str, link_id: int, form_hash: str, at: str, tally_due_at: str,
+                         cancel_reminders: list[str] = ()) -> bool:
     """A site's answers sent from its web link, all slots at once, with its comment: kept only if the form they
     came with was not used yet (False otherwise: a form sent twice changes nothing the second time). One
-    transaction, in one trip to the writer."""
+    transaction, in one trip to the writer. The group's tally is due by ``tally_due_at`` at the latest (unless it
+    already was): the page edits it sooner, from memory, and this is what a restart finds if the bot stopped
+    before."""
     statements = [weblinks.use_form_statement(link_id, form_hash, at)]
     statements += [(
         "INSERT INTO poll_answers (poll_id, slot_id, site_id, answer, by_user, by_team, at, channel, by_name) "
@@ -186,6 +189,7 @@ async def answer_by_link(db: Database, poll_id: int, site_id: int, values: dict[
     if comment is not None:
         statements.append(("UPDATE poll_sites SET comment = ? WHERE poll_id = ? AND site_id = ?",
                            (comment or None, poll_id, site_id)))
+    statements.append(("UPDATE polls SET tally_due_at = ? WHERE id = ? AND tally_due_at IS NULL", (tally_due_at, poll_id)))
     if cancel_reminders:
         statements.append(reminders.cancel_pending_statement(list(cancel_reminders), at=at))
         statements.append(("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = 'relance' "

@@ -188,7 +188,7 @@ async def _answers(request: Request, ptb: Application, opened: Opened, fields: d
         return await _poll_page(ptb, opened, status=422, error=problem, typed=typed)
     kept = await polls.answer_by_link(services.db, poll.id, site.id, values, comment=comment, name=name,
                                       link_id=opened.link.id, form_hash=token_hash(form_key),
-                                      at=services.clock.utc_iso(),
+                                      at=services.clock.utc_iso(), tally_due_at=poll_handlers.tally_due_after_crash(services),
                                       cancel_reminders=poll_handlers.relance_keys(poll.id, site.id))
     if not kept:  # the same form, sent twice at once
         return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé.")

@@ -93,6 +93,27 @@ async def test_a_site_answers_from_its_email_changes_its_mind_and_the_group_tall
     assert "MSP de Conliège : Alice (Telegram)" in "\n".join(web.texts())
 
 
+async def test_a_web_answer_reaches_the_tally_even_if_the_bot_stops_before_its_quiet_moment(web, mailbox):
+    await prepared(web)
+    link = link_in(mailbox.to(MACORNAY)[0])
+    await web.advance(timedelta(minutes=1))
+    async with httpx.AsyncClient() as client:
+        page = await client.get(link)
+        first = slot_fields(page.text)[0]
+        await client.post(link, data={**form_of(page.text), first: "oui", "nom": "Sophie Lambert"})
+    # the bot stops before the edit that waits in memory: what waited is gone with it
+    follow_ups = web.web.app.state.follow_ups
+    for task in list(follow_ups.tasks):
+        task.cancel()
+    await asyncio.gather(*follow_ups.tasks, return_exceptions=True)
+    follow_ups.waiting.clear()
+    await web.restart()
+    assert "Sophie Lambert (lien web)" not in "\n".join(web.texts())
+    await web.advance(timedelta(minutes=1))  # the answer's transaction left the tally due: the restarted bot edits it
+    assert "Cabinet de Macornay : Sophie Lambert (lien web)" in "\n".join(web.texts())
+    assert (await polls.get(web.db, 1)).tally_due_at is None
+
+
 async def test_bad_input_gets_a_clear_page_and_changes_nothing(web, mailbox):
     await prepared(web)
     link = link_in(mailbox.to(MACORNAY)[0])
