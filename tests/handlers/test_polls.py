@@ -113,6 +113,13 @@ async def test_forged_and_stale_presses_change_nothing(sb):
     out = await sb.press_data("alice", f"p:1:1:{slot}:o", "prive", message["message_id"])
     assert out[-1].text.startswith("Ce sondage est clos")
     assert await polls.answers(sb.db, 1) == {}
+    # "we can no longer host the visit" before any visit is planned: nothing to cancel, nobody alerted
+    group = sb.texts("equipe")
+    for step in ("x", "X", "k"):
+        out = await sb.press_data("alice", f"p:1:1:{step}", "prive", message["message_id"])
+        assert [(s.kind, s.text, s.alert) for s in out] == [
+            ("toast", "Aucune visite n'est prévue par ce sondage : rien à annuler.", True)]
+    assert sb.texts("equipe") == group and await polls.stops(sb.db, 1) == []
 
 
 async def test_a_site_comment_reaches_the_tally(sb):
