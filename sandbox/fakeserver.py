@@ -60,6 +60,7 @@ class FakeBotAPIServer:
         self.host = host
         self.port = port
         self._server: asyncio.AbstractServer | None = None
+        self._connections: set[asyncio.Task] = set()
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
@@ -67,11 +68,18 @@ class FakeBotAPIServer:
         return self.port
 
     async def stop(self) -> None:
+        """Stop listening and end the connections still open (a long poll waiting, say): Python 3.11's server
+        does not wait for them, and one left suspended fails later, when its event loop is already closed."""
         if self._server is not None:
             self._server.close()
+            for connection in list(self._connections):
+                connection.cancel()
+            await asyncio.gather(*self._connections, return_exceptions=True)
             await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self._connections.add(task)
         try:
             while True:  # keep-alive: several requests on one connection
                 request_line = await reader.readline()
@@ -93,6 +101,7 @@ class FakeBotAPIServer:
             pass  # the server is stopping while a long poll waits: nothing to answer
         finally:
             writer.close()
+            self._connections.discard(task)
 
     async def _answer(self, method: str, target: str, content_type: str, body: bytes) -> tuple[int, bytes]:
         path = urlsplit(target).path
