@@ -199,8 +199,8 @@ async def numbered(update: Update, context: BotContext, fetch, *, of_what: str, 
     if number is None:
         typed = args[0].lstrip("nN°º.").strip() if len(args) == 1 else ""
         if typed.isdecimal() and typed.isascii():  # a number, longer than any of ours
-            shown = typed if len(typed) <= 20 else typed[:20] + "…"
-            await reply(update, context, f"Aucun {what} n° {shown}. Tapez /{listing} pour la liste.")
+            shown = f"{typed}." if len(typed) <= 20 else typed[:20] + "…"  # "…", not "…."
+            await reply(update, context, f"Aucun {what} n° {shown} Tapez /{listing} pour la liste.")
         else:
             await reply(update, context, f"Indiquez le numéro {of_what}, par exemple : /{command} {example} (voir /{listing}).")
         return None
