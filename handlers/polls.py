@@ -642,7 +642,10 @@ async def on_site_button(update: Update, context: BotContext) -> None:
     if poll is None or site_id not in invited or not invited[site_id].invited or not (is_team or is_contact):
         await query.answer("Ce bouton n'est pas valable pour vous.", show_alert=True)
         return
-    if other and other[2] in CANCEL_STEPS and is_contact:
+    if other and other[2] in CANCEL_STEPS:
+        if not is_contact:  # the site says it, not the team for it
+            await query.answer("Ce bouton n'est pas valable pour vous.", show_alert=True)
+            return
         await _site_cancels(update, context, poll, invited[site_id], other[2])
         return
     if poll.state != "open":

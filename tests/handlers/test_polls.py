@@ -248,6 +248,9 @@ async def test_confirming_the_day_plans_everything(sb):
     # the same confirmation pressed again (a second tap, an old message) alerts nobody twice
     site_id = next(site for site, _, _, cancelled in await polls.stops(sb.db, 1) if cancelled)
     told = sb.texts("equipe")
+    other = next(site for site, _, _, cancelled in await polls.stops(sb.db, 1) if site and not cancelled)
+    out = await sb.press_data("cpts1", f"p:1:{other}:X", "equipe")  # the team cannot say it for a site
+    assert [(s.kind, s.text) for s in out] == [("toast", "Ce bouton n'est pas valable pour vous.")]
     for step in ("X", "x"):
         again = await sb.press_data("bob", f"p:1:{site_id}:{step}", "prive")
         assert [(s.kind, s.text, s.alert) for s in again] == [("toast", "C'est déjà noté.", True)]
