@@ -144,11 +144,16 @@ class Console:
                        "et « | Nom » ; par exemple « :web oui non | Nadia Roux »)")
             return
         async with httpx.AsyncClient() as client:
-            page = (await client.get(links[-1])).text
+            opened = await client.get(links[-1])
+            page = opened.text
             slots = list(dict.fromkeys(re.findall(r'name="(c\d+)"', page)))
             form = re.search(r'name="formulaire" value="([^"]+)"', page)
-            data = {"formulaire": form.group(1) if form else "", "nom": name.strip(),
-                    **dict(zip(slots, values, strict=False))}
+            if not slots or form is None:  # a closed poll, a revoked link: the page has nothing to answer
+                self.print(f"[page web {MASKED_LINK}] 🌐 page ouverte ({opened.status_code}), sans réponse possible")
+                for line in page_text(page):
+                    self.print(f"  {line}")
+                return
+            data = {"formulaire": form.group(1), "nom": name.strip(), **dict(zip(slots, values, strict=False))}
             answered = await client.post(links[-1], data=data)
         await self.sb.web.settle()
         self.print(f"[page web {MASKED_LINK}] 🌐 réponse envoyée ({answered.status_code})")

@@ -70,3 +70,19 @@ def test_a_page_title_broken_in_two_lines_reads_as_two_lines():
     shown = page_text('<main><h1>Demande de disponibilité<br><span class="site">Cabinet de Macornay</span></h1>'
                       "<p>Un &amp; deux</p></main>")
     assert shown == ["Demande de disponibilité", "Cabinet de Macornay", "Un & deux"]
+
+
+async def test_a_site_answering_from_its_link_once_the_poll_is_closed_is_shown_the_page_not_a_refusal(tmp_path):
+    from datetime import datetime
+
+    from bot.dates import PARIS
+    from sandbox.scenarios import ROOT
+
+    scenarios = sorted((ROOT / "docs" / "scenarios").glob("0[1-6]*.txt"))
+    script = "".join(p.read_text() for p in scenarios) + (
+        ":as cpts1\n:in equipe\n/sondage 1\n:press Clore maintenant\n:web oui oui | Nadia Roux\n")
+    out = io.StringIO()
+    code = await console.run(tmp_path / "c.sqlite3", datetime(2026, 11, 23, 9, 0, tzinfo=PARIS), io.StringIO(script), out)
+    last = out.getvalue().split(":web oui oui | Nadia Roux")[-1]
+    assert code == 0 and "page ouverte (200), sans réponse possible" in last
+    assert "Ce sondage est clos : vos réponses ne peuvent plus changer." in last and "Formulaire non valable" not in last
