@@ -207,16 +207,19 @@ async def _cannot_host(ptb: Application, opened: Opened, form_key: str, *, confi
     services = engine.services_of(ptb)
     poll, site = opened.poll, opened.site
     stop = _stop_of(opened.page)
-    if poll.state != "planned" or stop is None or (opened.page.poll_site and opened.page.poll_site.cancelled):
-        return await _poll_page(ptb, opened, status=409, error="C'est déjà noté, ou aucune visite n'est prévue.")
+    if opened.page.poll_site and opened.page.poll_site.cancelled:
+        return await _poll_page(ptb, opened, status=409, error="C'est déjà noté : l'équipe est prévenue.")
+    if poll.state != "planned" or stop is None:
+        return await _poll_page(ptb, opened, status=409, error="Aucune visite n'est confirmée pour votre lieu : rien "
+                                                                "à annuler.")
     if not confirmed:
         return page("cancel.html", site=site, stop=stop, form_key=form_key, back_url=f"/r/{opened.token}")
     # the form is used up like any other, then the visit is cancelled for this site
     if not await weblinks.use_form(services.db, opened.link.id, token_hash(form_key), at=services.clock.utc_iso()):
         return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé.")
     done = await poll_handlers.site_cannot_host(ptb, poll, site.id, by=0, how=" (indiqué par le lien web)")
-    if not done:
-        return await _poll_page(ptb, opened, status=409, error="C'est déjà noté, ou aucune visite n'est prévue.")
+    if not done:  # confirmed twice at once
+        return await _poll_page(ptb, opened, status=409, error="C'est déjà noté : l'équipe est prévenue.")
     return page("message.html", title="C'est noté", text="Vous avez indiqué ne plus pouvoir recevoir cette visite. "
                                                          "L'équipe est prévenue, merci. " + call(ptb))
 

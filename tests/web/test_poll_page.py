@@ -200,6 +200,8 @@ async def test_once_the_day_is_confirmed_the_site_gets_its_time_and_ics_and_can_
     async with httpx.AsyncClient() as client:
         page = await client.get(link)
         first = slot_fields(page.text)[0]
+        early = await client.post(link, data={**form_of(page.text), "action": "annuler"})  # no visit confirmed yet
+        assert early.status_code == 409 and "Aucune visite n'est confirmée pour votre lieu" in html.unescape(early.text)
         await client.post(link, data={**form_of(page.text), first: "oui", "nom": "Sophie Lambert"})
         await answer(web, "alice", "5/01", "o")
         await web.press("cpts1", "Clore maintenant")
@@ -212,6 +214,7 @@ async def test_once_the_day_is_confirmed_the_site_gets_its_time_and_ics_and_can_
         assert str(event["location"]) == "Cabinet de Macornay, Macornay" and "Dupont" not in text_of(confirmation)
 
         page = await client.get(link)
+        other_tab = await client.get(link)  # the same page left open in another tab
         shown = html.unescape(page.text)
         assert "Visite confirmée" in shown and "mardi 5 janvier 2027" in shown and 'name="c' not in shown
         ics = await client.get(link + "/visite.ics")
@@ -232,6 +235,9 @@ async def test_once_the_day_is_confirmed_the_site_gets_its_time_and_ics_and_can_
         for action in ("annuler", "annuler_confirme"):  # the same form again, or asked again
             again = await client.post(link, data={**form_of(page.text), "action": action})
             assert again.status_code == 409 and told.count("ne peut plus recevoir la visite") == 1
+            assert "Ce formulaire a déjà été envoyé : rien n'a été changé." in html.unescape(again.text)
+        stale = await client.post(link, data={**form_of(other_tab.text), "action": "annuler"})
+        assert stale.status_code == 409 and "C'est déjà noté : l'équipe est prévenue." in html.unescape(stale.text)
         assert (await client.get(link + "/visite.ics")).status_code == 404  # no visit left for this site
     token = link.rsplit("/", 1)[1]
     assert not any(token in record.getMessage() or token in str(record.__dict__) for record in caplog.records)
