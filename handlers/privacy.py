@@ -16,7 +16,7 @@ from bot.dates import PARIS, format_short
 from bot.interview import INTERVIEW
 from bot.spreadsheets import write_xlsx
 from handlers import reminders as engine
-from handlers.candidates import candidate_number, numbered
+from handlers.candidates import numbered
 from handlers.common import append_note, audit, esc, keyboard, reply
 from handlers.team import admin_only
 from storage import audit as audit_log
@@ -73,13 +73,14 @@ def _readable_sheets(data: dict) -> list:
 @admin_only
 async def rgpd_export(update: Update, context: BotContext) -> None:
     """/rgpd_export N: everything held on a candidate, as JSON and a readable XLSX (right of access)."""
-    async def held(number: int) -> dict | None:
-        return await privacy.everything_about(context.db, number) or None
-    data = await numbered(update, context, held, of_what="d'un dossier", what="dossier", command="rgpd_export",
-                          listing="dossiers", example=12)
-    if data is None:
+    async def held(number: int) -> tuple[int, dict] | None:
+        data = await privacy.everything_about(context.db, number)
+        return (number, data) if data else None
+    found = await numbered(update, context, held, of_what="d'un dossier", what="dossier", command="rgpd_export",
+                           listing="dossiers", example=12)
+    if found is None:
         return
-    number = candidate_number(context.args)
+    number, data = found
     stamp = context.now().strftime("%Y-%m-%d")
     as_json = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
     chat = update.effective_chat.id

@@ -47,13 +47,21 @@ async def phone(browser):
     return await browser.new_page(viewport=PHONE, device_scale_factor=2, locale="fr-FR", java_script_enabled=False)
 
 
-async def test_a_site_answers_on_a_phone_changes_its_mind_and_a_stranger_gets_nothing(web, mailbox, tmp_path):
+@contextlib.asynccontextmanager
+async def site_on_phone(web, mailbox):
+    """A poll sent, and the Cabinet de Macornay's secretary opening the link of its e-mail on a phone: (the
+    browser, the page, the link)."""
     await prepared(web)
     link = link_in(mailbox.to(MACORNAY)[0])
-    shots = screenshots(tmp_path)
     async with chromium() as browser:
         page = await phone(browser)
         await page.goto(link)
+        yield browser, page, link
+
+
+async def test_a_site_answers_on_a_phone_changes_its_mind_and_a_stranger_gets_nothing(web, mailbox, tmp_path):
+    shots = screenshots(tmp_path)
+    async with site_on_phone(web, mailbox) as (browser, page, link):
         assert "Cabinet de Macornay" in await page.locator("h1").inner_text()
         # one column: nothing wider than the phone, no sideways scrolling
         assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -92,12 +100,8 @@ async def test_a_site_answers_on_a_phone_changes_its_mind_and_a_stranger_gets_no
 
 async def test_a_site_that_can_no_longer_host_its_visit_confirms_it_first(web, mailbox, tmp_path):
     """A tap on "we can no longer host" asks first: going back changes nothing; confirming alerts the team once."""
-    await prepared(web)
-    link = link_in(mailbox.to(MACORNAY)[0])
     shots = screenshots(tmp_path)
-    async with chromium() as browser:
-        page = await phone(browser)
-        await page.goto(link)
+    async with site_on_phone(web, mailbox) as (browser, page, link):
         await page.locator("fieldset").nth(0).get_by_label("Oui", exact=True).check()
         await page.get_by_label("Votre nom").fill("Sophie Lambert")
         await page.get_by_role("button", name="Envoyer mes réponses").click()
