@@ -938,7 +938,8 @@ async def _site_cancels(update: Update, context: BotContext, poll: Poll, invited
                          else "Très bien, la visite est maintenue."),
             edit_markup(query, cannot_host_keyboard(poll.id, site_id, asked=asked)))
         return
-    if not await site_cannot_host(context.application, poll, site_id, by=update.effective_user.id):
+    alert = await note_cannot_host(context.application, poll, site_id, by=update.effective_user.id)
+    if alert is None:
         await query.answer("C'est déjà noté.", show_alert=True)  # pressed twice at once
         return
     await query.answer("C'est noté, l'équipe est prévenue.")
@@ -947,26 +948,39 @@ async def _site_cancels(update: Update, context: BotContext, poll: Poll, invited
                                                "recevoir cette visite. L'équipe est prévenue, merci."), reply_markup=None)
     except BadRequest:
         pass
+    await engine.deliver_now(context.application, alert)
 
 
-async def site_cannot_host(app, poll: Poll, site_id: int, *, by: int, how: str = "") -> bool:
-    """A site says it can no longer host the confirmed visit (on Telegram or from its link): noted once, the team
-    told; False if the visit is not planned or it was already noted."""
+async def note_cannot_host(app, poll: Poll, site_id: int, *, by: int, how: str = "") -> int | None:
+    """A site says it can no longer host the confirmed visit (on Telegram or from its link): noted once, with the
+    team's alert queued, which the caller sends once it has answered the site (``engine.deliver_now``) and the
+    engine retries until Telegram takes it. The alert's id; None if the visit is not planned or it was already
+    noted."""
     services = engine.services_of(app)
-    db = services.db
-    if poll.state != "planned" or not await polls.set_cancelled(db, poll.id, site_id):
-        return False
-    await polls.cancel_stop(db, poll.candidate_id, site_id)
-    site = await sites.get(db, site_id)
-    candidate = await candidates.get(db, poll.candidate_id)
-    visit = await visits.visit(db, candidate.id)
-    await candidates.update(db, candidate.id, {}, by=by, at=services.clock.utc_iso(),
-                            kind="visites", detail=f"« {site.name} » ne peut plus recevoir la visite{how}")
+    if poll.state != "planned":
+        return None
+    site = await sites.get(services.db, site_id)
+    return await polls.cancel_site(services.db, poll, site_id, by=by, at=services.clock.utc_iso(),
+                                   detail=f"« {site.name} » ne peut plus recevoir la visite{how}", alert_text=how)
+
+
+async def _render_cancelled_visit(services: Services, r, now: datetime):
+    """The team's alert that a site can no longer host the visit (``r.text``: how it was said)."""
+    poll_id, site_id = (int(x) for x in r.key.split(":")[1:])
+    poll, site = await polls.get(services.db, poll_id), await sites.get(services.db, site_id)
+    candidate = await candidates.get(services.db, r.candidate_id)
+    if poll is None or site is None or candidate is None:
+        return None
+    visit = await visits.visit(services.db, candidate.id)
     day = format_date(date.fromisoformat(visit.day)) if visit else "prévue"
-    await engine.send_plain(app, poll.chat_id, f"⚠️ <b>« {esc(site.name)} » ne peut plus recevoir la visite</b>{esc(how)} de "
-                                        f"{esc(candidate.full_name)} (n° {candidate.id}) du {day}. Replanifiez si besoin : "
-                                        f"/sondage_cloner {poll.id} {candidate.id} pour un nouveau sondage.", None)
-    return True
+    said = _local(r.created_at)
+    late = f"\n<i>Signalé le {format_datetime(said)}.</i>" if now - said > engine.LATE_AFTER else ""
+    return (f"⚠️ <b>« {esc(site.name)} » ne peut plus recevoir la visite</b>{esc(r.text)} de {esc(candidate.full_name)} "
+            f"(n° {candidate.id}) du {day}. Replanifiez si besoin : /sondage_cloner {poll.id} {candidate.id} pour un "
+            f"nouveau sondage.{late}"), None
+
+
+engine.RENDERERS["visite_annulee"] = _render_cancelled_visit
 
 
 async def answered_by_link(app, poll: Poll, site_id: int) -> None:

@@ -226,6 +226,17 @@ async def dispatch_due(app: Application) -> int:
     return sent
 
 
+async def deliver_now(app: Application, reminder_id: int) -> None:
+    """Send one reminder at once (an alert queued with what it tells, in the same transaction); if Telegram fails
+    or refuses it, it is retried or reported like any other."""
+    services = services_of(app)
+    async with services.dispatch_lock:  # a wake running meanwhile may have sent it: then nothing is left to do
+        reminder = await reminders.get(services.db, reminder_id)
+        if reminder is not None and reminder.state == "pending":
+            await _deliver(app, services, reminder, services.clock.now())
+        schedule_wake(app, await next_wake(services))
+
+
 async def _deliver(app: Application, services: Services, reminder: Reminder, now: datetime) -> str:
     db = services.db
     try:

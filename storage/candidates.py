@@ -123,10 +123,13 @@ async def update(
         params += [status, at]
     async with db.transaction() as conn:
         await conn.execute(f"UPDATE candidates SET {', '.join(sets)} WHERE id = ?", (*params, candidate_id))
-        await conn.execute(
-            "INSERT INTO events (candidate_id, at, user_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
-            (candidate_id, at, by, kind, detail),
-        )
+        await conn.execute(*event_statement(candidate_id, by=by, at=at, kind=kind, detail=detail))
+
+
+def event_statement(candidate_id: int, *, by: int, at: str, kind: str, detail: str) -> tuple[str, tuple]:
+    """The statement that writes one event of a candidate's timeline (also run in other writes' transactions)."""
+    return ("INSERT INTO events (candidate_id, at, user_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
+            (candidate_id, at, by, kind, detail))
 
 
 async def timeline(db: Database, candidate_id: int, limit: int = 15) -> tuple[list[Event], int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from storage import candidates as candidates_store
 from storage import reminders, weblinks
 from storage import sites as sites_store
 from storage.db import Database
@@ -139,11 +140,29 @@ async def set_comment(db: Database, poll_id: int, site_id: int, text: str) -> No
     await db.execute("UPDATE poll_sites SET comment = ? WHERE poll_id = ? AND site_id = ?", (text, poll_id, site_id))
 
 
-async def set_cancelled(db: Database, poll_id: int, site_id: int) -> bool:
-    async with db.transaction() as conn:
-        cur = await conn.execute("UPDATE poll_sites SET cancelled = 1 WHERE poll_id = ? AND site_id = ? AND cancelled = 0",
-                                 (poll_id, site_id))
-        return cur.rowcount > 0
+async def cancel_site(db: Database, poll: Poll, site_id: int, *, by: int, at: str, detail: str,
+                      alert_text: str) -> int | None:
+    """A site can no longer host its visit: the site marked, its stop cancelled, the candidate's history written
+    and the team's alert queued (a reminder due now, once per poll and site, which the engine sends and retries),
+    all in one transaction, so that a crash or a refused message can never leave it noted but untold. The alert's
+    id, or None if it was already noted."""
+    statements = [
+        ("UPDATE poll_sites SET cancelled = 1 WHERE poll_id = ? AND site_id = ? AND cancelled = 0", (poll.id, site_id)),
+        ("UPDATE visit_stops SET cancelled = 1 WHERE candidate_id = ? AND site_id = ?", (poll.candidate_id, site_id)),
+        ("UPDATE candidates SET updated_at = ? WHERE id = ?", (at, poll.candidate_id)),
+        candidates_store.event_statement(poll.candidate_id, by=by, at=at, kind="visites", detail=detail),
+        reminders.create_statement(kind="visite_annulee", key=cancelled_alert_key(poll.id, site_id), once=True,
+                                   candidate_id=poll.candidate_id, chat_id=poll.chat_id, text=alert_text, due_at=at,
+                                   exact=True, at=at, created_by=by or None),
+    ]
+    if not await db.write(statements, unless_first_changes_nothing=True):
+        return None
+    alert = await reminders.by_key(db, cancelled_alert_key(poll.id, site_id))
+    return alert.id
+
+
+def cancelled_alert_key(poll_id: int, site_id: int) -> str:
+    return f"visite_annulee:{poll_id}:{site_id}"
 
 
 async def update(db: Database, poll_id: int, **changes) -> None:
@@ -259,10 +278,6 @@ async def stops(db: Database, candidate_id: int) -> list[tuple[int, str, str, bo
     rows = await db.fetchall("SELECT site_id, starts_at, ends_at, cancelled FROM visit_stops WHERE candidate_id = ? "
                              "ORDER BY starts_at", (candidate_id,))
     return [(r["site_id"], r["starts_at"], r["ends_at"], bool(r["cancelled"])) for r in rows]
-
-
-async def cancel_stop(db: Database, candidate_id: int, site_id: int) -> None:
-    await db.execute("UPDATE visit_stops SET cancelled = 1 WHERE candidate_id = ? AND site_id = ?", (candidate_id, site_id))
 
 
 @dataclass(frozen=True)

@@ -39,14 +39,22 @@ def _reminder(row) -> Reminder:
     return Reminder(**values)
 
 
+def create_statement(*, kind: str, chat_id: int, due_at: str, at: str, key: str | None = None,
+                     candidate_id: int | None = None, text: str = "", exact: bool = False,
+                     created_by: int | None = None, once: bool = False) -> tuple[str, tuple]:
+    """The statement that creates a reminder (also run in another write's transaction: see polls.cancel_site);
+    with ``once``, nothing is created when a reminder with that key exists."""
+    return (f"INSERT {'OR IGNORE ' if once else ''}INTO reminders (kind, key, candidate_id, chat_id, text, due_at, "
+            "original_due_at, exact, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, key, candidate_id, chat_id, text, due_at, due_at, int(exact), created_by, at))
+
+
 async def create(db: Database, *, kind: str, chat_id: int, due_at: str, at: str, key: str | None = None,
                  candidate_id: int | None = None, text: str = "", exact: bool = False,
                  created_by: int | None = None) -> int:
-    return await db.execute(
-        "INSERT INTO reminders (kind, key, candidate_id, chat_id, text, due_at, original_due_at, exact, created_by, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (kind, key, candidate_id, chat_id, text, due_at, due_at, int(exact), created_by, at),
-    )
+    return await db.execute(*create_statement(kind=kind, chat_id=chat_id, due_at=due_at, at=at, key=key,
+                                              candidate_id=candidate_id, text=text, exact=exact,
+                                              created_by=created_by))
 
 
 async def get(db: Database, reminder_id: int) -> Reminder | None:

@@ -156,7 +156,7 @@ async def submit(request: Request, ptb: Application, limits: Limits) -> Response
                                                                 "Voici vos réponses telles qu'enregistrées.")
     action = one.get("action")
     if action in ("annuler", "annuler_confirme"):  # asked, then confirmed on a page of its own
-        return await _cannot_host(ptb, opened, form_key, confirmed=action == "annuler_confirme")
+        return await _cannot_host(request, ptb, opened, form_key, confirmed=action == "annuler_confirme")
     return await _answers(request, ptb, opened, one, form_key)
 
 
@@ -201,7 +201,8 @@ async def _answers(request: Request, ptb: Application, opened: Opened, fields: d
                          for s in opened.page.slots if s.id in answers])
 
 
-async def _cannot_host(ptb: Application, opened: Opened, form_key: str, *, confirmed: bool) -> Response:
+async def _cannot_host(request: Request, ptb: Application, opened: Opened, form_key: str, *,
+                       confirmed: bool) -> Response:
     """The site can no longer host its visit: a page asks to confirm it first (a tap on a phone cancels nothing),
     with the same form key, which only the confirmation uses up."""
     services = engine.services_of(ptb)
@@ -217,9 +218,11 @@ async def _cannot_host(ptb: Application, opened: Opened, form_key: str, *, confi
     # the form is used up like any other, then the visit is cancelled for this site
     if not await weblinks.use_form(services.db, opened.link.id, token_hash(form_key), at=services.clock.utc_iso()):
         return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé.")
-    done = await poll_handlers.site_cannot_host(ptb, poll, site.id, by=0, how=" (indiqué par le lien web)")
-    if not done:  # confirmed twice at once
+    alert = await poll_handlers.note_cannot_host(ptb, poll, site.id, by=0, how=" (indiqué par le lien web)")
+    if alert is None:  # confirmed twice at once
         return await _poll_page(ptb, opened, status=409, error="C'est déjà noté : l'équipe est prévenue.")
+    # the team's alert waits in the database: sent after the page has answered, at Telegram's pace
+    request.app.state.follow_ups.run(("annulation", poll.id, site.id), lambda: engine.deliver_now(ptb, alert))
     return page("message.html", title="C'est noté", text="Vous avez indiqué ne plus pouvoir recevoir cette visite. "
                                                          "L'équipe est prévenue, merci. " + call(ptb))
 

@@ -7,7 +7,7 @@ from icalendar import Calendar
 
 from bot.dates import PARIS
 from bot.spreadsheets import write_xlsx
-from storage import candidates, polls, reminders, visits
+from storage import candidates, polls, reminders, sites, visits
 from tests.handlers.test_sites import interview_for_croisement
 from tests.support import skip_interview, texts_of
 
@@ -205,13 +205,19 @@ async def test_add_a_slot_extend_and_close_early(sb):
     assert "Sondage clos par Paul Roche" in out and "Meilleur créneau : sam. 9 janv. (matin)" in out
 
 
-async def test_confirming_the_day_plans_everything(sb):
+async def planned(sb):
+    """Candidate n° 1's visits confirmed for Tuesday 12 January, with the three sites whose contacts are on
+    Telegram; what the confirmation sent."""
     await prepared(sb, sites_chosen=3)
     await send_poll(sb)
     for who in ("alice", "bob", "carole"):
         await answer(sb, who, "12/01", "o")
     await sb.press("cpts1", "Clore maintenant")
-    out = await sb.press("cpts1", "Confirmer le")
+    return await sb.press("cpts1", "Confirmer le")
+
+
+async def test_confirming_the_day_plans_everything(sb):
+    out = await planned(sb)
     group = texts_of([s for s in out if s.chat_id == sb.settings.team_chat_id])
     assert "Journée de visites — Marie Dupont, mardi 12 janvier 2027" in group
     stops = await polls.stops(sb.db, 1)
@@ -255,6 +261,26 @@ async def test_confirming_the_day_plans_everything(sb):
         again = await sb.press_data("bob", f"p:1:{site_id}:{step}", "prive")
         assert [(s.kind, s.text, s.alert) for s in again] == [("toast", "C'est déjà noté.", True)]
     assert sb.texts("equipe") == told
+
+
+async def test_a_cancelled_visit_reaches_the_team_though_telegram_fails_and_the_bot_restarts(sb):
+    await planned(sb)
+    alert = "« Maison médicale de Perrigny » ne peut plus recevoir la visite"
+    await sb.press("bob", "ne pouvons plus", "prive")
+    sb.api.fail("sendMessage", "500", times=6)  # Telegram down for a quarter of an hour
+    out = await sb.press("bob", "Oui, nous ne pouvons plus", "prive")
+    assert ("toast", "C'est noté, l'équipe est prévenue.") in [(s.kind, s.text) for s in out]
+    assert not any(alert in text for text in sb.texts("equipe"))
+    await sb.restart()  # and the bot stopped meanwhile: the alert waits in the database, not in memory
+    perrigny = next(site.id for site in await sites.all_sites(sb.db) if site.name == "Maison médicale de Perrigny")
+    again = await sb.press_data("bob", f"p:1:{perrigny}:X", "prive")
+    assert [(s.kind, s.text) for s in again] == [("toast", "C'est déjà noté.")]
+    await sb.advance(timedelta(hours=1))
+    told = [text for text in sb.texts("equipe") if alert in text]
+    assert len(told) == 1 and "/sondage_cloner 1 1" in told[0]
+    assert "Signalé le" in told[0]  # sent late: the team sees when the site said it
+    events, _ = await candidates.timeline(sb.db, 1)
+    assert sum(alert in e.detail for e in events) == 1
 
 
 async def test_clone_for_the_next_candidate(sb):

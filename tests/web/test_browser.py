@@ -122,6 +122,7 @@ async def test_a_site_that_can_no_longer_host_its_visit_confirms_it_first(web, m
         await page.get_by_role("button", name="Nous ne pouvons plus recevoir la visite").click()
         await page.get_by_role("button", name="Oui, nous ne pouvons plus la recevoir").click()
         assert "C'est noté" in await page.locator("h1").inner_text()
+        await web.advance(timedelta(seconds=5))  # the alert goes once the page has answered
         await page.goto(link)
         assert "Vous avez indiqué ne plus pouvoir recevoir cette visite" in await page.locator("main").inner_text()
         assert await page.get_by_role("button").count() == 0

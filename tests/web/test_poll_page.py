@@ -93,6 +93,16 @@ async def test_a_site_answers_from_its_email_changes_its_mind_and_the_group_tall
     assert "MSP de Conliège : Alice (Telegram)" in "\n".join(web.texts())
 
 
+async def restart_before_follow_ups(web):
+    """The bot stops before the work a page left for after its response: what waited in memory is gone with it."""
+    follow_ups = web.web.app.state.follow_ups
+    for task in list(follow_ups.tasks):
+        task.cancel()
+    await asyncio.gather(*follow_ups.tasks, return_exceptions=True)
+    follow_ups.waiting.clear()
+    await web.restart()
+
+
 async def test_a_web_answer_reaches_the_tally_even_if_the_bot_stops_before_its_quiet_moment(web, mailbox):
     await prepared(web)
     link = link_in(mailbox.to(MACORNAY)[0])
@@ -101,13 +111,7 @@ async def test_a_web_answer_reaches_the_tally_even_if_the_bot_stops_before_its_q
         page = await client.get(link)
         first = slot_fields(page.text)[0]
         await client.post(link, data={**form_of(page.text), first: "oui", "nom": "Sophie Lambert"})
-    # the bot stops before the edit that waits in memory: what waited is gone with it
-    follow_ups = web.web.app.state.follow_ups
-    for task in list(follow_ups.tasks):
-        task.cancel()
-    await asyncio.gather(*follow_ups.tasks, return_exceptions=True)
-    follow_ups.waiting.clear()
-    await web.restart()
+    await restart_before_follow_ups(web)
     assert "Sophie Lambert (lien web)" not in "\n".join(web.texts())
     await web.advance(timedelta(minutes=1))  # the answer's transaction left the tally due: the restarted bot edits it
     assert "Cabinet de Macornay : Sophie Lambert (lien web)" in "\n".join(web.texts())
@@ -135,13 +139,16 @@ async def test_bad_input_gets_a_clear_page_and_changes_nothing(web, mailbox):
             ({**form_of(html.unescape(page.text)), fields[0]: "oui", "nom": "X", "commentaire": "é" * 1001}, 422, "trop long"),
             ({**form_of(html.unescape(page.text)), fields[0]: "oui", "nom": "N" * 300}, 422, "trop long pour votre nom"),
             ({**form_of(html.unescape(page.text)), "nom": "X"}, 422, "au moins un créneau"),
+            ({**form_of(html.unescape(page.text)), "action": "annuler"}, 409, "Aucune visite n'est confirmée pour votre lieu"),
+            ({**form_of(html.unescape(page.text)), "action": "annuler_confirme"}, 409, "rien à annuler"),
         ]
         for data, status, says in cases:
             form = form_of((await client.get(link)).text) if "formulaire" in data else {}
             out = await client.post(link, data={**data, **form})
             shown = html.unescape(out.text)
             assert out.status_code == status and says in shown, (data, shown)
-            assert shown.lower().count("rien n'a été enregistré") == 1, shown  # said once, not twice
+            nothing = shown.lower().count("rien n'a été enregistré") + shown.count("rien à annuler")
+            assert nothing == 1, shown  # said once, not twice
         huge = await client.post(link, data={**form_of((await client.get(link)).text), fields[0]: "oui", "nom": "X",
                                              "commentaire": "x" * 100_000})
         assert huge.status_code == 413 and "trop long" in html.unescape(huge.text)
@@ -192,21 +199,24 @@ async def test_an_email_that_meets_a_busy_server_is_sent_later_once(web, mailbox
     assert len(mailbox.to(MACORNAY)) == 1 and (await outbox.get(web.db, mail.id)).state == "sent"
 
 
+async def confirmed_with_macornay(web, mailbox, client) -> str:
+    """The visits' day confirmed with the Cabinet de Macornay, which said yes from its link; that link."""
+    await prepared(web)
+    link = link_in(mailbox.to(MACORNAY)[0])
+    page = await client.get(link)
+    await client.post(link, data={**form_of(page.text), slot_fields(page.text)[0]: "oui", "nom": "Sophie Lambert"})
+    await answer(web, "alice", "5/01", "o")
+    await web.press("cpts1", "Clore maintenant")
+    await web.press("cpts1", "Confirmer")
+    await web.advance(timedelta(seconds=5))
+    return link
+
+
 async def test_once_the_day_is_confirmed_the_site_gets_its_time_and_ics_and_can_cancel_from_its_page(web, mailbox, caplog):
     from icalendar import Calendar
 
-    await prepared(web)
-    link = link_in(mailbox.to(MACORNAY)[0])
     async with httpx.AsyncClient() as client:
-        page = await client.get(link)
-        first = slot_fields(page.text)[0]
-        early = await client.post(link, data={**form_of(page.text), "action": "annuler"})  # no visit confirmed yet
-        assert early.status_code == 409 and "Aucune visite n'est confirmée pour votre lieu" in html.unescape(early.text)
-        await client.post(link, data={**form_of(page.text), first: "oui", "nom": "Sophie Lambert"})
-        await answer(web, "alice", "5/01", "o")
-        await web.press("cpts1", "Clore maintenant")
-        await web.press("cpts1", "Confirmer")
-        await web.advance(timedelta(seconds=5))
+        link = await confirmed_with_macornay(web, mailbox, client)
         confirmation = mailbox.to(MACORNAY)[-1]
         assert confirmation["Subject"].startswith("Visite confirmée le mardi 5 janvier 2027")
         (attached,) = [p for p in confirmation.iter_attachments() if p.get_filename() == "visite.ics"]
@@ -228,6 +238,7 @@ async def test_once_the_day_is_confirmed_the_site_gets_its_time_and_ics_and_can_
         assert confirm["action"] == "annuler_confirme" and confirm["formulaire"] == form_of(page.text)["formulaire"]
         cancelled = await client.post(link, data=confirm)
         assert cancelled.status_code == 200 and "L'équipe est prévenue" in html.unescape(cancelled.text)
+        await web.advance(timedelta(seconds=5))  # the alert goes once the page has answered
         told = "\n".join(web.texts())
         assert "« Cabinet de Macornay » ne peut plus recevoir la visite (indiqué par le lien web)" in told
         reopened = html.unescape((await client.get(link)).text)
@@ -241,6 +252,22 @@ async def test_once_the_day_is_confirmed_the_site_gets_its_time_and_ics_and_can_
         assert (await client.get(link + "/visite.ics")).status_code == 404  # no visit left for this site
     token = link.rsplit("/", 1)[1]
     assert not any(token in record.getMessage() or token in str(record.__dict__) for record in caplog.records)
+
+
+async def test_a_cancellation_from_the_page_reaches_the_team_though_telegram_fails_and_the_bot_restarts(web, mailbox):
+    async with httpx.AsyncClient() as client:
+        link = await confirmed_with_macornay(web, mailbox, client)
+        asked = await client.post(link, data={**form_of((await client.get(link)).text), "action": "annuler"})
+        confirm = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]+)">', asked.text))
+        web.api.fail("sendMessage", "500", times=2)
+        done = await client.post(link, data=confirm)
+        assert done.status_code == 200 and "L'équipe est prévenue" in html.unescape(done.text)
+    await restart_before_follow_ups(web)  # the restarted bot finds the alert due, and Telegram still fails
+    assert not any("ne peut plus recevoir la visite" in text for text in web.texts())
+    await web.advance(timedelta(hours=1))
+    told = [text for text in web.texts() if "ne peut plus recevoir la visite" in text]
+    assert len(told) == 1 and "« Cabinet de Macornay » ne peut plus recevoir la visite (indiqué par le lien web)" in told[0]
+    assert "/sondage_cloner 1 1" in told[0]
 
 
 async def test_relances_go_by_email_only_to_silent_sites_and_links_expire_two_weeks_after_closing(web, mailbox):
