@@ -36,6 +36,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "sondage_mi": ("Sondage : relance à mi-parcours", False),
     "sondage_veille": ("Sondage : relance la veille de l'échéance", False),
     "synthese": ("Synthèse à relire avant une réunion", False),
+    "sondage_clos": ("Sondage clos : meilleur créneau et proposition de journée", False),
     "visite_annulee": ("Lieu qui ne peut plus recevoir la visite", False),
 }
 # the reminders derived from a candidate's state by plan(); the others are created by users or by polls

@@ -16,12 +16,13 @@ Callback data, never trusted:
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from telegram import InputFile, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot import emails
 from bot.callbacks import read
@@ -54,12 +55,15 @@ from handlers import mail
 from handlers import reminders as engine
 from handlers.common import edit_markup, esc, keyboard, pressed_card, reply, send, send_private
 from handlers.dialog import AnswerSet, Flow, Wait, begin, register, register_wait
-from storage import candidates, dialogs, interviews, outbox, polls, reminders, sites, visits, weblinks
+from storage import candidates, dialogs, interviews, polls, reminders, sites, visits
 from storage.dialogs import Dialog
 from storage.polls import Poll, PollSite
 
 TALLY_EVERY = timedelta(seconds=3)  # coalesce bursts of answers into one edit of the tally
+TALLY_RETRY = timedelta(minutes=1)  # an edit of the tally that Telegram failed is made again this much later
 ANSWER_CODES = {"o": "oui", "s": "si_besoin", "n": "non"}
+
+log = logging.getLogger(__name__)
 
 
 def _utc(moment: datetime) -> str:
@@ -353,8 +357,10 @@ async def _drop(update: Update, context: BotContext, poll: Poll, _: int | None) 
 
 
 async def _close(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
-    await close_poll(context.application, poll, early_by=context.actor.name)
-    await update.callback_query.answer("Sondage clos")
+    notice = await close_poll(context.application, poll, early_by=context.actor.name)
+    await update.callback_query.answer("Sondage clos" if notice else "Ce sondage vient d'être clos.")
+    if notice:
+        await engine.deliver_now(context.application, notice)  # the calls to make go next, woken by the engine
 
 
 async def _sites_to_enter(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
@@ -623,6 +629,10 @@ async def _edit_tally_now(app, poll: Poll) -> None:
                                         reply_markup=markup)
     except BadRequest:
         pass
+    except TelegramError:  # Telegram failing: the edit is due again, and the engine's hook makes it
+        log.warning("the tally could not be edited", extra={"poll_id": poll.id})
+        await polls.update(services.db, poll.id, tally_due_at=_utc(services.clock.now() + TALLY_RETRY))
+        await engine.reschedule(app)
 
 
 async def on_site_button(update: Update, context: BotContext) -> None:
@@ -675,6 +685,8 @@ async def on_site_button(update: Update, context: BotContext) -> None:
             await query.edit_message_text(fit_html(text), reply_markup=markup)
         except BadRequest:
             pass  # unchanged
+        except TelegramError:  # the answer is kept and acknowledged: the message shows it at the next press
+            log.warning("a site's poll message could not be edited", extra={"poll_id": poll.id})
 
     # the press acknowledged and its message showing the answer, in one round trip to Telegram rather than two
     await asyncio.gather(query.answer(f"{ANSWERS[value]} — enregistré"), show())
@@ -776,33 +788,50 @@ for _kind in RELANCES:
     engine.RENDERERS[_kind] = _render_relance
 
 
-async def close_poll(app, poll: Poll, *, early_by: str | None = None) -> None:
-    """Close the poll, tell the team, turn silent sites into calls, propose the best slot and a draft day."""
+async def close_poll(app, poll: Poll, *, early_by: str | None = None) -> int | None:
+    """Close the poll: the silent sites become calls to make and the team's notice (the best slot, a draft day) is
+    queued with the closing itself, for the engine to send and retry; the sites' messages and the tally then show
+    it. The notice's id, for the caller to send at once (the deadline's hook leaves it to the dispatch it runs in);
+    None if the poll was no longer open."""
     services = engine.services_of(app)
     db = services.db
     now = services.clock.now()
-    await polls.update(db, poll.id, state="closed", closed_at=_utc(now))
-    await reminders.cancel_pending(db, relance_keys(poll.id), at=_utc(now))  # nothing left to remind anyone of
-    await outbox.cancel(db, kind="relance", poll_id=poll.id)
-    await weblinks.expire_with_poll(db, poll.id, _utc(poll_link_expiry(now)))
-    poll = await polls.get(db, poll.id)
     candidate = await candidates.get(db, poll.candidate_id)
-    slot_objs, poll_sites, site_rows, invited, answers = await _state(db, poll)
-    for ps in poll_sites:
-        if ps.invited:
-            await _update_site_messages(app, poll, ps.site_id)
-    await _edit_tally(app, poll)
+    _, poll_sites, site_rows, invited, answers = await _state(db, poll)
+    answered = {site for (_, site) in answers}
+    calls = [(f"appeler:{poll.id}:{site_id}:{_utc(now)}",
+              f"appeler « {site_rows[site_id].name} » ({site_rows[site_id].contact_phone or site_rows[site_id].contact_email or 'pas de contact'}) : "
+              f"pas de réponse au sondage pour les visites de {candidate.full_name} (n° {candidate.id})")
+             for site_id in invited if site_id not in answered]
+    notice = await polls.close(db, poll, at=_utc(now), links_expire_at=_utc(poll_link_expiry(now)),
+                               relances=relance_keys(poll.id), calls=calls, how=early_by or "")
+    if notice is None:
+        return None
+    poll = await polls.get(db, poll.id)
+    try:  # shown on what was already sent; what matters is stored, and the notice goes whatever happens here
+        for ps in poll_sites:
+            if ps.invited:
+                await _update_site_messages(app, poll, ps.site_id)
+        await _edit_tally(app, poll)
+    except TelegramError:
+        log.warning("the closed poll's messages could not all be edited", extra={"poll_id": poll.id})
+    return notice
+
+
+async def _render_closed(services: Services, r, now: datetime):
+    """The team's notice of a closed poll: who did not answer, the best slot and a draft day, with the buttons to
+    confirm it, choose another slot or reopen (``r.text``: who closed it early, or empty at the deadline)."""
+    poll = await polls.get(services.db, int(r.key.split(":")[1]))
+    if poll is None or poll.state != "closed" or poll.closed_at != r.created_at:
+        return None  # reopened (or planned) meanwhile: this notice no longer applies
+    candidate = await candidates.get(services.db, poll.candidate_id)
+    slot_objs, _, site_rows, invited, answers = await _state(services.db, poll)
     answered = {site for (_, site) in answers}
     silent = [site_rows[s] for s in invited if s not in answered]
-    for site in silent:
-        await reminders.create(db, kind="libre", chat_id=poll.chat_id, candidate_id=candidate.id, due_at=_utc(now),
-                               exact=True, at=_utc(now), created_by=None,
-                               text=f"appeler « {site.name} » ({site.contact_phone or site.contact_email or 'pas de contact'}) : "
-                                    f"pas de réponse au sondage pour les visites de {candidate.full_name} (n° {candidate.id})")
     plain = {k: v.answer for k, v in answers.items()}
     best = best_slot(tally(slot_objs, invited, plain))
-    how = f"clos par {early_by}" if early_by else "clos à l'échéance"
-    lines = [f"🔒 <b>Sondage {how} — {esc(candidate.full_name)} (n° {candidate.id})</b>"]
+    how = f"clos par {r.text}" if r.text else "clos à l'échéance"
+    lines = [f"🔒 <b>Sondage {esc(how)} — {esc(candidate.full_name)} (n° {candidate.id})</b>"]
     if silent:
         lines.append(f"Sans réponse : {esc(', '.join(s.name for s in silent))} (un rappel « appeler » est créé pour chacun).")
     cb = f"q:{poll.id}:"
@@ -817,8 +846,16 @@ async def close_poll(app, poll: Poll, *, early_by: str | None = None) -> None:
                   "", "<b>Proposition de journée</b>", *(_plan_lines(plan))]
         markup = keyboard([[(f"✅ Confirmer le {best.slot.label}"[:40], f"{cb}ok:{best.slot.id}")],
                            [("📅 Choisir un autre créneau", f"{cb}pick"), ("⏳ Rouvrir et prolonger", f"{cb}reopen")]])
-    await app.bot.send_message(poll.chat_id, "\n".join(lines), reply_markup=markup)
-    await engine.reschedule(app)
+    return "\n".join(lines) + _late(r, now, "Clos"), markup
+
+
+def _late(r, now: datetime, what: str) -> str:
+    """For a notice the engine sends late (Telegram was failing, or the bot stopped): when it happened."""
+    said = _local(r.created_at)
+    return f"\n<i>{what} le {format_datetime(said)}.</i>" if now - said > engine.LATE_AFTER else ""
+
+
+engine.RENDERERS["sondage_clos"] = _render_closed
 
 
 def _stop_site(site) -> StopSite:
@@ -973,11 +1010,9 @@ async def _render_cancelled_visit(services: Services, r, now: datetime):
         return None
     visit = await visits.visit(services.db, candidate.id)
     day = format_date(date.fromisoformat(visit.day)) if visit else "prévue"
-    said = _local(r.created_at)
-    late = f"\n<i>Signalé le {format_datetime(said)}.</i>" if now - said > engine.LATE_AFTER else ""
     return (f"⚠️ <b>« {esc(site.name)} » ne peut plus recevoir la visite</b>{esc(r.text)} de {esc(candidate.full_name)} "
             f"(n° {candidate.id}) du {day}. Replanifiez si besoin : /sondage_cloner {poll.id} {candidate.id} pour un "
-            f"nouveau sondage.{late}"), None
+            f"nouveau sondage.{_late(r, now, 'Signalé')}"), None
 
 
 engine.RENDERERS["visite_annulee"] = _render_cancelled_visit

@@ -61,6 +61,7 @@ WAKE_JOB = "rappels"
 LATE_AFTER = timedelta(minutes=15)
 QUIET = timedelta(days=3650)  # an open reminder nobody will be nagged about again (digest and /rappels still list it)
 BACKOFF_MAX = timedelta(hours=1)
+HOOK_RETRY = timedelta(minutes=1)  # timed work that failed (a poll to close, an e-mail to send) is tried again then
 
 
 @dataclass(frozen=True)
@@ -170,8 +171,9 @@ async def reschedule(app: Application) -> None:
     schedule_wake(app, await next_wake(services_of(app)))
 
 
-def schedule_wake(app: Application, due_at: str | None) -> None:
-    """Ask the JobQueue to wake the bot at the next due time (and never to skip a late wake)."""
+def schedule_wake(app: Application, due_at: str | None, *, soonest: timedelta = timedelta(seconds=1)) -> None:
+    """Ask the JobQueue to wake the bot at the next due time, ``soonest`` from now at the earliest (and never to
+    skip a late wake)."""
     services = services_of(app)
     if not services.autoschedule or app.job_queue is None:
         return
@@ -179,7 +181,7 @@ def schedule_wake(app: Application, due_at: str | None) -> None:
         job.schedule_removal()
     if due_at is None:
         return
-    when = max(_parse(due_at), services.clock.now() + timedelta(seconds=1))
+    when = max(_parse(due_at), services.clock.now() + soonest)
     app.job_queue.run_once(_wake, when=when, name=WAKE_JOB, job_kwargs={"misfire_grace_time": None, "coalesce": True})
 
 
@@ -205,11 +207,16 @@ async def dispatch_due(app: Application) -> int:
     """Send every reminder whose time has come; returns how many went out."""
     services = services_of(app)
     sent = 0
+    soonest = timedelta(seconds=1)
     async with services.dispatch_lock:
         for hook in HOOKS:
             due = await hook.next_due(services)
             if due and datetime.fromisoformat(due) <= services.clock.now():
-                await hook.run(app, services.clock.now())
+                try:
+                    await hook.run(app, services.clock.now())
+                except Exception:  # noqa: BLE001 - one failing hook must not stop the reminders
+                    log.exception("timed work failed", extra={"hook": hook.run.__qualname__})
+                    soonest = HOOK_RETRY  # it is still due: tried again in a while, not in a loop
         while True:
             now = services.clock.now()
             batch = await reminders.due(services.db, _utc(now))
@@ -222,7 +229,7 @@ async def dispatch_due(app: Application) -> int:
                 progressed |= outcome != "later"
             if not progressed:
                 break  # everything left waits for a retry time
-        schedule_wake(app, await next_wake(services))
+        schedule_wake(app, await next_wake(services), soonest=soonest)
     return sent
 
 

@@ -88,14 +88,14 @@ async def mark_failed(db: Database, mail_id: int, *, error: str) -> None:
     await db.execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error[:500], mail_id))
 
 
-async def cancel(db: Database, *, kind: str, poll_id: int, site_id: int | None = None) -> None:
-    """Pending e-mails of a kind for a poll (for one site) that no longer apply."""
+def cancel_statement(*, kind: str, poll_id: int, site_id: int | None = None) -> tuple[str, tuple]:
+    """The statement that cancels the pending e-mails of a kind for a poll (for one site) that no longer apply
+    (run in the transaction of what made them useless: see polls.close and polls.answer_by_link)."""
     if site_id is None:
-        await db.execute("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = ? AND poll_id = ?",
-                         (kind, poll_id))
-    else:
-        await db.execute("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = ? AND poll_id = ? "
-                         "AND site_id = ?", (kind, poll_id, site_id))
+        return ("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = ? AND poll_id = ?",
+                (kind, poll_id))
+    return ("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = ? AND poll_id = ? AND site_id = ?",
+            (kind, poll_id, site_id))
 
 
 async def cancel_one(db: Database, mail_id: int) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from storage import candidates as candidates_store
-from storage import reminders, weblinks
+from storage import outbox, reminders, weblinks
 from storage import sites as sites_store
 from storage.db import Database
 
@@ -140,6 +140,30 @@ async def set_comment(db: Database, poll_id: int, site_id: int, text: str) -> No
     await db.execute("UPDATE poll_sites SET comment = ? WHERE poll_id = ? AND site_id = ?", (text, poll_id, site_id))
 
 
+async def close(db: Database, poll: Poll, *, at: str, links_expire_at: str, relances: list[str],
+                calls: list[tuple[str, str]], how: str) -> int | None:
+    """Close an open poll, in one transaction: its relances (reminders and e-mails) cancelled, its links expiring at
+    ``links_expire_at``, a reminder "appeler" due now for each site that did not answer (``calls``: its key and
+    text), and the team's notice queued (a reminder due now, which the engine sends and retries; ``how``: who
+    closed it, or empty at the deadline). The notice's id, or None if the poll was not open (closed at once by its
+    deadline and by the team)."""
+    notice = f"sondage_clos:{poll.id}:{at}"
+    statements = [
+        ("UPDATE polls SET state = 'closed', closed_at = ? WHERE id = ? AND state = 'open'", (at, poll.id)),
+        reminders.cancel_pending_statement(relances, at=at),
+        outbox.cancel_statement(kind="relance", poll_id=poll.id),
+        weblinks.expire_with_poll_statement(poll.id, links_expire_at),
+        reminders.create_statement(kind="sondage_clos", key=notice, once=True, candidate_id=poll.candidate_id,
+                                   chat_id=poll.chat_id, text=how, due_at=at, exact=True, at=at),
+        *(reminders.create_statement(kind="libre", key=key, once=True, candidate_id=poll.candidate_id,
+                                     chat_id=poll.chat_id, text=text, due_at=at, exact=True, at=at)
+          for key, text in calls),
+    ]
+    if not await db.write(statements, unless_first_changes_nothing=True):
+        return None
+    return (await reminders.by_key(db, notice)).id
+
+
 async def cancel_site(db: Database, poll: Poll, site_id: int, *, by: int, at: str, detail: str,
                       alert_text: str) -> int | None:
     """A site can no longer host its visit: the site marked, its stop cancelled, the candidate's history written
@@ -186,8 +210,7 @@ async def answer(db: Database, poll_id: int, slot_id: int, site_id: int, value: 
         (poll_id, slot_id, site_id, value, by, int(by_team), at, channel))]
     if cancel_reminders:
         statements.append(reminders.cancel_pending_statement(list(cancel_reminders), at=at))
-        statements.append(("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = 'relance' "
-                           "AND poll_id = ? AND site_id = ?", (poll_id, site_id)))
+        statements.append(outbox.cancel_statement(kind="relance", poll_id=poll_id, site_id=site_id))
     await db.write(statements)
 
 
@@ -211,8 +234,7 @@ async def answer_by_link(db: Database, poll_id: int, site_id: int, values: dict[
     statements.append(("UPDATE polls SET tally_due_at = ? WHERE id = ? AND tally_due_at IS NULL", (tally_due_at, poll_id)))
     if cancel_reminders:
         statements.append(reminders.cancel_pending_statement(list(cancel_reminders), at=at))
-        statements.append(("UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = 'relance' "
-                           "AND poll_id = ? AND site_id = ?", (poll_id, site_id)))
+        statements.append(outbox.cancel_statement(kind="relance", poll_id=poll_id, site_id=site_id))
     return await db.write(statements, unless_first_changes_nothing=True)
 
 

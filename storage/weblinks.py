@@ -57,9 +57,9 @@ async def seen(db: Database, link_id: int, at: str) -> None:
     await db.write([("UPDATE web_links SET last_seen_at = ? WHERE id = ?", (at, link_id))])  # with others opened at once
 
 
-async def expire_with_poll(db: Database, poll_id: int, expires_at: str) -> None:
-    """The poll closed: its links last until ``expires_at``."""
-    await db.execute("UPDATE web_links SET expires_at = ? WHERE poll_id = ? AND purpose = 'sondage'", (expires_at, poll_id))
+def expire_with_poll_statement(poll_id: int, expires_at: str) -> tuple[str, tuple]:
+    """The statement that makes a closed poll's links last until ``expires_at`` (run as the poll closes)."""
+    return "UPDATE web_links SET expires_at = ? WHERE poll_id = ? AND purpose = 'sondage'", (expires_at, poll_id)
 
 
 async def revoke(db: Database, link_id: int, *, by: int, at: str) -> bool:

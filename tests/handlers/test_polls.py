@@ -92,6 +92,21 @@ async def test_three_sites_answer_one_changes_its_mind_the_tally_is_edited_in_pl
     assert sum(1 for (_, site) in answers if site == 1) == 2
 
 
+async def test_an_answer_while_telegram_fails_to_edit_is_kept_acknowledged_and_reaches_the_tally(sb):
+    await prepared(sb)
+    await send_poll(sb)
+    tally_id = (await polls.get(sb.db, 1)).tally_message_id
+    await answer(sb, "alice", "5/01", "o")
+    await sb.advance(timedelta(seconds=5))
+    sb.api.fail("editMessageText", "500", times=2)  # the site's own message, then the tally
+    out = await answer(sb, "bob", "12/01", "s")
+    assert [(s.kind, s.text) for s in out] == [("toast", "🟡 Si besoin — enregistré")]  # no error shown
+    assert "Maison médicale de Perrigny : pas encore" in sb.api.messages[(sb.settings.team_chat_id, tally_id)]["text"]
+    await sb.advance(timedelta(minutes=2))
+    tally = sb.api.messages[(sb.settings.team_chat_id, tally_id)]["text"]
+    assert "Maison médicale de Perrigny : Bob" in tally and "mar. 12 janv. (journée) : ✅ 0 · 🟡 1 · ❌ 0" in tally
+
+
 async def test_forged_and_stale_presses_change_nothing(sb):
     await prepared(sb)
     await send_poll(sb)
@@ -172,6 +187,29 @@ async def test_silent_sites_are_reminded_then_the_poll_closes_by_itself(sb):
     assert calls
     assert (await polls.get(sb.db, 1)).state == "closed"
     assert "Ce sondage est clos" in sb.last_text("prive", "alice")
+
+
+async def test_a_poll_closing_while_telegram_fails_still_brings_its_proposal_and_the_calls_once(sb):
+    await prepared(sb)
+    await send_poll(sb)
+    await answer(sb, "alice", "5/01", "o")
+    deadline = datetime.fromisoformat((await polls.get(sb.db, 1)).deadline)
+    await sb.advance(deadline - sb.clock.now() - timedelta(minutes=1))
+    sb.api.fail("*", "500", times=8)  # every edit and message as the deadline passes
+    await sb.advance(timedelta(minutes=2))
+    assert (await polls.get(sb.db, 1)).state == "closed"
+    assert not any(t.startswith("🔒 Sondage clos") for t in sb.texts("equipe"))
+    await sb.stop()  # and the bot is down for an hour before Telegram comes back
+    sb.clock.advance(timedelta(hours=1))
+    await sb.start()
+    await sb.advance(timedelta(hours=2))
+    closing = [t for t in sb.texts("equipe") if t.startswith("🔒 Sondage clos à l'échéance")]
+    assert len(closing) == 1 and "Meilleur créneau : mar. 5 janv. (journée)" in closing[0]
+    assert "Clos le lundi 30 novembre 2026 à 18 h 00" in closing[0]  # sent late: it says when it closed
+    (message,) = [m for m in sb.api.visible(sb.settings.team_chat_id) if m.get("text", "").startswith("🔒")]
+    assert [b["callback_data"] for b in message["reply_markup"]["inline_keyboard"][0]] == ["q:1:ok:1"]
+    for silent in ("Maison médicale de Perrigny", "Centre de santé de Montmorot", "Cabinet de Macornay"):
+        assert sum(f"appeler « {silent} »" in t for t in sb.texts("equipe")) == 1
 
 
 async def test_restart_with_a_poll_open_keeps_answers_and_the_deadline(sb):
