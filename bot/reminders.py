@@ -38,6 +38,8 @@ KINDS: dict[str, tuple[str, bool]] = {
     "synthese": ("Synthèse à relire avant une réunion", False),
     "sondage_clos": ("Sondage clos : meilleur créneau et proposition de journée", False),
     "visite_annulee": ("Lieu qui ne peut plus recevoir la visite", False),
+    "conservation": ("Anonymisation dans 7 jours", False),
+    "avis": ("Avis à l'équipe", False),
 }
 # the reminders derived from a candidate's state by plan(); the others are created by users or by polls
 PROTOCOL_KINDS = frozenset({

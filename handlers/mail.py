@@ -17,7 +17,7 @@ from bot.emails import LINK, Draft, message, team_sender
 from bot.weblinks import link_url, new_token
 from handlers import reminders as engine
 from handlers.common import esc
-from storage import outbox, polls, sites, weblinks
+from storage import outbox, polls, reminders, sites, weblinks
 
 log = logging.getLogger(__name__)
 BACKOFF_MAX = timedelta(hours=2)
@@ -124,7 +124,7 @@ async def _send_one(app: Application, mail: outbox.Mail) -> None:
 
 async def _later(services, mail: outbox.Mail, error: str) -> None:
     if mail.attempts + 1 >= MAX_ATTEMPTS:
-        await outbox.mark_failed(services.db, mail.id, error=error)
+        await _given_up(services, mail, error, refused=False)
         return
     backoff = min(timedelta(minutes=2 ** min(mail.attempts + 1, 10)), BACKOFF_MAX)
     await outbox.retry_later(services.db, mail.id, due_at=_utc(services.clock.now() + backoff), error=error)
@@ -132,15 +132,29 @@ async def _later(services, mail: outbox.Mail, error: str) -> None:
 
 
 async def _refused(app: Application, mail: outbox.Mail, error: str) -> None:
-    """A permanent refusal: kept as failed, and the team told whom it did not reach."""
-    services = engine.services_of(app)
-    await outbox.mark_failed(services.db, mail.id, error=error)
+    """A permanent refusal (a bad address): kept as failed, and the team told whom it did not reach."""
+    await _given_up(engine.services_of(app), mail, error, refused=True)
+
+
+async def _given_up(services, mail: outbox.Mail, error: str, *, refused: bool) -> None:
+    """An e-mail that will not go: kept as failed, with the team's notice queued in the same write (sent and
+    retried by the reminder engine, right after this dispatch's e-mails)."""
     site = await sites.get(services.db, mail.site_id) if mail.site_id else None
+    poll = await polls.get(services.db, mail.poll_id) if mail.poll_id else None
     whom = f"« {esc(site.name)} »" if site else esc(mail.to_addr)
-    await engine.send_plain(app, mail.chat_id or services.settings.team_chat_id,
-                            f"📧❗ L'e-mail « {esc(mail.subject)} » n'a pas pu être remis à {whom} "
-                            f"({esc(mail.to_addr)}) : {esc(error[:200])}. Vérifiez l'adresse sur la fiche du lieu, "
-                            "ou prévenez-le par téléphone.", None)
+    renew = f" ; /lien {poll.candidate_id} donne un nouveau lien à lui transmettre" if poll and mail.link_id else ""
+    if refused:
+        text = (f"📧❗ L'e-mail « {esc(mail.subject)} » n'a pas pu être remis à {whom} ({esc(mail.to_addr)}) : "
+                f"{esc(error[:200])}. Vérifiez l'adresse sur la fiche du lieu, ou prévenez-le par téléphone{renew}.")
+    else:
+        text = (f"📧❗ L'e-mail « {esc(mail.subject)} » pour {whom} ({esc(mail.to_addr)}) n'a pas pu partir : le "
+                f"serveur d'envoi l'a refusé {MAX_ATTEMPTS} fois en un jour ({esc(error[:200])}). Prévenez le lieu par "
+                f"téléphone ou depuis votre messagerie{renew}, et l'administrateur du bot pour le serveur d'envoi.")
+    now = services.clock.utc_iso()
+    notice = reminders.create_statement(kind="avis", chat_id=mail.chat_id or services.settings.team_chat_id,
+                                        text=text, due_at=now, exact=True, at=now)
+    await outbox.mark_failed(services.db, mail.id, error=error, notice=notice)
+    log.warning("e-mail given up", extra={"mail_id": mail.id, "refused": refused})
 
 
 engine.HOOKS.append(engine.Hook(next_due=_due, run=send_due))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
@@ -20,8 +20,9 @@ from handlers.candidates import numbered
 from handlers.common import append_note, audit, esc, keyboard, reply
 from handlers.team import admin_only
 from storage import audit as audit_log
-from storage import backups, candidates, privacy
+from storage import backups, candidates, privacy, reminders
 from storage import errors as stored_errors
+from storage.reminders import Reminder
 
 ACTIONS = {"consultation": "👁", "modification": "✏️", "export": "📎", "refus": "⛔", "effacement": "🗑",
            "sauvegarde": "💾", "anonymisation": "🕶"}
@@ -175,34 +176,57 @@ async def _retention_due(services: Services) -> str | None:
     return nxt.astimezone(UTC).isoformat(timespec="seconds")
 
 
+WARNING_AHEAD = timedelta(days=7)  # the team is warned this long before a candidate's data is anonymised
+
+
 async def _retention_run(app, now: datetime) -> None:
     services = engine.services_of(app)
-    await privacy.set_kv(services.db, RETENTION_CHECK, now.astimezone(UTC).isoformat(timespec="seconds"))
+    at = now.astimezone(UTC).isoformat(timespec="seconds")
+    await privacy.set_kv(services.db, RETENTION_CHECK, at)
     months = services.settings.retention_months
+    team = services.settings.team_chat_id
     for c in await privacy.retention_candidates(services.db):
         last = datetime.fromisoformat(c["last_activity"]).astimezone(PARIS)
         limit = last + relativedelta(months=months)
         if c["retention_until"]:
             limit = max(limit, datetime.fromisoformat(c["retention_until"]).astimezone(PARIS))
-        warned = datetime.fromisoformat(c["retention_warned_at"]).astimezone(PARIS) if c["retention_warned_at"] else None
-        if now >= limit and warned is not None and now - warned >= timedelta(days=7):
-            done = await privacy.anonymise(services.db, c["id"], free_text_questions=free_text_questions(),
-                                           at=now.astimezone(UTC).isoformat(timespec="seconds"))
-            if done:
-                await audit_log.record(services.db, at=services.clock.utc_iso(), user_id=None, chat_id=None,
-                                       action="anonymisation", candidate_id=c["id"], detail="durée de conservation atteinte")
-                await app.bot.send_message(services.settings.team_chat_id,
-                                           f"🕶 Dossier n° {c['id']} anonymisé : aucune activité depuis le "
-                                           f"{format_short(last.date())} (conservation : {months} mois).")
-        elif now >= limit - timedelta(days=7) and warned is None:
-            await privacy.set_retention(services.db, c["id"], warned_at=now.astimezone(UTC).isoformat(timespec="seconds"))
-            await app.bot.send_message(
-                services.settings.team_chat_id,
-                f"🕶 Dans 7 jours, les données personnelles de {esc(c['first_name'])} {esc(c['last_name'])} (n° {c['id']}) "
-                f"seront anonymisées : aucune activité depuis le {format_short(last.date())} (conservation : {months} mois).",
-                reply_markup=keyboard([[("⏳ Prolonger d'un an", f"g:{c['id']}:keep")]]))
+        # counted from when the team got the warning, not from when it was due: a warning Telegram held back for
+        # days still leaves the team its seven days to extend
+        told = datetime.fromisoformat(c["warning_sent_at"]).astimezone(PARIS) if c["warning_sent_at"] else None
+        if now >= limit and told is not None and now - told >= WARNING_AHEAD:
+            notice = reminders.create_statement(
+                kind="avis", chat_id=team, candidate_id=c["id"], due_at=at, exact=True, at=at,
+                text=f"🕶 Dossier n° {c['id']} anonymisé : aucune activité depuis le {format_short(last.date())} "
+                     f"(conservation : {months} mois).")
+            audit_entry = audit_log.record_statement(at=at, user_id=None, chat_id=None, action="anonymisation",
+                                                     candidate_id=c["id"], detail="durée de conservation atteinte")
+            await privacy.anonymise(services.db, c["id"], free_text_questions=free_text_questions(), at=at,
+                                    also=[audit_entry, notice])
+        elif now >= limit - WARNING_AHEAD and c["retention_warned_at"] is None:
+            await privacy.warn_retention(services.db, c["id"], at=at, chat_id=team, last_activity=last.date().isoformat())
 
 
+async def _render_warning(services: Services, r: Reminder, now: datetime):
+    """The warning that a candidate's data will be anonymised, with the button to keep it a year longer; None
+    once extended (or anonymised) meanwhile."""
+    candidate = await candidates.get(services.db, r.candidate_id)
+    if candidate.anonymised_at or candidate.retention_warned_at != r.created_at:
+        return None
+    months = services.settings.retention_months
+    # seven days from now even if sent late: they are counted from when the team got it
+    return (f"🕶 Dans 7 jours, les données personnelles de {esc(candidate.first_name)} {esc(candidate.last_name)} "
+            f"(n° {candidate.id}) seront anonymisées : aucune activité depuis le "
+            f"{format_short(date.fromisoformat(r.text))} (conservation : {months} mois).",
+            keyboard([[("⏳ Prolonger d'un an", f"g:{candidate.id}:keep")]]))
+
+
+async def _render_notice(services: Services, r: Reminder, now: datetime):
+    """A notice written when it was queued (nothing in it can change)."""
+    return r.text, None
+
+
+engine.RENDERERS["conservation"] = _render_warning
+engine.RENDERERS["avis"] = _render_notice
 engine.HOOKS.append(engine.Hook(next_due=_retention_due, run=_retention_run))
 
 

@@ -17,10 +17,17 @@ class Entry:
     detail: str
 
 
+def record_statement(*, at: str, user_id: int | None, chat_id: int | None, action: str,
+                     candidate_id: int | None = None, detail: str = "") -> tuple[str, tuple]:
+    """The statement that writes one audit entry (also run in the transaction of what it records)."""
+    return ("INSERT INTO audit (at, user_id, chat_id, action, candidate_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            (at, user_id, chat_id, action, candidate_id, detail[:500]))
+
+
 async def record(db: Database, *, at: str, user_id: int | None, chat_id: int | None, action: str,
                  candidate_id: int | None = None, detail: str = "") -> None:
-    await db.execute("INSERT INTO audit (at, user_id, chat_id, action, candidate_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                     (at, user_id, chat_id, action, candidate_id, detail[:500]))
+    await db.execute(*record_statement(at=at, user_id=user_id, chat_id=chat_id, action=action,
+                                       candidate_id=candidate_id, detail=detail))
 
 
 async def entries(db: Database, *, candidate_id: int | None = None, user_id: int | None = None,

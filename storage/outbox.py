@@ -84,8 +84,9 @@ async def retry_later(db: Database, mail_id: int, *, due_at: str, error: str) ->
                      (due_at, error[:500], mail_id))
 
 
-async def mark_failed(db: Database, mail_id: int, *, error: str) -> None:
-    await db.execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error[:500], mail_id))
+async def mark_failed(db: Database, mail_id: int, *, error: str, notice: tuple[str, tuple]) -> None:
+    """Kept as failed, in one write with ``notice``, the statement that queues the team's notice of it."""
+    await db.write([("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error[:500], mail_id)), notice])
 
 
 def cancel_statement(*, kind: str, poll_id: int, site_id: int | None = None) -> tuple[str, tuple]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from storage import reminders
 from storage.db import Database
 
 # interview answers kept after erasure: choices and numbers feed the indicators, free texts are personal
@@ -45,8 +46,10 @@ async def everything_about(db: Database, candidate_id: int) -> dict[str, Any]:
     }
 
 
-async def anonymise(db: Database, candidate_id: int, *, free_text_questions: list[str], at: str) -> bool:
-    """Remove personal fields and free texts; keep what anonymous statistics need. All in one transaction."""
+async def anonymise(db: Database, candidate_id: int, *, free_text_questions: list[str], at: str,
+                    also: list[tuple[str, tuple]] = ()) -> bool:
+    """Remove personal fields and free texts; keep what anonymous statistics need. All in one transaction, with
+    the statements ``also`` (what tells of it: the audit entry, the team's notice)."""
     async with db.transaction() as conn:
         cur = await conn.execute(
             "UPDATE candidates SET first_name = 'Anonyme', last_name = '(n° ' || id || ')', phone = NULL, email = NULL, "
@@ -68,15 +71,42 @@ async def anonymise(db: Database, candidate_id: int, *, free_text_questions: lis
         await conn.execute("UPDATE audit SET detail = '' WHERE candidate_id = ?", (candidate_id,))
         await conn.execute("INSERT INTO events (candidate_id, at, user_id, kind, detail) VALUES (?, ?, NULL, 'effacement', "
                            "'Données personnelles effacées')", (candidate_id, at))
+        for statement in also:
+            await conn.execute(*statement)
     return True
 
 
 async def retention_candidates(db: Database) -> list[dict[str, Any]]:
-    """Candidates not yet anonymised, with their last activity (last change or follow-up) and extension."""
-    return [dict(r) for r in await db.fetchall(
+    """Candidates not yet anonymised, with their last activity (last change or follow-up), extension, and when
+    the team got the warning (``warning_sent_at``: None while it waits to be sent)."""
+    rows = await db.fetchall(
         "SELECT c.id, c.first_name, c.last_name, c.retention_warned_at, c.retention_until, "
-        "MAX(c.updated_at, COALESCE((SELECT MAX(done_at) FROM follow_ups f WHERE f.candidate_id = c.id), '')) AS last_activity "
-        "FROM candidates c WHERE c.anonymised_at IS NULL")]
+        "MAX(c.updated_at, COALESCE((SELECT MAX(done_at) FROM follow_ups f WHERE f.candidate_id = c.id), '')) AS last_activity, "
+        "r.id AS warning_id, r.sent_at AS warning_sent_at "
+        "FROM candidates c LEFT JOIN reminders r ON r.key = 'conservation:' || c.id || ':' || c.retention_warned_at "
+        "WHERE c.anonymised_at IS NULL")
+    candidates = [dict(r) for r in rows]
+    for c in candidates:
+        queued = c.pop("warning_id") is not None
+        if c["retention_warned_at"] and not queued:  # warned before warnings were queued: sent as it was given
+            c["warning_sent_at"] = c["retention_warned_at"]
+    return candidates
+
+
+def retention_warning_key(candidate_id: int, warned_at: str) -> str:
+    return f"conservation:{candidate_id}:{warned_at}"
+
+
+async def warn_retention(db: Database, candidate_id: int, *, at: str, chat_id: int, last_activity: str) -> bool:
+    """The team is to be warned that a candidate's data will be anonymised: noted, with the warning queued (a
+    reminder the engine sends and retries; ``last_activity``: its date, as the warning says it), at once."""
+    return await db.write([
+        ("UPDATE candidates SET retention_warned_at = ? WHERE id = ? AND retention_warned_at IS NULL "
+         "AND anonymised_at IS NULL", (at, candidate_id)),
+        reminders.create_statement(kind="conservation", key=retention_warning_key(candidate_id, at), once=True,
+                                   candidate_id=candidate_id, chat_id=chat_id, text=last_activity, due_at=at,
+                                   exact=True, at=at),
+    ], unless_first_changes_nothing=True)
 
 
 async def set_retention(db: Database, candidate_id: int, *, warned_at: str | None = None, until: str | None = None) -> None:

@@ -105,6 +105,25 @@ async def test_retention_warns_then_anonymises_unless_extended(sb):
     assert any(e.action == "anonymisation" for e in await audit.entries(sb.db, candidate_id=1))
 
 
+async def test_a_retention_warning_telegram_held_back_still_gives_the_team_its_seven_days(sb):
+    await register_candidate(sb)
+    await sb.advance(timedelta(days=365 * 2 - 8))
+    sb.api.fail("sendMessage", "500", times=1000)  # Telegram refuses every message for three days
+    await sb.advance(timedelta(days=3))
+    assert (await candidates.get(sb.db, 1)).retention_warned_at is not None
+    assert not any("seront anonymisées" in t for t in sb.texts("equipe"))
+    sb.api.faults.clear()
+    await sb.advance(timedelta(hours=1))
+    warnings = [t for t in sb.texts("equipe") if "seront anonymisées" in t]
+    assert len(warnings) == 1 and warnings[0].startswith("🕶 Dans 7 jours, les données personnelles de Marie Dupont")
+    await sb.advance(timedelta(days=6))  # Thursday: nine days after the warning was due, six after the team got it
+    assert (await candidates.get(sb.db, 1)).anonymised_at is None
+    await sb.advance(timedelta(days=4))  # the check runs on working mornings: Monday's
+    assert (await candidates.get(sb.db, 1)).anonymised_at is not None
+    assert sum(t.startswith("🕶 Dossier n° 1 anonymisé") for t in sb.texts("equipe")) == 1
+    assert [e.action for e in await audit.entries(sb.db, candidate_id=1)].count("anonymisation") == 1
+
+
 async def test_nightly_backups_rotate_and_restore(tmp_path):
     async with Sandbox(tmp_path / "bot.sqlite3", start=MONDAY, nightly_backups=True) as sb:
         await register_candidate(sb)

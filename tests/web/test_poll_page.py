@@ -199,6 +199,17 @@ async def test_an_email_that_meets_a_busy_server_is_sent_later_once(web, mailbox
     assert len(mailbox.to(MACORNAY)) == 1 and (await outbox.get(web.db, mail.id)).state == "sent"
 
 
+async def test_an_email_the_server_never_takes_is_given_up_after_a_day_and_the_team_told_once(web, mailbox):
+    mailbox.busy = 1000
+    await prepared(web)
+    await web.advance(timedelta(days=1))
+    (mail,) = [m for m in await outbox.all_mail(web.db) if m.kind == "invitation"]
+    assert mail.state == "failed" and "451" in mail.last_error and mailbox.received == []
+    told = [t for t in web.texts() if t.startswith("📧❗")]
+    assert len(told) == 1 and "pour « Cabinet de Macornay » (secretariat@cabinet-macornay.fr) n'a pas pu partir" in told[0]
+    assert "/lien 1 donne un nouveau lien" in told[0]
+
+
 async def confirmed_with_macornay(web, mailbox, client) -> str:
     """The visits' day confirmed with the Cabinet de Macornay, which said yes from its link; that link."""
     await prepared(web)
