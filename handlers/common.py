@@ -72,8 +72,10 @@ async def send_private(context: BotContext, user_id: int, name: str, text: str, 
     try:
         return await send(context, user_id, text, markup)
     except Forbidden:
-        await send(context, context.services.settings.team_chat_id,
-                   texts.PRIVATE_UNREACHABLE.format(name=esc(name)))
+        from handlers import reminders as engine  # which imports this module
+
+        await engine.tell(context.application, context.services.settings.team_chat_id,
+                          texts.PRIVATE_UNREACHABLE.format(name=esc(name)))
         return None
 
 

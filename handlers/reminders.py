@@ -58,6 +58,7 @@ from storage.reminders import Reminder
 log = logging.getLogger(__name__)
 
 WAKE_JOB = "rappels"
+POKE_JOB = "rappels-maintenant"  # a wake of its own, which a dispatch's rescheduling of WAKE_JOB leaves alone
 LATE_AFTER = timedelta(minutes=15)
 QUIET = timedelta(days=3650)  # an open reminder nobody will be nagged about again (digest and /rappels still list it)
 BACKOFF_MAX = timedelta(hours=1)
@@ -237,11 +238,27 @@ async def deliver_now(app: Application, reminder_id: int) -> None:
     """Send one reminder at once (an alert queued with what it tells, in the same transaction); if Telegram fails
     or refuses it, it is retried or reported like any other."""
     services = services_of(app)
-    async with services.dispatch_lock:  # a wake running meanwhile may have sent it: then nothing is left to do
+    if services.dispatch_lock.locked():
+        # a dispatch is under way (a burst at Telegram's pace can take minutes): its next batch sends this one, or
+        # the wake asked here if it was ending; waiting for it would hold this chat's next updates back
+        if services.autoschedule and app.job_queue is not None:
+            app.job_queue.run_once(_wake, when=timedelta(seconds=1), name=POKE_JOB,
+                                   job_kwargs={"misfire_grace_time": None})
+        return
+    async with services.dispatch_lock:  # a wake may have sent it meanwhile: then nothing is left to do
         reminder = await reminders.get(services.db, reminder_id)
         if reminder is not None and reminder.state == "pending":
             await _deliver(app, services, reminder, services.clock.now())
         schedule_wake(app, await next_wake(services))
+
+
+async def tell(app: Application, chat_id: int, text: str) -> None:
+    """A notice that must arrive (someone joined, a message could not reach someone): queued, sent at once, and
+    retried by the engine if Telegram fails."""
+    services = services_of(app)
+    now = services.clock.utc_iso()
+    await deliver_now(app, await reminders.create(services.db, kind="avis", chat_id=chat_id, text=text, due_at=now,
+                                                  exact=True, at=now))
 
 
 async def _deliver(app: Application, services: Services, reminder: Reminder, now: datetime) -> str:

@@ -22,6 +22,7 @@ from bot.sites import COLUMNS, CORRECTABLE, SITE_FORM, card, display_value, expo
 from bot.spreadsheets import UnreadableFile, read_table, write_csv, write_xlsx
 from bot.territory import EPCI_LABELS, epci_key, name_key
 from handlers import common
+from handlers import reminders as engine
 from handlers.candidates import numbered, show_numbered
 from handlers.common import audit, edit_markup, edit_text, esc, keyboard, pressed_card, reply, send
 from handlers.dialog import AnswerSet, Flow, Wait, begin, register, register_wait
@@ -233,8 +234,8 @@ async def _welcome_site(update: Update, context: BotContext, site_id: int, name:
     await reply(update, context, f"✅ Bienvenue {esc(name)} : vous êtes maintenant contact de « {esc(site.name)} » "
                                  f"({esc(site.commune)}).\nVous recevrez ici les demandes de disponibilité pour des "
                                  f"visites de professionnels de santé. Tapez /aide pour en savoir plus.")
-    await send(context, context.services.settings.team_chat_id,
-               f"🔗 {esc(name)} a rejoint le bot comme contact de « {esc(site.name)} » (lieu n° {site.id}).")
+    await engine.tell(context.application, context.services.settings.team_chat_id,
+                      f"🔗 {esc(name)} a rejoint le bot comme contact de « {esc(site.name)} » (lieu n° {site.id}).")
 
 
 common.INVITATION_WELCOMES.setdefault("lieu", []).append(_welcome_site)

@@ -10,6 +10,7 @@ from bot.forms import Form, Kind, Option, Question
 from bot.sites import commune_rows
 from bot.territory import EPCI_LABELS, STARTER_COMMUNES, epci_key, name_key
 from handlers import common
+from handlers import reminders as engine
 from handlers import sites as step_c
 from handlers.candidates import numbered, show_numbered
 from handlers.common import audit, edit_markup, edit_text, esc, keyboard, pressed_card, reply, send
@@ -267,8 +268,8 @@ async def _welcome_elu(update: Update, context: BotContext, elu_id: int, name: s
     await reply(update, context, f"✅ Bienvenue {esc(name)}. Vous recevrez ici, de la part du CLS du Pays Lédonien et "
                                  f"de la CPTS du Grand Lons, l'annonce des visites de professionnels de santé prévues "
                                  f"dans votre commune.")
-    await send(context, context.services.settings.team_chat_id,
-               f"🔗 {esc(name)} a rejoint le bot comme élu ({esc(elu.name)}, {esc(elu.mandate)}).")
+    await engine.tell(context.application, context.services.settings.team_chat_id,
+                      f"🔗 {esc(name)} a rejoint le bot comme élu ({esc(elu.name)}, {esc(elu.mandate)}).")
 
 
 common.INVITATION_WELCOMES.setdefault("elu", []).append(_welcome_elu)

@@ -101,6 +101,7 @@ class Fault:
     kind: str  # "429", "500", "timeout", "403", "400", "kill" (the call is carried out, then the bot dies)
     retry_after: int = 1
     times: int = 1
+    chat_id: int | None = None  # only the calls to this chat, or any
 
 
 @dataclass
@@ -168,9 +169,10 @@ class FakeBotAPI:
         self.chats[chat_id] = chat
         return chat
 
-    def fail(self, method: str = "*", kind: str = "500", *, times: int = 1, retry_after: int = 1) -> None:
-        """Make the next ``times`` calls of ``method`` fail the way Telegram does."""
-        self.faults.append(Fault(method, kind, retry_after, times))
+    def fail(self, method: str = "*", kind: str = "500", *, times: int = 1, retry_after: int = 1,
+             chat_id: int | None = None) -> None:
+        """Make the next ``times`` calls of ``method`` (to ``chat_id``, or any chat) fail the way Telegram does."""
+        self.faults.append(Fault(method, kind, retry_after, times, chat_id))
 
     # --- users acting -----------------------------------------------------------------------------------
 
@@ -296,7 +298,7 @@ class FakeBotAPI:
         self.calls.append((method, params))
         try:
             self._within_limits(method, params)
-            killed = self._maybe_fail(method)
+            killed = self._maybe_fail(method, params)
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
@@ -333,12 +335,13 @@ class FakeBotAPI:
         for passed, _, _ in windows:
             passed.append(now)
 
-    def _maybe_fail(self, method: str) -> bool:
+    def _maybe_fail(self, method: str, params: dict[str, Any]) -> bool:
         """Raise the fault injected for this call, if any; True when the bot is to die once it is carried out."""
         if self.fault_rate and method not in ("getMe", "getUpdates") and self.rng.random() < self.fault_rate:
             self.faults.insert(0, Fault(method, self.rng.choice(["429", "500", "timeout"]), self.rng.randint(1, 5)))
         for fault in self.faults:
-            if fault.method in ("*", method) and fault.times > 0 and method not in ("getMe", "getUpdates"):
+            if (fault.method in ("*", method) and fault.times > 0 and method not in ("getMe", "getUpdates")
+                    and fault.chat_id in (None, int(params.get("chat_id") or 0))):
                 fault.times -= 1
                 if fault.kind == "kill":
                     self.faults = [f for f in self.faults if f.times > 0]

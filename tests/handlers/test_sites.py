@@ -102,6 +102,17 @@ def _token(text: str) -> str:
     return re.search(r"start=([A-Za-z0-9_-]+)", text).group(1)
 
 
+async def test_a_contact_joining_while_the_group_cannot_be_reached_is_announced_once_it_can(sb):
+    await import_sites(sb, GOOD)
+    token = _token(texts_of(await sb.say("cls", "/inviter_lieu 1")))
+    sb.api.fail("sendMessage", "500", times=3, chat_id=sb.settings.team_chat_id)
+    out = texts_of(await sb.say("alice", f"/start {token}", "prive"))
+    assert "vous êtes maintenant contact de « MSP de Conliège »" in out and "erreur" not in out.lower()
+    assert "Alice a rejoint le bot" not in sb.last_text("equipe")
+    await sb.advance(timedelta(minutes=10))
+    assert sum("Alice a rejoint le bot comme contact de « MSP de Conliège »" in t for t in sb.texts("equipe")) == 1
+
+
 async def test_invitation_single_use_expiry_and_what_a_site_contact_may_see(sb):
     await import_sites(sb, GOOD)
     await register_candidate(sb)
