@@ -1,5 +1,6 @@
 """Step C end to end: sites, the spreadsheet, invitations, outsiders' limits, the croisement and the élus."""
 
+import asyncio
 import io
 import re
 from datetime import timedelta
@@ -111,6 +112,13 @@ async def test_a_contact_joining_while_the_group_cannot_be_reached_is_announced_
     assert "Alice a rejoint le bot" not in sb.last_text("equipe")
     await sb.advance(timedelta(minutes=10))
     assert sum("Alice a rejoint le bot comme contact de « MSP de Conliège »" in t for t in sb.texts("equipe")) == 1
+    # while the engine is busy sending a long burst, a join is answered at once, and announced by the engine after
+    token = _token(texts_of(await sb.say("cls", "/inviter_lieu 2")))
+    async with sb.app.bot_data["services"].dispatch_lock:
+        out = texts_of(await asyncio.wait_for(sb.say("bob", f"/start {token}", "prive"), timeout=10))
+        assert "vous êtes maintenant contact" in out and "Bob a rejoint" not in sb.last_text("equipe")
+    await sb.advance(timedelta(seconds=2))
+    assert "Bob a rejoint le bot comme contact" in sb.last_text("equipe")
 
 
 async def test_invitation_single_use_expiry_and_what_a_site_contact_may_see(sb):
