@@ -454,10 +454,17 @@ async def _slot_done(update: Update, context: BotContext, dialog: Dialog, answer
 async def _deadline_done(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
     poll = await polls.get(context.db, dialog.data["poll"])
     when = datetime.fromisoformat(answers.values["deadline"])
-    changes = {"deadline": _utc(when)}
-    if poll.state == "closed":
-        changes["state"] = "open"  # extended after closing: answers are kept, sites may answer again
-    await polls.update(context.db, poll.id, **changes)
+    if poll.state == "closed":  # extended after closing: answers are kept, sites may answer again
+        changed = await polls.reopen(context.db, poll.id, deadline=_utc(when))
+    elif poll.state in ("draft", "open"):
+        await polls.update(context.db, poll.id, deadline=_utc(when))
+        changed = True
+    else:
+        changed = False
+    if not changed:  # the day was confirmed (or the poll dropped) while the date was being typed
+        await send(context, dialog.chat_id, "Ce sondage n'est plus ouvert (journée confirmée ou sondage abandonné) : "
+                                            "l'échéance n'a pas été changée.")
+        return
     poll = await polls.get(context.db, poll.id)
     if poll.state == "open":
         await _plan_relances(context.application, poll)

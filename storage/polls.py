@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 
@@ -147,7 +148,7 @@ async def close(db: Database, poll: Poll, *, at: str, links_expire_at: str, rela
     text), and the team's notice queued (a reminder due now, which the engine sends and retries; ``how``: who
     closed it, or empty at the deadline). The notice's id, or None if the poll was not open (closed at once by its
     deadline and by the team)."""
-    notice = f"sondage_clos:{poll.id}:{at}"
+    notice = f"sondage_clos:{poll.id}:{at}:{secrets.token_hex(4)}"  # reopened and closed again within a second too
     statements = [
         ("UPDATE polls SET state = 'closed', closed_at = ? WHERE id = ? AND state = 'open'", (at, poll.id)),
         reminders.cancel_pending_statement(relances, at=at),
@@ -162,6 +163,15 @@ async def close(db: Database, poll: Poll, *, at: str, links_expire_at: str, rela
     if not await db.write(statements, unless_first_changes_nothing=True):
         return None
     return (await reminders.by_key(db, notice)).id
+
+
+async def reopen(db: Database, poll_id: int, *, deadline: str) -> bool:
+    """A closed poll open again until ``deadline``, with its links working again until it closes (revoked ones
+    stay revoked); False if it was no longer closed."""
+    return await db.write([
+        ("UPDATE polls SET state = 'open', deadline = ? WHERE id = ? AND state = 'closed'", (deadline, poll_id)),
+        weblinks.expire_with_poll_statement(poll_id, None),
+    ], unless_first_changes_nothing=True)
 
 
 async def cancel_site(db: Database, poll: Poll, site_id: int, *, by: int, at: str, detail: str,

@@ -57,8 +57,9 @@ async def seen(db: Database, link_id: int, at: str) -> None:
     await db.write([("UPDATE web_links SET last_seen_at = ? WHERE id = ?", (at, link_id))])  # with others opened at once
 
 
-def expire_with_poll_statement(poll_id: int, expires_at: str) -> tuple[str, tuple]:
-    """The statement that makes a closed poll's links last until ``expires_at`` (run as the poll closes)."""
+def expire_with_poll_statement(poll_id: int, expires_at: str | None) -> tuple[str, tuple]:
+    """The statement that makes a closed poll's links last until ``expires_at`` (run as the poll closes), or
+    without end again (reopened)."""
     return "UPDATE web_links SET expires_at = ? WHERE poll_id = ? AND purpose = 'sondage'", (expires_at, poll_id)
 
 

@@ -254,6 +254,23 @@ async def planned(sb):
     return await sb.press("cpts1", "Confirmer le")
 
 
+async def test_a_deadline_typed_once_the_day_is_confirmed_changes_nothing(sb):
+    await prepared(sb, sites_chosen=3)
+    await send_poll(sb)
+    for who in ("alice", "bob", "carole"):
+        await answer(sb, who, "12/01", "o")
+    await sb.press("cpts1", "Clore maintenant")
+    closing = sb.api.last_with_buttons(sb.settings.team_chat_id)
+    (prompt,) = [s for s in await sb.press("cpts1", "Rouvrir et prolonger") if s.kind == "message"]
+    await sb.press_data("cpts1", next(b["callback_data"] for row in closing["reply_markup"]["inline_keyboard"]
+                                      for b in row if b["text"].startswith("✅ Confirmer")),
+                        message_id=closing["message_id"])  # a colleague confirms the day meanwhile
+    out = texts_of(await sb.say("cpts1", "dans 3 semaines", reply_to=prompt.message_id))
+    assert "Ce sondage n'est plus ouvert (journée confirmée ou sondage abandonné) : l'échéance n'a pas été changée." in out
+    poll = await polls.get(sb.db, 1)
+    assert poll.state == "planned" and (await visits.visit(sb.db, 1)).day == "2027-01-12"
+
+
 async def test_confirming_the_day_plans_everything(sb):
     out = await planned(sb)
     group = texts_of([s for s in out if s.chat_id == sb.settings.team_chat_id])

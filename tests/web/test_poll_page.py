@@ -297,6 +297,13 @@ async def test_relances_go_by_email_only_to_silent_sites_and_links_expire_two_we
         await web.advance(timedelta(days=15))
         expired = await client.get(link)
         assert expired.status_code == 404 and "Ce lien n'est pas ou plus valable" in html.unescape(expired.text)
+        # reopened for three weeks: the same links work again, until it closes
+        closing = [m for m in web.api.visible(web.settings.team_chat_id) if m.get("text", "").startswith("🔒")][-1]
+        await web.press_data("cpts1", "q:1:reopen", message_id=closing["message_id"])  # « ⏳ Rouvrir et prolonger »
+        await web.say("cpts1", "dans 3 semaines")
+        await web.advance(timedelta(days=16))
+        reopened = await client.get(link)
+        assert reopened.status_code == 200 and 'name="c' in reopened.text
 
 
 async def test_an_email_a_crash_left_half_sent_goes_again_at_start_with_the_same_message_id(web, mailbox):
