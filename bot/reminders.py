@@ -38,6 +38,8 @@ KINDS: dict[str, tuple[str, bool]] = {
     "synthese": ("Synthèse à relire avant une réunion", False),
     "sondage_clos": ("Sondage clos : meilleur créneau et proposition de journée", False),
     "visite_annulee": ("Lieu qui ne peut plus recevoir la visite", False),
+    "journee": ("Journée de visites confirmée", False),
+    "visite_confirmee": ("Visite confirmée à un lieu", False),
     "conservation": ("Anonymisation dans 7 jours", False),
     "avis": ("Avis à l'équipe", False),
 }

@@ -30,7 +30,11 @@ def _utc(moment: datetime) -> str:
 
 
 def mail_enabled(app: Application) -> bool:
-    settings = engine.services_of(app).settings
+    return sends_mail(engine.services_of(app).settings)
+
+
+def sends_mail(settings) -> bool:
+    """Whether the bot sends e-mails itself (an SMTP server, and the address of its pages for the links)."""
     return bool(settings.smtp_host and settings.public_url)
 
 
@@ -59,6 +63,19 @@ async def queue(app: Application, *, key: str, kind: str, to: str, draft: Draft,
                                   site_id=site_id, chat_id=chat_id or services.settings.team_chat_id,
                                   due_at=_utc(due or services.clock.now()), at=services.clock.utc_iso())
     return queued
+
+
+def queue_statement(app: Application, *, key: str, kind: str, to: str, draft: Draft, link_id: int | None = None,
+                    poll_id: int | None = None, site_id: int | None = None,
+                    chat_id: int | None = None) -> tuple[str, tuple]:
+    """The statement that puts an e-mail due now in the outbox (once per key), for the transaction of what it
+    tells of; the engine sends it once woken (``engine.reschedule``)."""
+    services = engine.services_of(app)
+    now = services.clock.utc_iso()
+    return outbox.enqueue_statement(key=key, kind=kind, to_addr=to, subject=draft.subject, body_text=draft.text,
+                                    body_html=draft.html, attachments=draft.encoded_attachments(), link_id=link_id,
+                                    poll_id=poll_id, site_id=site_id,
+                                    chat_id=chat_id or services.settings.team_chat_id, due_at=now, at=now)
 
 
 def ready_to_paste(name: str, address: str | None, draft: Draft, url: str) -> str:

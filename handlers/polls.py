@@ -21,10 +21,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from telegram import InputFile, Update
+from telegram import Update
 from telegram.error import BadRequest, TelegramError
 
-from bot import emails
+from bot import emails, texts
 from bot.callbacks import read
 from bot.candidates import profession_label
 from bot.context import BotContext, Services
@@ -892,64 +892,113 @@ dialog_engine.OUTSIDER_TEXT.append(on_outsider_text)
 
 # --- the visit day ------------------------------------------------------------------------------------------
 
-async def confirm_day(update: Update, context: BotContext, poll: Poll, slot_id: int) -> None:
-    """The team confirms a slot: sites get their times, the team the plan and the .ics, the élus a draft."""
-    query = update.callback_query
-    slot_objs, poll_sites, site_rows, invited, answers = await _state(context.db, poll)
+async def day_plan(db, poll: Poll, slot_id: int | None):
+    """The slot, and the day's itinerary through the sites that can host on it (yes, or if need be): None when
+    none can; with every site's row."""
+    slot_objs, _, site_rows, invited, answers = await _state(db, poll)
     slot = next((s for s in slot_objs if s.id == slot_id), None)
     plain = {k: v.answer for k, v in answers.items()}
     available = [site_rows[s] for s in invited if slot and plain.get((slot.id, s)) in ("oui", "si_besoin")]
-    if slot is None or not available:
+    if not available:
+        return slot, None, site_rows
+    return slot, itinerary(slot.day, slot.part, [_stop_site(s) for s in available]), site_rows
+
+
+async def confirm_day(update: Update, context: BotContext, poll: Poll, slot_id: int) -> None:
+    """The team confirms a slot: the day is planned and, in the same transaction, the team's plan with its .ics,
+    each site's confirmation (Telegram, e-mail) queued, sent at once and retried; then the élus' draft."""
+    query = update.callback_query
+    app, db = context.application, context.db
+    slot, plan, site_rows = await day_plan(db, poll, slot_id)
+    if plan is None:
         await query.answer("Aucun lieu n'est disponible sur ce créneau.", show_alert=True)
         return
-    candidate = await candidates.get(context.db, poll.candidate_id)
+    candidate = await candidates.get(db, poll.candidate_id)
     status = Status(candidate.status)
     if status is Status.CROISEMENT:
         check_transition(status, Status.VISITES_PLANIFIEES)
+    at, what = context.now_iso(), profession_label(candidate).lower()
+    visiting = [stop for stop in plan if stop.site]
+    keys = [f"journee:{poll.id}:{at}"]
+    tell = [reminders.create_statement(kind="journee", key=keys[0], once=True, candidate_id=candidate.id,
+                                       chat_id=poll.chat_id, due_at=at, exact=True, at=at)]
+    for stop in visiting:
+        site = site_rows[stop.site.id]
+        if site.contact_email and mail.mail_enabled(app):
+            link = await mail.poll_link(app, poll, site.id)
+            tell.append(mail.queue_statement(
+                app, key=f"confirmation:{poll.id}:{site.id}:{slot.id}", kind="confirmation", to=site.contact_email,
+                link_id=link.id, poll_id=poll.id, site_id=site.id, chat_id=poll.chat_id,
+                draft=emails.visit_confirmation(site.name, format_date(slot.day), format_time(stop.starts),
+                                                format_time(stop.ends), what,
+                                                ics([stop], candidate_id=candidate.id, what=what))))
+        for contact in await sites.contacts_of(db, "lieu", site.id):
+            keys.append(f"visite_confirmee:{poll.id}:{site.id}:{contact.user_id}")
+            tell.append(reminders.create_statement(kind="visite_confirmee", key=keys[-1], once=True, text=contact.name,
+                                                   candidate_id=candidate.id, chat_id=contact.user_id, due_at=at,
+                                                   exact=True, at=at))
+    names = [stop.site.name for stop in visiting]
+    planned = await polls.plan_day(
+        db, poll, slot.id, stops=[(stop.site.id, _utc(stop.starts), _utc(stop.ends)) for stop in visiting],
+        day=slot.day.isoformat(), site_names=names, by=context.actor.user_id, at=at,
+        detail=f"Visites confirmées le {format_date(slot.day)} : {', '.join(names)}",
+        status=Status.VISITES_PLANIFIEES if status is Status.CROISEMENT else None, tell=tell)
+    if not planned:
+        await query.answer("La journée vient d'être confirmée.", show_alert=True)  # two members at once
+        return
     await query.answer("Journée confirmée")
     await edit_markup(query, None)
-    plan = itinerary(slot.day, slot.part, [_stop_site(s) for s in available])
-    await polls.update(context.db, poll.id, state="planned", chosen_slot_id=slot.id)
-    await polls.save_stops(context.db, candidate.id, [(s.site.id, _utc(s.starts), _utc(s.ends)) for s in plan if s.site])
-    await visits.plan_visit(context.db, candidate.id, day=slot.day.isoformat(), sites=[s.site.name for s in plan if s.site],
-                            by=context.actor.user_id, at=context.now_iso())
-    await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=context.now_iso(), kind="visites",
-                            detail=f"Visites confirmées le {format_date(slot.day)} : {', '.join(s.site.name for s in plan if s.site)}",
-                            status=Status.VISITES_PLANIFIEES if status is Status.CROISEMENT else None)
     await engine.after_change(context, candidate.id)
-    what = profession_label(candidate).lower()
-    await send(context, poll.chat_id, f"🚗 <b>Journée de visites — {esc(candidate.full_name)}, {format_date(slot.day)}</b>\n"
-                                      + "\n".join(_plan_lines(plan)))
-    await context.bot.send_document(poll.chat_id, InputFile(ics(plan, candidate_id=candidate.id, what=what),
-                                                            filename=f"visites-{slot.day.isoformat()}.ics"),
-                                    caption="📎 La journée pour vos agendas.")
-    by_hand = []
-    for stop in plan:
-        if stop.site is None:
-            continue
-        contacts = await sites.contacts_of(context.db, "lieu", stop.site.id)
-        text = (f"✅ <b>Visite confirmée</b> à « {esc(stop.site.name)} » le <b>{format_date(slot.day)}</b>, de "
-                f"{format_time(stop.starts)} à {format_time(stop.ends)} : un·e {esc(what)} accompagné·e par la CPTS du "
-                f"Grand Lons et le CLS du Pays Lédonien. Merci !")
-        markup = cannot_host_keyboard(poll.id, stop.site.id)
-        site = site_rows[stop.site.id]
-        if site.contact_email and mail.mail_enabled(context.application):
-            link = await mail.poll_link(context.application, poll, site.id)
-            await mail.queue(context.application, key=f"confirmation:{poll.id}:{site.id}:{slot.id}", kind="confirmation",
-                             to=site.contact_email, link_id=link.id, poll_id=poll.id, site_id=site.id, chat_id=poll.chat_id,
-                             draft=emails.visit_confirmation(site.name, format_date(slot.day), format_time(stop.starts),
-                                                             format_time(stop.ends), what,
-                                                             ics([stop], candidate_id=candidate.id, what=what)))
-        elif not contacts:
-            by_hand.append(stop)
-        for contact in contacts:
-            await send_private(context, contact.user_id, contact.name, text, markup)
-    await engine.reschedule(context.application)
-    if by_hand:
-        await send(context, poll.chat_id, "📞 À prévenir par téléphone ou e-mail :\n" + "\n".join(
-            f"• {esc(s.site.name)} : {format_time(s.starts)}–{format_time(s.ends)}" for s in by_hand))
-    await step_c.draft_notice(context, poll.chat_id, candidate, {s.site.id for s in plan if s.site},
+    await engine.deliver_now(app, *await reminders.ids_of(db, keys))  # the e-mails go once the engine wakes
+    await step_c.draft_notice(context, poll.chat_id, candidate, {stop.site.id for stop in visiting},
                               period=f"le {format_date(slot.day)}")
+
+
+async def _render_day(services: Services, r, now: datetime):
+    """The team's plan of a confirmed day (after its .ics), and whom to tell by hand; None if no longer planned."""
+    poll = await polls.get(services.db, int(r.key.split(":")[1]))
+    if poll is None or poll.state != "planned":
+        return None
+    slot, plan, site_rows = await day_plan(services.db, poll, poll.chosen_slot_id)
+    if plan is None:
+        return None
+    candidate = await candidates.get(services.db, poll.candidate_id)
+    lines = [f"🚗 <b>Journée de visites — {esc(candidate.full_name)}, {format_date(slot.day)}</b>", *_plan_lines(plan)]
+    by_hand = [stop for stop in plan if stop.site and not await sites.contacts_of(services.db, "lieu", stop.site.id)
+               and not (site_rows[stop.site.id].contact_email and mail.sends_mail(services.settings))]
+    if by_hand:
+        lines += ["", "📞 À prévenir par téléphone ou e-mail :", *(
+            f"• {esc(stop.site.name)} : {format_time(stop.starts)}–{format_time(stop.ends)}" for stop in by_hand)]
+    lines += ["", "📎 Le fichier ci-dessus ajoute la journée à vos agendas."]
+    calendar = ics(plan, candidate_id=candidate.id, what=profession_label(candidate).lower())
+    return ("\n".join(lines) + _late(r, now, "Confirmée"), None,
+            [("document", f"visites-{slot.day.isoformat()}.ics", calendar)])
+
+
+async def _render_site_confirmation(services: Services, r, now: datetime):
+    """A site contact's confirmation of its visit, with the button to say it can no longer host it; None once
+    it said so (or the day is no longer planned)."""
+    _, poll_id, site_id, _ = r.key.split(":")
+    poll = await polls.get(services.db, int(poll_id))
+    stop = next((s for s in await polls.stops(services.db, poll.candidate_id) if s[0] == int(site_id)), None) if poll else None
+    if poll is None or poll.state != "planned" or stop is None or stop[3]:
+        return None
+    site, candidate = await sites.get(services.db, int(site_id)), await candidates.get(services.db, poll.candidate_id)
+    starts, ends = _local(stop[1]), _local(stop[2])
+    return (f"✅ <b>Visite confirmée</b> à « {esc(site.name)} » le <b>{format_date(starts.date())}</b>, de "
+            f"{format_time(starts)} à {format_time(ends)} : un·e {esc(profession_label(candidate).lower())} accompagné·e "
+            f"par la CPTS du Grand Lons et le CLS du Pays Lédonien. Merci !", cannot_host_keyboard(poll.id, site.id))
+
+
+async def _site_unreachable(app, r, error: str) -> None:
+    """A site contact who blocked the bot (or never opened it) does not get its confirmation: the team calls."""
+    await engine.tell(app, engine.services_of(app).settings.team_chat_id,
+                      texts.PRIVATE_UNREACHABLE.format(name=esc(r.text)))
+
+
+engine.RENDERERS["journee"] = _render_day
+engine.RENDERERS["visite_confirmee"] = _render_site_confirmation
+engine.REFUSED["visite_confirmee"] = _site_unreachable
 
 
 # "we can no longer host the visit": asked (x), confirmed (X), taken back (k); it cancels the site's visit and alerts

@@ -90,6 +90,8 @@ RENDERERS: dict[str, Callable[[Services, Reminder, datetime], Awaitable[tuple | 
 # What "✅" does for a kind of reminder, registered by the step that owns it (debriefs, follow-ups...)
 ACTIONS: dict[str, Callable[[Update, BotContext, Reminder], Awaitable[None]]] = {}
 ACTION_LABELS: dict[str, str] = {}
+# kind -> whom to tell when Telegram refuses a reminder for good (by default the admins, in private)
+REFUSED: dict[str, Callable[[Application, Reminder, str], Awaitable[None]]] = {}
 
 
 def _utc(moment: datetime) -> str:
@@ -234,9 +236,9 @@ async def dispatch_due(app: Application) -> int:
     return sent
 
 
-async def deliver_now(app: Application, reminder_id: int) -> None:
-    """Send one reminder at once (an alert queued with what it tells, in the same transaction); if Telegram fails
-    or refuses it, it is retried or reported like any other."""
+async def deliver_now(app: Application, *reminder_ids: int) -> None:
+    """Send these reminders at once (notices queued with what they tell, in the same transaction); if Telegram
+    fails or refuses one, it is retried or reported like any other."""
     services = services_of(app)
     if services.dispatch_lock.locked():
         # a dispatch is under way (a burst at Telegram's pace can take minutes): its next batch sends this one, or
@@ -245,10 +247,11 @@ async def deliver_now(app: Application, reminder_id: int) -> None:
             app.job_queue.run_once(_wake, when=timedelta(seconds=1), name=POKE_JOB,
                                    job_kwargs={"misfire_grace_time": None})
         return
-    async with services.dispatch_lock:  # a wake may have sent it meanwhile: then nothing is left to do
-        reminder = await reminders.get(services.db, reminder_id)
-        if reminder is not None and reminder.state == "pending":
-            await _deliver(app, services, reminder, services.clock.now())
+    async with services.dispatch_lock:  # a wake may have sent one meanwhile: then nothing is left to do for it
+        for reminder_id in reminder_ids:
+            reminder = await reminders.get(services.db, reminder_id)
+            if reminder is not None and reminder.state == "pending":
+                await _deliver(app, services, reminder, services.clock.now())
         schedule_wake(app, await next_wake(services))
 
 
@@ -285,7 +288,7 @@ async def _deliver(app: Application, services: Services, reminder: Reminder, now
         return "later"
     except (Forbidden, BadRequest) as err:
         await reminders.mark_failed(db, reminder.id, at=_utc(now), error=str(err))
-        await _tell_admins(app, services, reminder, str(err))
+        await REFUSED.get(reminder.kind, _tell_admins)(app, reminder, str(err))
         return "failed"
     except (NetworkError, TelegramError) as err:  # timeouts, 5xx: try again later, never drop
         backoff = min(timedelta(seconds=30 * 2 ** min(reminder.attempts, 10)), BACKOFF_MAX)
@@ -311,7 +314,8 @@ async def send_plain(app: Application, chat_id: int, text: str, markup):
     return message
 
 
-async def _tell_admins(app: Application, services: Services, reminder: Reminder, error: str) -> None:
+async def _tell_admins(app: Application, reminder: Reminder, error: str) -> None:
+    services = services_of(app)
     text = (f"⚠️ Un rappel n'a pas pu être envoyé ({esc(label(reminder.kind))}, prévu le "
             f"{format_datetime(_parse(reminder.original_due_at))}) : {esc(error)}. Voir /rappels.")
     for member in services.team.members.values():

@@ -126,6 +126,15 @@ async def update(
         await conn.execute(*event_statement(candidate_id, by=by, at=at, kind=kind, detail=detail))
 
 
+def touch_statement(candidate_id: int, *, at: str, status: str | None = None) -> tuple[str, tuple]:
+    """The statement that marks a candidate changed (and its new status), for writes made elsewhere in one
+    transaction with its event (see ``event_statement``)."""
+    if status is None:
+        return "UPDATE candidates SET updated_at = ? WHERE id = ?", (at, candidate_id)
+    return ("UPDATE candidates SET updated_at = ?, status = ?, status_changed_at = ? WHERE id = ?",
+            (at, status, at, candidate_id))
+
+
 def event_statement(candidate_id: int, *, by: int, at: str, kind: str, detail: str) -> tuple[str, tuple]:
     """The statement that writes one event of a candidate's timeline (also run in other writes' transactions)."""
     return ("INSERT INTO events (candidate_id, at, user_id, kind, detail) VALUES (?, ?, ?, ?, ?)",

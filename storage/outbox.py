@@ -39,13 +39,23 @@ async def enqueue(db: Database, *, key: str, kind: str, to_addr: str, subject: s
                   poll_id: int | None = None, site_id: int | None = None, chat_id: int | None = None) -> bool:
     """Queue an e-mail; False if one with this key was already queued (it is not queued twice)."""
     async with db.transaction() as conn:
-        cur = await conn.execute(
-            "INSERT INTO outbox (key, kind, to_addr, subject, body_text, body_html, attachments, link_id, poll_id, "
+        cur = await conn.execute(*enqueue_statement(
+            key=key, kind=kind, to_addr=to_addr, subject=subject, body_text=body_text, body_html=body_html,
+            due_at=due_at, at=at, attachments=attachments, link_id=link_id, poll_id=poll_id, site_id=site_id,
+            chat_id=chat_id))
+        return cur.rowcount > 0
+
+
+def enqueue_statement(*, key: str, kind: str, to_addr: str, subject: str, body_text: str, body_html: str, due_at: str,
+                      at: str, attachments: list[tuple[str, str, str]] = (), link_id: int | None = None,
+                      poll_id: int | None = None, site_id: int | None = None,
+                      chat_id: int | None = None) -> tuple[str, tuple]:
+    """The statement that queues an e-mail once per key (also run in the transaction of what it tells of)."""
+    return ("INSERT INTO outbox (key, kind, to_addr, subject, body_text, body_html, attachments, link_id, poll_id, "
             "site_id, chat_id, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) DO NOTHING",
             (key, kind, to_addr, subject, body_text, body_html, json.dumps([list(a) for a in attachments]), link_id,
              poll_id, site_id, chat_id, due_at, at))
-        return cur.rowcount > 0
 
 
 async def due(db: Database, now: str, limit: int = 50) -> list[Mail]:

@@ -9,6 +9,7 @@ from datetime import date
 from storage import candidates as candidates_store
 from storage import outbox, reminders, weblinks
 from storage import sites as sites_store
+from storage import visits as visits_store
 from storage.db import Database
 
 
@@ -183,7 +184,7 @@ async def cancel_site(db: Database, poll: Poll, site_id: int, *, by: int, at: st
     statements = [
         ("UPDATE poll_sites SET cancelled = 1 WHERE poll_id = ? AND site_id = ? AND cancelled = 0", (poll.id, site_id)),
         ("UPDATE visit_stops SET cancelled = 1 WHERE candidate_id = ? AND site_id = ?", (poll.candidate_id, site_id)),
-        ("UPDATE candidates SET updated_at = ? WHERE id = ?", (at, poll.candidate_id)),
+        candidates_store.touch_statement(poll.candidate_id, at=at),
         candidates_store.event_statement(poll.candidate_id, by=by, at=at, kind="visites", detail=detail),
         reminders.create_statement(kind="visite_annulee", key=cancelled_alert_key(poll.id, site_id), once=True,
                                    candidate_id=poll.candidate_id, chat_id=poll.chat_id, text=alert_text, due_at=at,
@@ -298,12 +299,24 @@ async def next_due(db: Database) -> str | None:
     return row[0] if row else None
 
 
-async def save_stops(db: Database, candidate_id: int, stops: list[tuple[int, str, str]]) -> None:
-    async with db.transaction() as conn:
-        await conn.execute("DELETE FROM visit_stops WHERE candidate_id = ?", (candidate_id,))
-        for site_id, starts, ends in stops:
-            await conn.execute("INSERT INTO visit_stops (candidate_id, site_id, starts_at, ends_at) VALUES (?, ?, ?, ?)",
-                               (candidate_id, site_id, starts, ends))
+async def plan_day(db: Database, poll: Poll, slot_id: int, *, stops: list[tuple[int, str, str]], day: str,
+                   site_names: list[str], by: int, at: str, detail: str, status: str | None,
+                   tell: list[tuple[str, tuple]]) -> bool:
+    """The team confirms a closed poll's slot, in one transaction: the poll planned, each site's visit window
+    (``stops``: site, start, end), the candidate's visit day, its history (and status), and ``tell``, the
+    statements that queue what tells of it (the team's plan, each site's confirmation, their e-mails). False if
+    the poll was no longer closed (two members confirming at once)."""
+    statements = [
+        ("UPDATE polls SET state = 'planned', chosen_slot_id = ? WHERE id = ? AND state = 'closed'", (slot_id, poll.id)),
+        ("DELETE FROM visit_stops WHERE candidate_id = ?", (poll.candidate_id,)),
+        *(("INSERT INTO visit_stops (candidate_id, site_id, starts_at, ends_at) VALUES (?, ?, ?, ?)",
+           (poll.candidate_id, site_id, starts, ends)) for site_id, starts, ends in stops),
+        visits_store.plan_visit_statement(poll.candidate_id, day=day, sites=site_names, by=by, at=at),
+        candidates_store.touch_statement(poll.candidate_id, at=at, status=status),
+        candidates_store.event_statement(poll.candidate_id, by=by, at=at, kind="visites", detail=detail),
+        *tell,
+    ]
+    return await db.write(statements, unless_first_changes_nothing=True)
 
 
 async def stops(db: Database, candidate_id: int) -> list[tuple[int, str, str, bool]]:

@@ -67,6 +67,13 @@ async def by_key(db: Database, key: str) -> Reminder | None:
     return _reminder(row) if row else None
 
 
+async def ids_of(db: Database, keys: list[str]) -> list[int]:
+    """The ids of the reminders with these keys, in the keys' order (those that exist)."""
+    rows = {r["key"]: r["id"] for r in await db.fetchall(
+        f"SELECT id, key FROM reminders WHERE key IN ({', '.join('?' * len(keys))})", tuple(keys))}
+    return [rows[k] for k in keys if k in rows]
+
+
 async def for_candidate(db: Database, candidate_id: int) -> list[Reminder]:
     rows = await db.fetchall("SELECT * FROM reminders WHERE candidate_id = ? ORDER BY due_at", (candidate_id,))
     return [_reminder(r) for r in rows]

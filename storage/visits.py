@@ -27,12 +27,15 @@ class FollowUp:
     note: str | None
 
 
+def plan_visit_statement(candidate_id: int, *, day: str, sites: list[str], by: int, at: str) -> tuple[str, tuple]:
+    """The statement that sets a candidate's visit day (also run in a poll's confirmation: see polls.plan_day)."""
+    return ("INSERT INTO visits (candidate_id, day, sites, created_by, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (candidate_id) DO UPDATE SET day = excluded.day, sites = excluded.sites",
+            (candidate_id, day, json.dumps(sites, ensure_ascii=False), by, at))
+
+
 async def plan_visit(db: Database, candidate_id: int, *, day: str, sites: list[str], by: int, at: str) -> None:
-    await db.execute(
-        "INSERT INTO visits (candidate_id, day, sites, created_by, created_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (candidate_id) DO UPDATE SET day = excluded.day, sites = excluded.sites",
-        (candidate_id, day, json.dumps(sites, ensure_ascii=False), by, at),
-    )
+    await db.execute(*plan_visit_statement(candidate_id, day=day, sites=sites, by=by, at=at))
 
 
 async def visit(db: Database, candidate_id: int) -> Visit | None:

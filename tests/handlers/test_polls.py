@@ -243,23 +243,46 @@ async def test_add_a_slot_extend_and_close_early(sb):
     assert "Sondage clos par Paul Roche" in out and "Meilleur créneau : sam. 9 janv. (matin)" in out
 
 
-async def planned(sb):
-    """Candidate n° 1's visits confirmed for Tuesday 12 January, with the three sites whose contacts are on
-    Telegram; what the confirmation sent."""
+async def closed(sb):
+    """Candidate n° 1's poll closed early, the three sites whose contacts are on Telegram free on Tuesday 12
+    January."""
     await prepared(sb, sites_chosen=3)
     await send_poll(sb)
     for who in ("alice", "bob", "carole"):
         await answer(sb, who, "12/01", "o")
     await sb.press("cpts1", "Clore maintenant")
+
+
+async def planned(sb):
+    """Candidate n° 1's visits confirmed for Tuesday 12 January (see ``closed``); what the confirmation sent."""
+    await closed(sb)
     return await sb.press("cpts1", "Confirmer le")
 
 
+async def test_a_day_confirmed_while_telegram_fails_reaches_the_team_and_every_site_once_after_a_restart(sb):
+    await closed(sb)
+    sb.api.started.discard(sb.person("carole").user_id)  # Carole has blocked the bot since
+    sb.api.fail("sendMessage", "500", times=4)
+    sb.api.fail("sendDocument", "500", times=1)
+    out = await sb.press("cpts1", "Confirmer le")
+    assert ("toast", "Journée confirmée") in [(s.kind, s.text) for s in out]
+    poll = await polls.get(sb.db, 1)
+    assert poll.state == "planned" and len(await polls.stops(sb.db, 1)) == 3  # stored whole, before any message
+    assert (await candidates.get(sb.db, 1)).status == "visites_planifiees"
+    await sb.restart()
+    await sb.advance(timedelta(hours=1))
+    team = sb.texts("equipe")
+    assert sum(t.startswith("🚗 Journée de visites — Marie Dupont, mardi 12 janvier 2027") for t in team) == 1
+    documents = [m for m in sb.api.visible(sb.settings.team_chat_id) if m.get("document")]
+    assert [d["document"]["file_name"] for d in documents] == ["visites-2027-01-12.ics"]
+    for who, site in (("alice", "MSP de Conliège"), ("bob", "Maison médicale de Perrigny")):
+        told = [t for t in sb.texts("prive", who) if t.startswith("✅ Visite confirmée")]
+        assert len(told) == 1 and f"« {site} » le mardi 12 janvier 2027" in told[0]
+    assert sum("Je n'ai pas pu écrire en privé à Carole" in t for t in team) == 1  # the team calls her site
+
+
 async def test_a_deadline_typed_once_the_day_is_confirmed_changes_nothing(sb):
-    await prepared(sb, sites_chosen=3)
-    await send_poll(sb)
-    for who in ("alice", "bob", "carole"):
-        await answer(sb, who, "12/01", "o")
-    await sb.press("cpts1", "Clore maintenant")
+    await closed(sb)
     closing = sb.api.last_with_buttons(sb.settings.team_chat_id)
     (prompt,) = [s for s in await sb.press("cpts1", "Rouvrir et prolonger") if s.kind == "message"]
     await sb.press_data("cpts1", next(b["callback_data"] for row in closing["reply_markup"]["inline_keyboard"]
