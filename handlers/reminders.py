@@ -51,7 +51,7 @@ from bot.reminders import (
 from bot.schedule import day_off, next_working_day
 from handlers.common import append_note, audit, edit_markup, esc, keyboard, reply, send
 from handlers.dialog import AnswerSet, Flow, begin, register
-from storage import candidates, reminders, visits
+from storage import candidates, privacy, reminders, visits
 from storage.dialogs import Dialog
 from storage.reminders import Reminder
 
@@ -189,13 +189,28 @@ def schedule_wake(app: Application, due_at: str | None, *, soonest: timedelta = 
 
 
 async def start_engine(app: Application) -> None:
-    """At start: the weekly digest exists, a safety wake runs every 5 minutes, and what is due goes out now."""
+    """At start: the candidates changed since the last start have their protocol reminders, the weekly digest
+    exists, a safety wake runs every 5 minutes, and what is due goes out now."""
     services = services_of(app)
+    await resync_changed(app)
     await ensure_digest(services)
     if services.autoschedule and app.job_queue is not None:
         app.job_queue.run_repeating(_wake, interval=300, first=300, name="rappels-filet",
                                     job_kwargs={"misfire_grace_time": None, "coalesce": True})
     await dispatch_due(app)
+
+
+LAST_START = "moteur:dernier_demarrage"
+
+
+async def resync_changed(app: Application) -> None:
+    """Each change commits first, then its reminders follow (``sync``): a bot stopped in between left them
+    behind. Every candidate changed since the previous start is reconciled again (every one at the first start)."""
+    services = services_of(app)
+    since, started = await privacy.get_kv(services.db, LAST_START), services.clock.utc_iso()
+    for candidate_id in await candidates.changed_since(services.db, since):
+        await sync(app, candidate_id)
+    await privacy.set_kv(services.db, LAST_START, started)  # only once done: stopped meanwhile, it starts over
 
 
 async def ensure_digest(services: Services) -> None:

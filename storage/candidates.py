@@ -91,6 +91,13 @@ async def get(db: Database, candidate_id: int) -> Candidate | None:
     return _candidate(row) if row else None
 
 
+async def changed_since(db: Database, at: str | None) -> list[int]:
+    """The candidates changed at or after ``at`` (all of them without it)."""
+    if at is None:
+        return [r[0] for r in await db.fetchall("SELECT id FROM candidates")]
+    return [r[0] for r in await db.fetchall("SELECT id FROM candidates WHERE updated_at >= ?", (at,))]
+
+
 async def search(
     db: Database, *, statuses: list[str] | None = None, professions: list[str] | None = None, limit: int = 50
 ) -> tuple[list[Candidate], int]:

@@ -281,6 +281,22 @@ async def test_a_day_confirmed_while_telegram_fails_reaches_the_team_and_every_s
     assert sum("Je n'ai pas pu écrire en privé à Carole" in t for t in team) == 1  # the team calls her site
 
 
+async def test_a_bot_stopped_right_after_confirming_the_day_has_its_reminders_at_the_next_start(sb, monkeypatch):
+    await closed(sb)
+
+    async def stopped(*_):
+        raise RuntimeError("arrêt brutal")  # the bot dies between the day's transaction and the reminders
+
+    monkeypatch.setattr("handlers.reminders.after_change", stopped)
+    await sb.press("cpts1", "Confirmer le")
+    assert (await polls.get(sb.db, 1)).state == "planned"
+    assert not {r.kind for r in await reminders.for_candidate(sb.db, 1)} & {"visites_veille", "debrief_soir"}
+    monkeypatch.undo()
+    await sb.restart()
+    pending = {r.kind for r in await reminders.for_candidate(sb.db, 1) if r.state == "pending"}
+    assert {"visites_veille", "debrief_soir"} <= pending
+
+
 async def test_a_deadline_typed_once_the_day_is_confirmed_changes_nothing(sb):
     await closed(sb)
     closing = sb.api.last_with_buttons(sb.settings.team_chat_id)
