@@ -40,7 +40,10 @@ def sends_mail(settings) -> bool:
 
 async def mint_link(app: Application, link_id: int) -> str:
     """A new token for a link (only its hash is kept), as the address to give."""
-    services = engine.services_of(app)
+    return await mint_link_for(engine.services_of(app), link_id)
+
+
+async def mint_link_for(services, link_id: int) -> str:
     token, hashed = new_token()
     await weblinks.add_token(services.db, link_id, hashed, at=services.clock.utc_iso())
     return link_url(services.settings.public_url, token)

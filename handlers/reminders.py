@@ -90,6 +90,8 @@ RENDERERS: dict[str, Callable[[Services, Reminder, datetime], Awaitable[tuple | 
 # What "✅" does for a kind of reminder, registered by the step that owns it (debriefs, follow-ups...)
 ACTIONS: dict[str, Callable[[Update, BotContext, Reminder], Awaitable[None]]] = {}
 ACTION_LABELS: dict[str, str] = {}
+# kind -> what to keep of a message once sent (its id, for later edits), written with its "sent" state
+SENT: dict[str, Callable[[Reminder, int, str], list[tuple[str, tuple]]]] = {}
 # kind -> whom to tell when Telegram refuses a reminder for good (by default the admins, in private)
 REFUSED: dict[str, Callable[[Application, Reminder, str], Awaitable[None]]] = {}
 
@@ -315,7 +317,8 @@ async def _deliver(app: Application, services: Services, reminder: Reminder, now
         later = (services.settings.hours.add_working_days(now, REPOST_AFTER_WORKING_DAYS) if reposts < MAX_REPOSTS
                  else now + QUIET)
         next_due = _utc(later)
-    await reminders.mark_sent(db, reminder.id, at=_utc(now), message_id=message.message_id, next_due=next_due)
+    also = SENT[reminder.kind](reminder, message.message_id, _utc(now)) if reminder.kind in SENT else []
+    await reminders.mark_sent(db, reminder.id, at=_utc(now), message_id=message.message_id, next_due=next_due, also=also)
     if reminder.kind == "digest":
         await ensure_digest(services)
     return "sent"

@@ -166,6 +166,20 @@ async def close(db: Database, poll: Poll, *, at: str, links_expire_at: str, rela
     return (await reminders.by_key(db, notice)).id
 
 
+async def open_poll(db: Database, poll_id: int, *, at: str, asked: str, by: int, detail: str,
+                    tell: list[tuple[str, tuple]]) -> bool:
+    """A draft poll sent, in one transaction: open, with what the sites are told of the candidate (``asked``),
+    the candidate's history, and ``tell``, the statements that queue its messages and e-mails. False if it was
+    no longer a draft (sent twice at once)."""
+    poll = await get(db, poll_id)
+    return await db.write([
+        ("UPDATE polls SET state = 'open', opened_at = ?, asked = ? WHERE id = ? AND state = 'draft'", (at, asked, poll_id)),
+        candidates_store.touch_statement(poll.candidate_id, at=at),
+        candidates_store.event_statement(poll.candidate_id, by=by, at=at, kind="sondage", detail=detail),
+        *tell,
+    ], unless_first_changes_nothing=True)
+
+
 async def reopen(db: Database, poll_id: int, *, deadline: str) -> bool:
     """A closed poll open again until ``deadline``, with its links working again until it closes (revoked ones
     stay revoked); False if it was no longer closed."""
@@ -272,8 +286,19 @@ def _site_answers(conn, poll_id: int, site_id: int) -> dict[int, AnswerRow]:
 
 
 async def save_message(db: Database, poll_id: int, site_id: int, chat_id: int, message_id: int) -> None:
-    await db.execute("INSERT OR REPLACE INTO poll_messages (poll_id, site_id, chat_id, message_id) VALUES (?, ?, ?, ?)",
-                     (poll_id, site_id, chat_id, message_id))
+    await db.execute(*save_message_statement(poll_id, site_id, chat_id, message_id))
+
+
+def save_message_statement(poll_id: int, site_id: int, chat_id: int, message_id: int) -> tuple[str, tuple]:
+    """The statement that keeps a site contact's poll message, for its edits (written with the message's sending)."""
+    return ("INSERT OR REPLACE INTO poll_messages (poll_id, site_id, chat_id, message_id) VALUES (?, ?, ?, ?)",
+            (poll_id, site_id, chat_id, message_id))
+
+
+def tally_message_statement(poll_id: int, message_id: int, *, at: str) -> tuple[str, tuple]:
+    """The statement that keeps the group's tally message, which the answers edit (written with its sending)."""
+    return ("UPDATE polls SET tally_message_id = ?, tally_edited_at = ?, tally_due_at = NULL WHERE id = ?",
+            (message_id, at, poll_id))
 
 
 async def messages(db: Database, poll_id: int, site_id: int) -> list[tuple[int, int]]:

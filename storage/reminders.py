@@ -110,17 +110,18 @@ async def failed(db: Database, limit: int = 20) -> list[Reminder]:
     return [_reminder(r) for r in rows]
 
 
-async def mark_sent(db: Database, reminder_id: int, *, at: str, message_id: int, next_due: str | None) -> None:
-    """Telegram accepted it: done if nothing is expected back, else awaiting an answer until ``next_due``."""
+async def mark_sent(db: Database, reminder_id: int, *, at: str, message_id: int, next_due: str | None,
+                    also: list[tuple[str, tuple]] = ()) -> None:
+    """Telegram accepted it: done if nothing is expected back, else awaiting an answer until ``next_due``; in one
+    write with ``also`` (what keeps the message for later edits)."""
     if next_due is None:
-        await db.execute(
-            "UPDATE reminders SET state = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1, "
-            "last_error = NULL, closed_at = ? WHERE id = ?", (at, message_id, at, reminder_id))
+        statement = ("UPDATE reminders SET state = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1, "
+                     "last_error = NULL, closed_at = ? WHERE id = ?", (at, message_id, at, reminder_id))
     else:
-        await db.execute(
-            "UPDATE reminders SET state = 'awaiting', sent_at = ?, message_id = ?, attempts = attempts + 1, "
-            "last_error = NULL, due_at = ?, reposts = reposts + (state = 'awaiting') WHERE id = ?",
-            (at, message_id, next_due, reminder_id))
+        statement = ("UPDATE reminders SET state = 'awaiting', sent_at = ?, message_id = ?, attempts = attempts + 1, "
+                     "last_error = NULL, due_at = ?, reposts = reposts + (state = 'awaiting') WHERE id = ?",
+                     (at, message_id, next_due, reminder_id))
+    await db.write([statement, *also])
 
 
 async def retry_later(db: Database, reminder_id: int, *, due_at: str, error: str) -> None:

@@ -212,6 +212,26 @@ async def test_a_poll_closing_while_telegram_fails_still_brings_its_proposal_and
         assert sum(f"appeler « {silent} »" in t for t in sb.texts("equipe")) == 1
 
 
+async def test_a_poll_sent_while_telegram_fails_reaches_every_site_and_its_tally_works_after_a_restart(sb):
+    await prepared(sb)
+    await sb.say("cpts1", "/sondage 1")
+    sb.api.fail("sendMessage", "500", times=3)  # the tally, then the first two sites' polls
+    out = await sb.press("cpts1", "Envoyer le sondage")
+    assert ("toast", "Sondage envoyé") in [(s.kind, s.text) for s in out]
+    assert (await polls.get(sb.db, 1)).state == "open"
+    await sb.restart()
+    await sb.advance(timedelta(minutes=30))
+    for who in ("alice", "bob", "carole"):
+        assert sum(t.startswith("📅 Demande de disponibilité") for t in sb.texts("prive", who)) == 1
+    tallies = [m for m in sb.api.visible(sb.settings.team_chat_id) if m.get("text", "").startswith("📊 Sondage")]
+    assert len(tallies) == 1 and (await polls.get(sb.db, 1)).tally_message_id == tallies[0]["message_id"]
+    await answer(sb, "bob", "5/01", "o")  # the message Bob got late is the one his answer edits...
+    assert "mar. 5 janv. (journée) : ✅ Oui" in sb.last_text("prive", "bob")
+    await sb.advance(timedelta(seconds=5))  # ...and the tally shows it
+    tally = sb.api.messages[(sb.settings.team_chat_id, tallies[0]["message_id"])]["text"]
+    assert "Maison médicale de Perrigny : Bob" in tally
+
+
 async def test_restart_with_a_poll_open_keeps_answers_and_the_deadline(sb):
     await prepared(sb)
     await send_poll(sb)
