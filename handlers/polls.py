@@ -921,7 +921,15 @@ async def _deadline_hook_run(app, now: datetime) -> None:
         await _edit_tally(app, poll)
 
 
+async def _relances_of_open_polls(app) -> None:
+    """At start: every open poll has its relances (sending one plans them after its transaction: a stop in
+    between left them out); planning them again changes nothing that exists."""
+    for poll in await polls.open_ones(engine.services_of(app).db):
+        await _plan_relances(app, poll)
+
+
 engine.HOOKS.append(engine.Hook(next_due=_deadline_hook_due, run=_deadline_hook_run))
+engine.AT_START.append(_relances_of_open_polls)
 dialog_engine.OUTSIDER_TEXT.append(on_outsider_text)
 
 

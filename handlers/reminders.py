@@ -90,6 +90,8 @@ RENDERERS: dict[str, Callable[[Services, Reminder, datetime], Awaitable[tuple | 
 # What "✅" does for a kind of reminder, registered by the step that owns it (debriefs, follow-ups...)
 ACTIONS: dict[str, Callable[[Update, BotContext, Reminder], Awaitable[None]]] = {}
 ACTION_LABELS: dict[str, str] = {}
+# what other steps make good at each start, for work a stop may have left half done (a poll's relances)
+AT_START: list[Callable[[Application], Awaitable[None]]] = []
 # kind -> what to keep of a message once sent (its id, for later edits), written with its "sent" state
 SENT: dict[str, Callable[[Reminder, int, str], list[tuple[str, tuple]]]] = {}
 # kind -> whom to tell when Telegram refuses a reminder for good (by default the admins, in private)
@@ -195,6 +197,8 @@ async def start_engine(app: Application) -> None:
     exists, a safety wake runs every 5 minutes, and what is due goes out now."""
     services = services_of(app)
     await resync_changed(app)
+    for catch_up in AT_START:
+        await catch_up(app)
     await ensure_digest(services)
     if services.autoschedule and app.job_queue is not None:
         app.job_queue.run_repeating(_wake, interval=300, first=300, name="rappels-filet",

@@ -307,6 +307,10 @@ async def messages(db: Database, poll_id: int, site_id: int) -> list[tuple[int, 
     return [(r["chat_id"], r["message_id"]) for r in rows]
 
 
+async def open_ones(db: Database) -> list[Poll]:
+    return [Poll(**dict(r)) for r in await db.fetchall("SELECT * FROM polls WHERE state = 'open'")]
+
+
 async def open_past_deadline(db: Database, now: str) -> list[Poll]:
     rows = await db.fetchall("SELECT * FROM polls WHERE state = 'open' AND deadline <= ?", (now,))
     return [Poll(**dict(r)) for r in rows]

@@ -232,6 +232,23 @@ async def test_a_poll_sent_while_telegram_fails_reaches_every_site_and_its_tally
     assert "Maison médicale de Perrigny : Bob" in tally
 
 
+async def test_a_bot_stopped_right_after_sending_a_poll_plans_its_relances_at_the_next_start(sb, monkeypatch):
+    await prepared(sb)
+
+    async def stopped(*_):
+        raise RuntimeError("arrêt brutal")  # the bot dies between the poll's transaction and its relances
+
+    monkeypatch.setattr("handlers.polls._plan_relances", stopped)
+    await send_poll(sb)
+    assert not [r for r in await reminders.for_candidate(sb.db, 1) if r.kind.startswith("sondage_mi")]
+    monkeypatch.undo()
+    await sb.restart()
+    relances = [r for r in await reminders.for_candidate(sb.db, 1) if r.kind in ("sondage_mi", "sondage_veille")]
+    assert len(relances) == 2 * 3  # halfway and the day before, for each site contact
+    await sb.restart()  # and a start more plans nothing twice
+    assert len([r for r in await reminders.for_candidate(sb.db, 1) if r.kind in ("sondage_mi", "sondage_veille")]) == 6
+
+
 async def test_restart_with_a_poll_open_keeps_answers_and_the_deadline(sb):
     await prepared(sb)
     await send_poll(sb)
