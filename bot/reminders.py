@@ -43,6 +43,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "sondage_lieu": ("Sondage envoyé à un lieu", False),
     "sondage_envoye": ("Sondage envoyé : lieux à joindre", False),
     "visite_confirmee": ("Visite confirmée à un lieu", False),
+    "elus_projet": ("Information des élus à valider", False),
     "conservation": ("Anonymisation dans 7 jours", False),
     "avis": ("Avis à l'équipe", False),
 }

@@ -29,7 +29,7 @@ from handlers import mail
 from handlers import reminders as engine
 from handlers.common import append_note, audit, esc, keyboard, send, send_private
 from handlers.dialog import AnswerSet, Flow, begin, register
-from storage import candidates, interviews, sites, territory, weblinks
+from storage import candidates, interviews, privacy, sites, territory, weblinks
 from storage.dialogs import Dialog
 
 CROSSABLE = (Status.ENTRETIEN_FAIT, Status.CROISEMENT, Status.EN_REFLEXION)
@@ -208,10 +208,10 @@ def notice_text(candidate, site_names: list[str], period: str) -> str:
             f"conjoint, accueil des enfants) nous intéresse.\nL'équipe du CLS du Pays Lédonien et de la CPTS du Grand Lons")
 
 
-async def _period(context: BotContext, candidate) -> str:
-    answers = {a.question: a.value for a in await interviews.answers(context.db, candidate.id) if not a.skipped}
+async def _period(services, candidate) -> str:
+    answers = {a.question: a.value for a in await interviews.answers(services.db, candidate.id) if not a.skipped}
     days = [d for d, _ in availability_of(answers.get("disponibilites")).days]
-    return visit_period(days, context.now().date())
+    return visit_period(days, services.clock.now().date())
 
 
 async def _recipients(db, chosen: set[int]):
@@ -228,20 +228,35 @@ async def _recipients(db, chosen: set[int]):
 
 async def draft_notice(context: BotContext, chat_id: int, candidate, chosen: set[int], *, period: str | None = None) -> None:
     """Draft the élus' notice for the chosen sites, and ask a team member to approve it."""
-    recipients = await _recipients(context.db, chosen)
+    text, markup = await notice_draft(context.services, candidate, chosen, period=period, by=context.actor.user_id)
+    await send(context, chat_id, text, markup)
+
+
+async def notice_draft(services, candidate, chosen: set[int], *, period: str | None, by: int,
+                       once: str | None = None) -> tuple[str, object]:
+    """The élus' notice drafted for the chosen sites (its row made), as the team's message to approve it, with
+    its buttons. With ``once``, a key: the same row again each time (a queued message sent again after a failure
+    drafts nothing twice)."""
+    db = services.db
+    recipients = await _recipients(db, chosen)
     if not recipients:
-        await send(context, chat_id, "🏛 Aucun élu enregistré pour les communes de ces lieux : ajoutez-les avec "
-                                     "/elu_ajouter pour pouvoir les informer des visites.")
-        return
-    period = period or await _period(context, candidate)
+        return ("🏛 Aucun élu enregistré pour les communes de ces lieux : ajoutez-les avec /elu_ajouter pour pouvoir "
+                "les informer des visites."), None
+    period = period or await _period(services, candidate)
     all_sites = sorted({name for _, names in recipients for name in names})
     text = notice_text(candidate, all_sites, period)
-    notice_id = await sites.create_notice(context.db, candidate.id, text, by=context.actor.user_id, at=context.now_iso(),
-                                          period=period, site_ids=sorted(chosen))
+    kept = await privacy.get_kv(db, once) if once else None
+    if kept is not None:
+        notice_id = int(kept)
+    else:
+        notice_id = await sites.create_notice(db, candidate.id, text, by=by, at=services.clock.utc_iso(), period=period,
+                                              site_ids=sorted(chosen))
+        if once:
+            await privacy.set_kv(db, once, str(notice_id))
     on_telegram, by_mail, by_hand = [], [], []
-    emailing = mail.mail_enabled(context.application) or bool(context.services.settings.public_url)
+    emailing = mail.sends_mail(services.settings) or bool(services.settings.public_url)
     for elu, _ in recipients:
-        if await sites.contacts_of(context.db, "elu", elu.id):
+        if await sites.contacts_of(db, "elu", elu.id):
             on_telegram.append(elu)
         else:
             (by_mail if elu.email and emailing else by_hand).append(elu)
@@ -250,7 +265,7 @@ async def draft_notice(context: BotContext, chat_id: int, candidate, chosen: set
     if on_telegram:
         lines.append("Sur Telegram : " + esc(", ".join(f"{e.name} ({e.mandate})" for e in on_telegram)))
     if by_mail:
-        how = "Par e-mail" if mail.mail_enabled(context.application) else "Par e-mail, texte à coller fourni ici"
+        how = "Par e-mail" if mail.sends_mail(services.settings) else "Par e-mail, texte à coller fourni ici"
         lines.append(f"{how}, avec un lien personnel : " + esc(", ".join(f"{e.name} ({e.mandate})" for e in by_mail)))
     if by_hand:
         lines.append("À prévenir par e-mail ou SMS :")
@@ -259,7 +274,7 @@ async def draft_notice(context: BotContext, chat_id: int, candidate, chosen: set
     label = "✅ Envoyer aux élus" + (" sur Telegram" if not by_mail else "")
     buttons = [[(label, f"e:{notice_id}:send")]] if on_telegram or by_mail else []
     buttons.append([("✖️ Ne pas envoyer", f"e:{notice_id}:drop")])
-    await send(context, chat_id, "\n".join(lines), keyboard(buttons))
+    return "\n".join(lines), keyboard(buttons)
 
 
 async def on_notice_button(update: Update, context: BotContext) -> None:

@@ -980,6 +980,10 @@ async def confirm_day(update: Update, context: BotContext, poll: Poll, slot_id: 
             tell.append(reminders.create_statement(kind="visite_confirmee", key=keys[-1], once=True, text=contact.name,
                                                    candidate_id=candidate.id, chat_id=contact.user_id, due_at=at,
                                                    exact=True, at=at))
+    keys.append(f"elus_projet:{poll.id}:{at}")  # the élus' draft, last
+    tell.append(reminders.create_statement(kind="elus_projet", key=keys[-1], once=True, candidate_id=candidate.id,
+                                           chat_id=poll.chat_id, text=f"le {format_date(slot.day)}", due_at=at,
+                                           exact=True, at=at, created_by=context.actor.user_id))
     names = [stop.site.name for stop in visiting]
     planned = await polls.plan_day(
         db, poll, slot.id, stops=[(stop.site.id, _utc(stop.starts), _utc(stop.ends)) for stop in visiting],
@@ -993,8 +997,6 @@ async def confirm_day(update: Update, context: BotContext, poll: Poll, slot_id: 
     await edit_markup(query, None)
     await engine.after_change(context, candidate.id)
     await engine.deliver_now(app, *await reminders.ids_of(db, keys))  # the e-mails go once the engine wakes
-    await step_c.draft_notice(context, poll.chat_id, candidate, {stop.site.id for stop in visiting},
-                              period=f"le {format_date(slot.day)}")
 
 
 async def _render_day(services: Services, r, now: datetime):
@@ -1033,6 +1035,17 @@ async def _render_site_confirmation(services: Services, r, now: datetime):
             f"par la CPTS du Grand Lons et le CLS du Pays Lédonien. Merci !", cannot_host_keyboard(poll.id, site.id))
 
 
+async def _render_elus_draft(services: Services, r, now: datetime):
+    """The élus' draft for a confirmed day (``r.text``: the period it names), drafted once however often sent."""
+    poll = await polls.get(services.db, int(r.key.split(":")[1]))
+    if poll is None or poll.state != "planned":
+        return None
+    chosen = {site for site, _, _, cancelled in await polls.stops(services.db, poll.candidate_id) if not cancelled}
+    candidate = await candidates.get(services.db, poll.candidate_id)
+    return await step_c.notice_draft(services, candidate, chosen, period=r.text, by=r.created_by,
+                                     once=f"elus:projet:{r.id}")
+
+
 async def _site_unreachable(app, r, error: str) -> None:
     """A site contact who blocked the bot (or never opened it) does not get its confirmation: the team calls."""
     await engine.tell(app, engine.services_of(app).settings.team_chat_id,
@@ -1041,6 +1054,7 @@ async def _site_unreachable(app, r, error: str) -> None:
 
 engine.RENDERERS["journee"] = _render_day
 engine.RENDERERS["visite_confirmee"] = _render_site_confirmation
+engine.RENDERERS["elus_projet"] = _render_elus_draft
 engine.REFUSED["visite_confirmee"] = _site_unreachable
 
 

@@ -7,13 +7,14 @@ import pytest
 
 from sandbox.fakeapi import Killed
 from storage import candidates, dialogs, interviews, polls, reminders
-from tests.handlers.test_polls import answer, prepared, send_poll
+from tests.handlers.test_polls import answer, closed, prepared, send_poll
 from tests.support import register_candidate
 
 
-async def killed_at_the_edit(sb, press) -> None:
-    """Press, and let the bot die as soon as Telegram has edited the pressed message; then start it again."""
-    sb.api.fail("editMessageText", "kill")
+async def killed_at_the_edit(sb, press, method: str = "editMessageText") -> None:
+    """Press, and let the bot die as soon as Telegram has edited the pressed message (or carried out the first
+    call of ``method``); then start it again."""
+    sb.api.fail(method, "kill")
     with pytest.raises(Killed):
         await press()
     await sb.restart()
@@ -63,3 +64,28 @@ async def test_a_reminder_marked_done_is_saved(sb):
     assert "✅ Fait (Paul Roche)" in sb.last_text()
     open_ones, _ = await reminders.open_ones(sb.db)
     assert [r for r in open_ones if "mairie" in (r.text or "")] == []
+
+
+async def test_a_poll_sent_then_killed_once_its_tally_is_out_reaches_every_site_at_restart(sb):
+    await prepared(sb)
+    await sb.say("cpts1", "/sondage 1")
+    await killed_at_the_edit(sb, lambda: sb.press("cpts1", "Envoyer le sondage"), method="sendMessage")
+    await sb.advance(timedelta(minutes=1))
+    for who in ("alice", "bob", "carole"):
+        assert sum(t.startswith("📅 Demande de disponibilité") for t in sb.texts("prive", who)) == 1
+    tallies = [m for m in sb.api.visible(sb.settings.team_chat_id) if m.get("text", "").startswith("📊 Sondage")]
+    assert 1 <= len(tallies) <= 2  # sent once more at restart at most: never lost
+    assert (await polls.get(sb.db, 1)).tally_message_id == tallies[-1]["message_id"]
+
+
+async def test_a_day_confirmed_then_killed_once_its_calendar_is_out_tells_everyone_at_restart(sb):
+    await closed(sb)
+    drafts_before = sum("Information des élus" in t or "Aucun élu enregistré" in t for t in sb.texts("equipe"))
+    await killed_at_the_edit(sb, lambda: sb.press("cpts1", "Confirmer le"), method="sendDocument")
+    await sb.advance(timedelta(minutes=1))
+    assert (await polls.get(sb.db, 1)).state == "planned"
+    team = sb.texts("equipe")
+    assert sum(t.startswith("🚗 Journée de visites — Marie Dupont") for t in team) == 1
+    for who in ("alice", "bob", "carole"):
+        assert sum(t.startswith("✅ Visite confirmée") for t in sb.texts("prive", who)) == 1
+    assert sum("Information des élus" in t or "Aucun élu enregistré" in t for t in team) == drafts_before + 1
