@@ -400,7 +400,56 @@ async def _days_to_pick(update: Update, context: BotContext, poll: Poll, _: int 
     await edit_markup(query, keyboard(rows) if rows else None)
 
 
+def plan_keyboard(poll_id: int):
+    """Under the team's plan of a confirmed day: for a site that calls to say it can no longer host the visit."""
+    return keyboard([[("🚫 Un lieu ne peut plus recevoir la visite", f"q:{poll_id}:gone")]])
+
+
+async def _hosting(context: BotContext, poll: Poll) -> list[int]:
+    return [site for site, _, _, cancelled in await polls.stops(context.db, poll.candidate_id) if not cancelled]
+
+
+async def _sites_gone(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
+    """Which site called: one button per site still to visit, in place of the plan's button."""
+    query = update.callback_query
+    rows = [[(f"🚫 {(await sites.get(context.db, site_id)).name}"[:40], f"q:{poll.id}:gone:{site_id}")]
+            for site_id in await _hosting(context, poll)]
+    await asyncio.gather(query.answer("Quel lieu ne peut plus recevoir la visite ?"),
+                         edit_markup(query, keyboard(rows + [[("⬅️ Retour", f"q:{poll.id}:plan")]])))
+
+
+async def _site_gone(update: Update, context: BotContext, poll: Poll, site_id: int | None) -> None:
+    """The team is about to note for a site that it can no longer host: confirmed first, like the site's own."""
+    query = update.callback_query
+    if site_id not in await _hosting(context, poll):
+        await query.answer("C'est déjà noté, ou ce lieu n'est pas dans la journée.", show_alert=True)
+        return
+    name = (await sites.get(context.db, site_id)).name
+    await asyncio.gather(query.answer(f"Confirmez pour « {name} » : ses contacts et l'équipe le verront."[:190]),
+                         edit_markup(query, keyboard([[(f"🚫 Oui, {name}"[:40], f"q:{poll.id}:goneok:{site_id}")],
+                                                      [("↩️ Non, retour", f"q:{poll.id}:plan")]])))
+
+
+async def _site_gone_confirmed(update: Update, context: BotContext, poll: Poll, site_id: int | None) -> None:
+    """A site told the team (by phone, by e-mail) it can no longer host: noted as if it said so itself."""
+    query = update.callback_query
+    alert = None
+    if site_id in await _hosting(context, poll):
+        alert = await note_cannot_host(context.application, poll, site_id, by=context.actor.user_id,
+                                       how=f" (signalé à l'équipe, noté par {context.actor.name})")
+    if alert is None:
+        await query.answer("C'est déjà noté, ou ce lieu n'est pas dans la journée.", show_alert=True)
+        return
+    await asyncio.gather(query.answer("C'est noté."), edit_markup(query, plan_keyboard(poll.id)))
+    await engine.deliver_now(context.application, alert)
+
+
+async def _plan_back(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
+    await asyncio.gather(update.callback_query.answer(), edit_markup(update.callback_query, plan_keyboard(poll.id)))
+
+
 DRAFT, OPEN, CLOSED = frozenset({"draft"}), frozenset({"open"}), frozenset({"closed"})
+PLANNED = frozenset({"planned"})
 # (action, with a number?) -> what it does, and in which states of the poll
 TEAM_ACTIONS: dict[tuple[str, bool], TeamAction] = {
     ("add", False): TeamAction(DRAFT | OPEN, _ask_slot),
@@ -418,6 +467,10 @@ TEAM_ACTIONS: dict[tuple[str, bool], TeamAction] = {
     ("ok", True): TeamAction(CLOSED, _confirm),
     ("pick", False): TeamAction(CLOSED, _days_to_pick),
     ("reopen", False): TeamAction(CLOSED, _ask_deadline),
+    ("gone", False): TeamAction(PLANNED, _sites_gone),
+    ("gone", True): TeamAction(PLANNED, _site_gone),
+    ("goneok", True): TeamAction(PLANNED, _site_gone_confirmed),
+    ("plan", False): TeamAction(PLANNED, _plan_back),
 }
 
 
@@ -1016,7 +1069,7 @@ async def _render_day(services: Services, r, now: datetime):
             f"• {esc(stop.site.name)} : {format_time(stop.starts)}–{format_time(stop.ends)}" for stop in by_hand)]
     lines += ["", "📎 Le fichier ci-dessus ajoute la journée à vos agendas."]
     calendar = ics(plan, candidate_id=candidate.id, what=profession_label(candidate).lower())
-    return ("\n".join(lines) + _late(r, now, "Confirmée"), None,
+    return ("\n".join(lines) + _late(r, now, "Confirmée"), plan_keyboard(poll.id),
             [("document", f"visites-{slot.day.isoformat()}.ics", calendar)])
 
 

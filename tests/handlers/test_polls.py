@@ -296,6 +296,33 @@ async def planned(sb):
     return await sb.press("cpts1", "Confirmer le")
 
 
+async def test_the_team_notes_for_a_site_that_called_that_it_can_no_longer_host_the_visit(sb):
+    await planned(sb)
+    group_before = sb.texts("equipe")
+    before = len(sb.api.calls)
+    await sb.press("cpts1", "Un lieu ne peut plus recevoir")
+    await sb.press("cpts1", "Maison médicale de Perrigny")
+    assert [m for m, _ in sb.api.calls[before:]] == ["answerCallbackQuery", "editMessageReplyMarkup"] * 2
+    await sb.press("cpts1", "Non, retour")  # taken back: nothing changed
+    assert sb.texts("equipe") == group_before and not any(c for *_, c in await polls.stops(sb.db, 1))
+    await sb.press("cpts1", "Un lieu ne peut plus recevoir")
+    await sb.press("cpts1", "Maison médicale de Perrigny")
+    out = await sb.press("cpts1", "Oui, Maison médicale")
+    assert ("toast", "C'est noté.") in [(s.kind, s.text) for s in out]
+    assert ("⚠️ « Maison médicale de Perrigny » ne peut plus recevoir la visite (signalé à l'équipe, noté par Paul "
+            "Roche) de Marie Dupont (n° 1)") in sb.last_text("equipe")
+    perrigny = next(site.id for site in await sites.all_sites(sb.db) if site.name == "Maison médicale de Perrigny")
+    assert [c for site, *_, c in await polls.stops(sb.db, 1) if site == perrigny] == [True]
+    # the site's own button then, or the team's again (a forged or stale press), alerts nobody twice
+    again = await sb.press_data("bob", f"p:1:{perrigny}:X", "prive")
+    assert [(s.kind, s.text) for s in again] == [("toast", "C'est déjà noté.")]
+    plan = [m for m in sb.api.visible(sb.settings.team_chat_id) if m.get("text", "").startswith("🚗")][-1]
+    for data in (f"q:1:goneok:{perrigny}", f"q:1:gone:{perrigny}", "q:1:goneok:999"):
+        refused = await sb.press_data("cpts1", data, message_id=plan["message_id"])
+        assert [s.text for s in refused] == ["C'est déjà noté, ou ce lieu n'est pas dans la journée."]
+    assert sum("ne peut plus recevoir la visite" in t for t in sb.texts("equipe")) == 1
+
+
 async def test_a_day_confirmed_while_telegram_fails_reaches_the_team_and_every_site_once_after_a_restart(sb):
     await closed(sb)
     sb.api.started.discard(sb.person("carole").user_id)  # Carole has blocked the bot since
