@@ -195,10 +195,10 @@ class Console:
             await self.answer_by_link(arg)
         elif directive == ":press" and arg:
             try:
-                self.show(await self.sb.press(self.who, arg, self.where))
+                self.show(await self.sb.press(self.who, arg, self.where, scroll_up=True))
                 await self.show_mail()
             except LookupError:
-                self.print(f"(aucun bouton « {arg} » sur le dernier message à boutons de cette discussion)")
+                self.print(f"(aucun bouton « {arg} » dans cette discussion)")
         elif directive == ":lien":
             # the current person opens the latest invitation link the bot gave (a site's contact, an élu)
             found = [m.group(1) for s in self.sb.api.log for m in [INVITATION.search(s.text or "")] if m]

@@ -197,17 +197,20 @@ class Sandbox:
         self.api.user_document(self.person(who).user_id, chat_id, file_name, data, caption=caption, reply_to=reply_to)
         return await self._process()
 
-    async def press(self, who: str, label: str, chat: str | int = "equipe") -> list[Sent]:
-        """``who`` presses the button whose label contains ``label`` on the latest message that has buttons."""
+    async def press(self, who: str, label: str, chat: str | int = "equipe", *, scroll_up: bool = False) -> list[Sent]:
+        """``who`` presses the button whose label contains ``label`` on the latest message that has buttons (with
+        ``scroll_up``, on the latest message that has such a button, as a user scrolls up to it)."""
         chat_id = self.chat_id(who, chat)
         message = self.api.last_with_buttons(chat_id)
         if message is None:
             raise LookupError(f"no message with buttons in chat {chat_id}")
         wanted = normalise(label)
-        for row in message["reply_markup"]["inline_keyboard"]:
-            for button in row:
-                if wanted in normalise(button["text"]):
-                    return await self.press_data(who, button["callback_data"], chat, message["message_id"])
+        candidates = reversed(self.api.visible(chat_id)) if scroll_up else [message]
+        for shown in candidates:
+            for row in shown.get("reply_markup", {}).get("inline_keyboard", []):
+                for button in row:
+                    if wanted in normalise(button["text"]):
+                        return await self.press_data(who, button["callback_data"], chat, shown["message_id"])
         labels = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
         raise LookupError(f"no button {label!r} among {labels}")
 
