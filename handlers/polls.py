@@ -1100,7 +1100,7 @@ async def _render_elus_draft(services: Services, r, now: datetime):
 
 
 async def _site_unreachable(app, r, error: str) -> None:
-    """A site contact who blocked the bot (or never opened it) does not get its confirmation: the team calls."""
+    """A site contact who blocked the bot (or never opened it) does not get its poll or its visit: the team calls."""
     await engine.tell(app, engine.services_of(app).settings.team_chat_id,
                       texts.PRIVATE_UNREACHABLE.format(name=esc(r.text)))
 
@@ -1109,6 +1109,7 @@ engine.RENDERERS["journee"] = _render_day
 engine.RENDERERS["visite_confirmee"] = _render_site_confirmation
 engine.RENDERERS["elus_projet"] = _render_elus_draft
 engine.REFUSED["visite_confirmee"] = _site_unreachable
+engine.REFUSED["sondage_lieu"] = _site_unreachable
 
 
 # "we can no longer host the visit": asked (x), confirmed (X), taken back (k); it cancels the site's visit and alerts

@@ -249,6 +249,15 @@ async def test_a_bot_stopped_right_after_sending_a_poll_plans_its_relances_at_th
     assert len([r for r in await reminders.for_candidate(sb.db, 1) if r.kind in ("sondage_mi", "sondage_veille")]) == 6
 
 
+async def test_a_site_contact_who_blocked_the_bot_is_reported_to_the_group_when_the_poll_goes(sb):
+    await prepared(sb)
+    sb.api.started.discard(sb.person("carole").user_id)
+    await send_poll(sb)
+    await sb.advance(timedelta(seconds=2))
+    assert sum("Je n'ai pas pu écrire en privé à Carole" in t for t in sb.texts("equipe")) == 1
+    assert all(any(t.startswith("📅 Demande de disponibilité") for t in sb.texts("prive", who)) for who in ("alice", "bob"))
+
+
 async def test_restart_with_a_poll_open_keeps_answers_and_the_deadline(sb):
     await prepared(sb)
     await send_poll(sb)
