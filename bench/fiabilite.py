@@ -30,6 +30,7 @@ from sandbox.sandbox import FULL_NAMES, TEAM, TEAM_CHAT_ID
 from storage import candidates as candidates_store
 from storage import polls as polls_store
 from storage import reminders as reminders_store
+from storage import sites as sites_store
 from storage.db import Database
 
 TOKEN = "123456789:FIABILITE-sans-reseau"
@@ -210,21 +211,26 @@ async def interview_with_crashes(workdir: Path, kills_after: tuple[int, ...] = (
     return result
 
 
+async def seed_sites(db: Database, contacts: dict[int, int]) -> None:
+    """Three sites of Conliège, and their contacts on Telegram (user id -> site)."""
+    await db.execute("INSERT INTO communes (name, name_key, epci) VALUES ('Conliège', 'conliege', 'ecla') "
+                     "ON CONFLICT DO NOTHING")
+    commune = (await db.fetchone("SELECT id FROM communes WHERE name_key = 'conliege'"))[0]
+    for site in (1, 2, 3):
+        await db.execute("INSERT INTO sites (id, name, type, status, commune_id, created_at, updated_at) "
+                         "VALUES (?, ?, 'msp', 'en_fonctionnement', ?, ?, ?)", (site, f"Lieu {site}", commune, "x", "x"))
+    for user_id, site in contacts.items():
+        await db.execute("INSERT INTO outsiders (user_id, kind, target_id, name, joined_at) VALUES (?, 'lieu', ?, ?, ?)",
+                         (user_id, site, f"Contact{user_id}", "x"))
+
+
 async def seed_poll(db_path: Path, contacts: dict[int, int]) -> tuple[int, list[int]]:
     """Three sites of Conliège, their contacts on Telegram (user id -> site), and an open poll of candidate n° 1 on
     four Tuesdays of January; returns the poll's id and its slots' ids."""
     db = await Database.open(db_path)
     now = datetime.now(UTC)
     try:
-        await db.execute("INSERT INTO communes (name, name_key, epci) VALUES ('Conliège', 'conliege', 'ecla') "
-                         "ON CONFLICT DO NOTHING")
-        commune = (await db.fetchone("SELECT id FROM communes WHERE name_key = 'conliege'"))[0]
-        for site in (1, 2, 3):
-            await db.execute("INSERT INTO sites (id, name, type, status, commune_id, created_at, updated_at) "
-                             "VALUES (?, ?, 'msp', 'en_fonctionnement', ?, ?, ?)", (site, f"Lieu {site}", commune, "x", "x"))
-        for user_id, site in contacts.items():
-            await db.execute("INSERT INTO outsiders (user_id, kind, target_id, name, joined_at) VALUES (?, 'lieu', ?, ?, ?)",
-                             (user_id, site, f"Contact{user_id}", "x"))
+        await seed_sites(db, contacts)
         poll_id = await polls_store.create(db, candidate_id=1, deadline=(now + timedelta(days=5)).isoformat(timespec="seconds"),
                                            chat_id=TEAM_CHAT_ID, by=1001, at=now.isoformat(timespec="seconds"),
                                            slots=[(date(2027, 1, 5 + 7 * i), "journee") for i in range(4)],
@@ -374,6 +380,102 @@ async def reminders_under_faults(workdir: Path, count: int = 500, rate: float = 
     return result
 
 
+async def polls_under_faults(workdir: Path, count: int = 20, rate: float = 0.10) -> Result:
+    """``count`` polls sent, answered, closed and confirmed while 10 % of the bot's calls fail: every site contact
+    gets each poll and each visit confirmation once, the team each tally, closing and day plan once."""
+    from sandbox.sandbox import Sandbox
+
+    result = Result("Sondages et journées", f"{count} sondages envoyés, clos et confirmés (3 lieux chacun), "
+                                            f"{int(rate * 100)} % des appels du bot en échec")
+    started = time.monotonic()
+    path, contacts = workdir / "sondages.sqlite3", {4001: 1, 4002: 2, 4003: 3}
+    await seed_polls(path, contacts, count)
+    async with Sandbox(path, start=datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)) as sb:
+        for user_id in contacts:
+            sb.api.add_user(user_id, f"Contact{user_id}")
+            sb.api.started.add(user_id)
+        sb.api.rng = random.Random(13)
+
+        async def under_faults(step) -> None:
+            sb.api.fault_rate = rate
+            try:
+                await step()
+            finally:
+                sb.api.fault_rate = 0.0
+
+        def buttons(chat_id: int, prefix: str) -> list[tuple[int, str]]:
+            return [(m["message_id"], b["callback_data"]) for m in sb.api.visible(chat_id)
+                    for row in m.get("reply_markup", {}).get("inline_keyboard", []) for b in row
+                    if b["callback_data"].startswith(prefix)]
+
+        for n in range(1, count + 1):
+            await sb.say("cpts1", f"/sondage {n}")
+            await under_faults(lambda: sb.press("cpts1", "Envoyer le sondage"))
+        await sb.advance(timedelta(hours=1))  # what failed goes again
+        for user_id in contacts:  # each site says yes to each poll's first slot
+            for message_id, data in buttons(user_id, "p:"):
+                parts = data.split(":")  # p:<poll>:<site>:<slot>:<o|s|n>
+                if len(parts) == 5 and parts[4] == "o":
+                    first = min(s.id for s in await polls_store.slots(sb.db, int(parts[1])))
+                    if int(parts[3]) == first:
+                        await _press_as(sb, user_id, data, message_id)
+        for poll_id in range(1, count + 1):
+            poll = await polls_store.get(sb.db, poll_id)
+            await under_faults(lambda p=poll: _press_as(sb, TEAM["cpts1"].user_id, f"q:{p.id}:close",
+                                                        p.tally_message_id, TEAM_CHAT_ID))
+        await sb.advance(timedelta(hours=1))
+        for message_id, data in buttons(TEAM_CHAT_ID, "q:"):
+            if ":ok:" in data:
+                await under_faults(lambda m=message_id, d=data: _press_as(sb, TEAM["cpts1"].user_id, d, m, TEAM_CHAT_ID))
+        await sb.advance(timedelta(hours=1))
+
+        def per_poll(chat_id: int, starts: str) -> Counter:  # messages as sent (edits since do not count)
+            return Counter(sent.buttons[0][0]["callback_data"].split(":")[1] for sent in sb.api.log
+                           if sent.kind == "message" and sent.chat_id == chat_id and sent.text.startswith(starts))
+
+        expected, got = [], []
+        for user_id in contacts:
+            for starts in ("📅 Demande de disponibilité", "✅ Visite confirmée"):
+                expected.append(count)
+                got.append(per_poll(user_id, starts))
+        team = [sent.text for sent in sb.api.log if sent.kind == "message" and sent.chat_id == TEAM_CHAT_ID]
+        for starts in ("📊 Sondage — ", "🔒 Sondage clos", "🚗 Journée de visites"):
+            expected.append(count)
+            got.append(Counter(re.search(r"Candidat(\d+)", t).group(1) for t in team if t.startswith(starts)))
+        result.cases = sum(expected)
+        result.lost = sum(max(0, e - len(c)) for e, c in zip(expected, got, strict=True))
+        result.duplicates = sum(n - 1 for c in got for n in c.values())
+        calls = sum(1 for method, _ in sb.api.calls if method in ("sendMessage", "sendDocument"))
+        refused = calls - sum(1 for sent in sb.api.log if sent.kind in ("message", "document"))
+        result.notes.append(f"{result.cases} messages attendus (sondage et confirmation par contact, tableau, clôture "
+                            f"et journée par sondage), {sum(len(c) for c in got)} arrivés ; {refused} envois refusés "
+                            f"par l'API puis réessayés")
+    result.seconds = time.monotonic() - started
+    return result
+
+
+async def _press_as(sb, user_id: int, data: str, message_id: int, chat_id: int | None = None):
+    sb.api.user_press(user_id, chat_id or user_id, message_id, data)
+    return await sb._process()
+
+
+async def seed_polls(path: Path, contacts: dict[int, int], count: int) -> None:
+    """Three sites of Conliège with a contact each, and ``count`` candidates whose croisement chose them."""
+    db = await Database.open(path)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    try:
+        await seed_sites(db, contacts)
+        for n in range(1, count + 1):
+            await candidates_store.create(
+                db, {"first_name": f"Candidat{n}", "last_name": "Test", "profession": "medecin_generaliste",
+                     "source": "ars", "first_contact": "2026-11-23", "consent": 1},
+                status="croisement", by=1001, at=now, detail="Dossier créé")
+            await sites_store.record_croisement(db, n, proposed=[(s, s, 10, "criteres") for s in (1, 2, 3)], chosen={1, 2, 3},
+                                                on_time=True, by=1001, at=now)
+    finally:
+        await db.close()
+
+
 def report(results: list[Result], path: Path) -> str:
     lines = [
         "# Fiabilité : ce qui a été essayé, et ce qui a été perdu",
@@ -407,7 +509,7 @@ async def main_async(out: Path) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name, scenario in (("entretien", interview_with_crashes), ("sondage", poll_with_crash),
                                ("rappels", lambda d: reminders_with_crash(d, 300, 100)),
-                               ("pannes", reminders_under_faults)):
+                               ("pannes", reminders_under_faults), ("sondages", polls_under_faults)):
             workdir = Path(tmp) / name
             workdir.mkdir()
             results.append(await scenario(workdir))

@@ -1,6 +1,12 @@
 """The real bot as a separate process, killed with SIGKILL mid-work, then restarted on the same database."""
 
-from bench.fiabilite import interview_with_crashes, poll_with_crash, reminders_under_faults, reminders_with_crash
+from bench.fiabilite import (
+    interview_with_crashes,
+    poll_with_crash,
+    polls_under_faults,
+    reminders_under_faults,
+    reminders_with_crash,
+)
 
 
 async def test_interview_killed_twice_loses_nothing(tmp_path):
@@ -26,3 +32,9 @@ async def test_ten_percent_api_faults_lose_nothing(tmp_path):
     result = await reminders_under_faults(tmp_path, count=200, rate=0.10)
     assert result.lost == 0 and result.duplicates == 0, result.notes
     assert "refusés" in result.notes[0] and not result.notes[0].startswith("0 ")
+
+
+async def test_polls_sent_closed_and_confirmed_under_ten_percent_faults_lose_nothing(tmp_path):
+    result = await polls_under_faults(tmp_path, count=8, rate=0.10)
+    assert result.cases == 8 * 9 and result.lost == 0 and result.duplicates == 0, result.notes
+    assert "envois refusés" in result.notes[0] and not result.notes[0].endswith(" 0 envois refusés par l'API puis réessayés")
