@@ -34,6 +34,7 @@ CHOICES = {"oui": "Oui", "si_besoin": "Si besoin", "non": "Non"}
 def call(ptb: Application) -> str:
     """Whom to call, with the team's number when it is set (TEAM_PHONE)."""
     phone = engine.services_of(ptb).settings.team_phone
+    phone = phone and phone.replace(" ", "\u00a0")  # a number read on a phone is not cut across two lines
     return ("Pour toute question, appelez la CPTS du Grand Lons ou le CLS du Pays Lédonien"
             + (f" au {phone}." if phone else "."))
 
@@ -108,7 +109,7 @@ async def _poll_page(ptb: Application, opened: Opened, *, error: str | None = No
         form_key = weblinks_rules.form_key(await form_secret(ptb), opened.link.id)
     typed = typed or {}
     description = await poll_handlers.told_sites(engine.services_of(ptb).db, poll)
-    return page("poll.html", status, site=site, poll=poll, error=error, form_key=form_key,
+    return page("poll.html", status, site=site, poll=poll, error=error, form_key=form_key, call=call(ptb),
                 description=description, deadline=format_datetime(_local(poll.deadline)),
                 slots=[{"id": s.id, "label": slot_label(s.day, s.part),
                         "answer": typed.get(s.id) or (mine[s.id].answer if s.id in mine else None)}

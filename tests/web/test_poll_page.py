@@ -129,7 +129,7 @@ async def test_bad_input_gets_a_clear_page_and_changes_nothing(web, mailbox):
         for token in ("A" * 22, "court", "x" * 300, "%00%0a", link.rsplit("/", 1)[1][:-1] + "B"):
             refused = await client.get(base + token)
             assert refused.status_code == 404 and "Ce lien n'est pas ou plus valable" in html.unescape(refused.text)
-            assert "Lédonien au 03 84 47 00 00." in html.unescape(refused.text)  # whom to call, and the number
+            assert "Lédonien au 03\u00a084\u00a047\u00a000\u00a000." in html.unescape(refused.text)  # whom to call, and the number
             assert "Macornay" not in html.unescape(refused.text)
         cases = [
             ({fields[0]: "oui", "nom": "X"}, 403, "ne vient pas de cette page"),  # no form key: a cross-site post
@@ -254,6 +254,7 @@ async def test_once_the_day_is_confirmed_the_site_gets_its_time_and_ics_and_can_
         assert "« Cabinet de Macornay » ne peut plus recevoir la visite (indiqué par le lien web)" in told
         reopened = html.unescape((await client.get(link)).text)
         assert "Vous avez indiqué ne plus pouvoir recevoir cette visite" in reopened and "annuler" not in reopened
+        assert "appelez la CPTS du Grand Lons ou le CLS du Pays Lédonien au 03\u00a084\u00a047\u00a000\u00a000." in reopened  # whom to call
         for action in ("annuler", "annuler_confirme"):  # the same form again, or asked again
             again = await client.post(link, data={**form_of(page.text), "action": action})
             assert again.status_code == 409 and told.count("ne peut plus recevoir la visite") == 1
