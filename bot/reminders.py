@@ -44,6 +44,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "sondage_envoye": ("Sondage envoyé : lieux à joindre", False),
     "visite_confirmee": ("Visite confirmée à un lieu", False),
     "elus_projet": ("Information des élus à valider", False),
+    "elus_croisement": ("Information des élus à valider (croisement)", False),
     "conservation": ("Anonymisation dans 7 jours", False),
     "avis": ("Avis à l'équipe", False),
 }

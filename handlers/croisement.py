@@ -29,7 +29,7 @@ from handlers import mail
 from handlers import reminders as engine
 from handlers.common import append_note, audit, esc, keyboard, send, send_private
 from handlers.dialog import AnswerSet, Flow, begin, register
-from storage import candidates, interviews, privacy, sites, territory, weblinks
+from storage import candidates, interviews, privacy, reminders, sites, territory, weblinks
 from storage.dialogs import Dialog
 
 CROSSABLE = (Status.ENTRETIEN_FAIT, Status.CROISEMENT, Status.EN_REFLEXION)
@@ -129,24 +129,42 @@ async def _done(update: Update, context: BotContext, dialog: Dialog, answers: An
     on_time = due is None or today <= due
     proposed = [(site_id, rank, score, section) for rank, (site_id, score, section)
                 in enumerate(dialog.data["proposed"], start=1)]
-    await sites.record_croisement(context.db, candidate.id, proposed=proposed, chosen=chosen, on_time=on_time,
-                                  by=context.actor.user_id, at=context.now_iso())
     names = [label.split(". ", 1)[1] for site_id, label in dialog.data["options"] if int(site_id) in chosen]
     timing = "dans les délais" if on_time else f"en retard, dû le {format_date(due)}"
     status = Status(candidate.status)
     target = Status.CROISEMENT if status is not Status.CROISEMENT else None
     if target:
         check_transition(status, target)
-    await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=context.now_iso(),
-                            kind="croisement", status=target,
-                            detail=f"Croisement des données fait ({timing}) : {len(chosen)} lieu(x) à contacter"
-                                   + (f" — {', '.join(names)}" if names else ""))
+    at, by = context.now_iso(), context.actor.user_id
+    draft = f"elus_croisement:{candidate.id}:{at}"  # the élus' draft, queued with the croisement
+    also = [candidates.touch_statement(candidate.id, at=at, status=target),
+            candidates.event_statement(candidate.id, by=by, at=at, kind="croisement",
+                                       detail=f"Croisement des données fait ({timing}) : {len(chosen)} lieu(x) à "
+                                              f"contacter" + (f" — {', '.join(names)}" if names else ""))]
+    if chosen:
+        also.append(reminders.create_statement(kind="elus_croisement", key=draft, once=True, candidate_id=candidate.id,
+                                               chat_id=dialog.chat_id, due_at=at, exact=True, at=at, created_by=by))
+    await sites.record_croisement(context.db, candidate.id, proposed=proposed, chosen=chosen, on_time=on_time,
+                                  by=by, at=at, also=also)
     await engine.after_change(context, candidate.id)
     await step_a.send_card(context, dialog.chat_id, candidate.id,
                            intro=f"✅ Croisement enregistré ({timing}). Lieux à contacter : "
                                  f"{esc(', '.join(names)) if names else 'aucun'}.")
     if chosen:
-        await draft_notice(context, dialog.chat_id, candidate, chosen)
+        await engine.deliver_now(context.application, *await reminders.ids_of(context.db, [draft]))
+
+
+async def _render_elus_draft(services, r, now) -> tuple | None:
+    """The élus' draft after a croisement, for the sites chosen then; None once a later croisement replaced it."""
+    croisement = await sites.croisement_of(services.db, r.candidate_id)
+    chosen = set(await sites.chosen_sites(services.db, r.candidate_id))
+    if croisement is None or croisement["done_at"] != r.created_at or not chosen:
+        return None
+    candidate = await candidates.get(services.db, r.candidate_id)
+    return await notice_draft(services, candidate, chosen, period=None, by=r.created_by, once=f"elus:projet:{r.id}")
+
+
+engine.RENDERERS["elus_croisement"] = _render_elus_draft
 
 
 register(Flow(name="croisement", form=_form, complete=_done, header=_header, summary=False))
@@ -224,12 +242,6 @@ async def _recipients(db, chosen: set[int]):
         theirs = [s for s in chosen_sites if s.commune_id == elu.commune_id or (elu.epci and s.epci == elu.epci)]
         out.append((elu, [f"{s.name} ({s.commune})" for s in theirs]))
     return out
-
-
-async def draft_notice(context: BotContext, chat_id: int, candidate, chosen: set[int], *, period: str | None = None) -> None:
-    """Draft the élus' notice for the chosen sites, and ask a team member to approve it."""
-    text, markup = await notice_draft(context.services, candidate, chosen, period=period, by=context.actor.user_id)
-    await send(context, chat_id, text, markup)
 
 
 async def notice_draft(services, candidate, chosen: set[int], *, period: str | None, by: int,

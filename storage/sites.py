@@ -155,16 +155,24 @@ async def exposure(db: Database, since: str) -> dict[int, tuple[int, int]]:
 
 
 async def record_croisement(db: Database, candidate_id: int, *, proposed: list[tuple[int, int, int, str]],
-                            chosen: set[int], on_time: bool, by: int, at: str) -> None:
-    """The croisement with every site proposed (site, rank, score, section) and those chosen, together."""
-    async with db.transaction() as conn:
-        await conn.execute("INSERT OR REPLACE INTO croisements (candidate_id, done_at, on_time, done_by) "
-                           "VALUES (?, ?, ?, ?)", (candidate_id, at, int(on_time), by))
-        await conn.execute("DELETE FROM croisement_sites WHERE candidate_id = ?", (candidate_id,))
-        for site_id, rank, score, section in proposed:
-            await conn.execute("INSERT INTO croisement_sites (candidate_id, site_id, rank, score, section, chosen, at) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               (candidate_id, site_id, rank, score, section, int(site_id in chosen), at))
+                            chosen: set[int], on_time: bool, by: int, at: str,
+                            also: list[tuple[str, tuple]] = ()) -> None:
+    """The croisement with every site proposed (site, rank, score, section) and those chosen, together, with the
+    statements ``also`` (the candidate's history, what tells of it)."""
+    await db.write([
+        ("INSERT OR REPLACE INTO croisements (candidate_id, done_at, on_time, done_by) VALUES (?, ?, ?, ?)",
+         (candidate_id, at, int(on_time), by)),
+        ("DELETE FROM croisement_sites WHERE candidate_id = ?", (candidate_id,)),
+        *(("INSERT INTO croisement_sites (candidate_id, site_id, rank, score, section, chosen, at) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?)", (candidate_id, site_id, rank, score, section, int(site_id in chosen), at))
+          for site_id, rank, score, section in proposed),
+        *also,
+    ])
+
+
+async def croisement_of(db: Database, candidate_id: int):
+    """The candidate's latest croisement (done_at, on_time, done_by), or None."""
+    return await db.fetchone("SELECT done_at, on_time, done_by FROM croisements WHERE candidate_id = ?", (candidate_id,))
 
 
 async def chosen_sites(db: Database, candidate_id: int) -> list[int]:

@@ -242,6 +242,23 @@ async def test_without_consent_the_elus_get_no_first_name(sb):
     assert "un·e professionnel·le de santé (médecin généraliste)" in notice and "Marie" not in notice
 
 
+async def test_a_croisement_saved_while_telegram_fails_still_brings_the_elus_draft_once(sb):
+    await import_sites(sb, GOOD)
+    await interview_for_croisement(sb)
+    await add_elu(sb, "Jeanne Roux", "Conliège")
+    await sb.say("cls", "/croisement 1")
+    await sb.press("cls", "1. MSP")
+    sb.api.fail("sendMessage", "500", times=2, chat_id=sb.settings.team_chat_id)  # the card, then the draft
+    await sb.press("cls", "Valider")
+    assert (await candidates.get(sb.db, 1)).status == "croisement"
+    assert not any(t.startswith("🏛 Information des élus") for t in sb.texts("equipe"))
+    await sb.restart()
+    await sb.advance(timedelta(minutes=5))
+    drafts = [t for t in sb.texts("equipe") if t.startswith("🏛 Information des élus")]
+    assert len(drafts) == 1 and "MSP de Conliège (Conliège)" in drafts[0]
+    assert (await sb.db.fetchone("SELECT COUNT(*) FROM elu_notices WHERE candidate_id = 1"))[0] == 1  # drafted once
+
+
 async def test_croisement_refused_before_the_interview(sb):
     await register_candidate(sb)
     assert "après l'entretien" in texts_of(await sb.say("cls", "/croisement 1"))
