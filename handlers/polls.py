@@ -405,15 +405,16 @@ def plan_keyboard(poll_id: int):
     return keyboard([[("🚫 Un lieu ne peut plus recevoir la visite", f"q:{poll_id}:gone")]])
 
 
-async def _hosting(context: BotContext, poll: Poll) -> list[int]:
-    return [site for site, _, _, cancelled in await polls.stops(context.db, poll.candidate_id) if not cancelled]
+async def _hosting(db, poll: Poll) -> list[int]:
+    """The sites still to visit on the confirmed day (not those that can no longer host it)."""
+    return [site for site, _, _, cancelled in await polls.stops(db, poll.candidate_id) if not cancelled]
 
 
 async def _sites_gone(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
     """Which site called: one button per site still to visit, in place of the plan's button."""
     query = update.callback_query
     rows = [[(f"🚫 {(await sites.get(context.db, site_id)).name}"[:40], f"q:{poll.id}:gone:{site_id}")]
-            for site_id in await _hosting(context, poll)]
+            for site_id in await _hosting(context.db, poll)]
     await asyncio.gather(query.answer("Quel lieu ne peut plus recevoir la visite ?"),
                          edit_markup(query, keyboard(rows + [[("⬅️ Retour", f"q:{poll.id}:plan")]])))
 
@@ -421,7 +422,7 @@ async def _sites_gone(update: Update, context: BotContext, poll: Poll, _: int | 
 async def _site_gone(update: Update, context: BotContext, poll: Poll, site_id: int | None) -> None:
     """The team is about to note for a site that it can no longer host: confirmed first, like the site's own."""
     query = update.callback_query
-    if site_id not in await _hosting(context, poll):
+    if site_id not in await _hosting(context.db, poll):
         await query.answer("C'est déjà noté, ou ce lieu n'est pas dans la journée.", show_alert=True)
         return
     name = (await sites.get(context.db, site_id)).name
@@ -434,7 +435,7 @@ async def _site_gone_confirmed(update: Update, context: BotContext, poll: Poll, 
     """A site told the team (by phone, by e-mail) it can no longer host: noted as if it said so itself."""
     query = update.callback_query
     alert = None
-    if site_id in await _hosting(context, poll):
+    if site_id in await _hosting(context.db, poll):
         alert = await note_cannot_host(context.application, poll, site_id, by=context.actor.user_id,
                                        how=f" (signalé à l'équipe, noté par {context.actor.name})")
     if alert is None:
@@ -612,7 +613,7 @@ async def _render_reached(services: Services, r, now: datetime):
     if poll is None or poll.state in ("draft", "dropped"):
         return None
     invited = [await sites.get(services.db, ps.site_id) for ps in await polls.sites(services.db, poll.id) if ps.invited]
-    on_telegram = {s.id for s in invited if await sites.contacts_of(services.db, "lieu", s.id)}
+    on_telegram = {s.id for s in invited} & await sites.contact_targets(services.db, "lieu")
     linked, emailing = bool(services.settings.public_url), mail.sends_mail(services.settings)
     emailed = [s for s in invited if linked and emailing and s.contact_email]
     pasted = [s for s in invited if linked and not emailing and s.id not in on_telegram]
@@ -1062,7 +1063,8 @@ async def _render_day(services: Services, r, now: datetime):
         return None
     candidate = await candidates.get(services.db, poll.candidate_id)
     lines = [f"🚗 <b>Journée de visites — {esc(candidate.full_name)}, {format_date(slot.day)}</b>", *_plan_lines(plan)]
-    by_hand = [stop for stop in plan if stop.site and not await sites.contacts_of(services.db, "lieu", stop.site.id)
+    on_telegram = await sites.contact_targets(services.db, "lieu")
+    by_hand = [stop for stop in plan if stop.site and stop.site.id not in on_telegram
                and not (site_rows[stop.site.id].contact_email and mail.sends_mail(services.settings))]
     if by_hand:
         lines += ["", "📞 À prévenir par téléphone ou e-mail :", *(
@@ -1093,7 +1095,7 @@ async def _render_elus_draft(services: Services, r, now: datetime):
     poll = await polls.get(services.db, int(r.key.split(":")[1]))
     if poll is None or poll.state != "planned":
         return None
-    chosen = {site for site, _, _, cancelled in await polls.stops(services.db, poll.candidate_id) if not cancelled}
+    chosen = set(await _hosting(services.db, poll))
     candidate = await candidates.get(services.db, poll.candidate_id)
     return await step_c.notice_draft(services, candidate, chosen, period=r.text, by=r.created_by,
                                      once=f"elus:projet:{r.id}")

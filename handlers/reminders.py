@@ -269,10 +269,8 @@ async def deliver_now(app: Application, *reminder_ids: int) -> None:
                                    job_kwargs={"misfire_grace_time": None})
         return
     async with services.dispatch_lock:  # a wake may have sent one meanwhile: then nothing is left to do for it
-        for reminder_id in reminder_ids:
-            reminder = await reminders.get(services.db, reminder_id)
-            if reminder is not None and reminder.state == "pending":
-                await _deliver(app, services, reminder, services.clock.now())
+        for reminder in await reminders.pending(services.db, reminder_ids) if reminder_ids else []:
+            await _deliver(app, services, reminder, services.clock.now())
         schedule_wake(app, await next_wake(services))
 
 

@@ -67,6 +67,14 @@ async def by_key(db: Database, key: str) -> Reminder | None:
     return _reminder(row) if row else None
 
 
+async def pending(db: Database, reminder_ids: tuple[int, ...]) -> list[Reminder]:
+    """Those of these reminders still to send, in the order given."""
+    rows = {r["id"]: _reminder(r) for r in await db.fetchall(
+        f"SELECT * FROM reminders WHERE id IN ({', '.join('?' * len(reminder_ids))}) AND state = 'pending'",
+        reminder_ids)}
+    return [rows[i] for i in reminder_ids if i in rows]
+
+
 async def ids_of(db: Database, keys: list[str]) -> list[int]:
     """The ids of the reminders with these keys, in the keys' order (those that exist)."""
     rows = {r["key"]: r["id"] for r in await db.fetchall(
