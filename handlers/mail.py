@@ -128,8 +128,10 @@ async def _send_one(app: Application, mail: outbox.Mail) -> None:
                               use_tls=settings.smtp_security == "tls",
                               start_tls=True if settings.smtp_security == "starttls" else False,
                               timeout=SMTP_TIMEOUT)
-    except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPSenderRefused) as err:
-        await _refused(app, mail, str(err))
+    except aiosmtplib.SMTPRecipientsRefused as err:  # the server's own words, not the exception's repr
+        await _refused(app, mail, "; ".join(f"{r.code} {r.message}" for r in err.recipients))
+    except aiosmtplib.SMTPSenderRefused as err:
+        await _refused(app, mail, f"{err.code} {err.message}")
     except aiosmtplib.SMTPResponseException as err:
         if 500 <= err.code < 600:
             await _refused(app, mail, f"{err.code} {err.message}")
@@ -162,14 +164,16 @@ async def _given_up(services, mail: outbox.Mail, error: str, *, refused: bool) -
     site = await sites.get(services.db, mail.site_id) if mail.site_id else None
     poll = await polls.get(services.db, mail.poll_id) if mail.poll_id else None
     whom = f"« {esc(site.name)} »" if site else esc(mail.to_addr)
-    renew = f" ; /lien {poll.candidate_id} donne un nouveau lien à lui transmettre" if poll and mail.link_id else ""
+    renew = f" Un nouveau lien à lui transmettre : /lien {poll.candidate_id}." if poll and mail.link_id else ""
+    answer = f"réponse du serveur : {esc(error[:200])}"
     if refused:
         text = (f"📧❗ L'e-mail « {esc(mail.subject)} » n'a pas pu être remis à {whom} ({esc(mail.to_addr)}) : "
-                f"{esc(error[:200])}. Vérifiez l'adresse sur la fiche du lieu, ou prévenez-le par téléphone{renew}.")
+                f"l'adresse est refusée ({answer}). Vérifiez l'adresse sur la fiche du lieu, ou prévenez-le par "
+                f"téléphone.{renew}")
     else:
         text = (f"📧❗ L'e-mail « {esc(mail.subject)} » pour {whom} ({esc(mail.to_addr)}) n'a pas pu partir : le "
-                f"serveur d'envoi l'a refusé {MAX_ATTEMPTS} fois en un jour ({esc(error[:200])}). Prévenez le lieu par "
-                f"téléphone ou depuis votre messagerie{renew}, et l'administrateur du bot pour le serveur d'envoi.")
+                f"serveur d'envoi l'a refusé {MAX_ATTEMPTS} fois en un jour ({answer}). Prévenez le lieu par téléphone "
+                f"ou depuis votre messagerie, et l'administrateur du bot pour le serveur d'envoi.{renew}")
     now = services.clock.utc_iso()
     notice = reminders.create_statement(kind="avis", chat_id=mail.chat_id or services.settings.team_chat_id,
                                         text=text, due_at=now, exact=True, at=now)

@@ -426,7 +426,7 @@ async def _site_gone(update: Update, context: BotContext, poll: Poll, site_id: i
         await query.answer("C'est déjà noté, ou ce lieu n'est pas dans la journée.", show_alert=True)
         return
     name = (await sites.get(context.db, site_id)).name
-    await asyncio.gather(query.answer(f"Confirmez pour « {name} » : ses contacts et l'équipe le verront."[:190]),
+    await asyncio.gather(query.answer(f"Confirmez pour « {name} » : la visite y sera annulée et l'équipe prévenue."[:190]),
                          edit_markup(query, keyboard([[(f"🚫 Oui, {name}"[:40], f"q:{poll.id}:goneok:{site_id}")],
                                                       [("↩️ Non, retour", f"q:{poll.id}:plan")]])))
 

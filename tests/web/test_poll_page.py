@@ -184,7 +184,8 @@ async def test_a_refused_address_is_reported_and_a_busy_server_is_tried_again(tm
     await prepared(web)
     failed = [m for m in await outbox.all_mail(web.db) if m.kind == "invitation"]
     assert [m.state for m in failed] == ["failed"] and "550" in failed[0].last_error
-    assert any("n'a pas pu être remis à « Cabinet de Macornay »" in t for t in web.texts())
+    assert any("n'a pas pu être remis à « Cabinet de Macornay »" in t and "(réponse du serveur : 550 5.1.1 " in t
+               for t in web.texts())
     assert mailbox.received == []
 
 
@@ -207,7 +208,7 @@ async def test_an_email_the_server_never_takes_is_given_up_after_a_day_and_the_t
     assert mail.state == "failed" and "451" in mail.last_error and mailbox.received == []
     told = [t for t in web.texts() if t.startswith("📧❗")]
     assert len(told) == 1 and "pour « Cabinet de Macornay » (secretariat@cabinet-macornay.fr) n'a pas pu partir" in told[0]
-    assert "/lien 1 donne un nouveau lien" in told[0]
+    assert told[0].endswith("Un nouveau lien à lui transmettre : /lien 1.")
 
 
 async def confirmed_with_macornay(web, mailbox, client) -> str:
