@@ -573,7 +573,7 @@ async def send_poll(update: Update, context: BotContext, poll: Poll) -> bool:
     keys.append(f"sondage_envoye:{poll.id}")
     tell.append(reminders.create_statement(kind="sondage_envoye", key=keys[-1], once=True, candidate_id=candidate.id,
                                            chat_id=poll.chat_id, due_at=at, exact=True, at=at))
-    if not await polls.open_poll(db, poll.id, at=at, asked=asked, by=context.actor.user_id,
+    if not await polls.open_poll(db, poll, at=at, asked=asked, by=context.actor.user_id,
                                  detail=f"Sondage de disponibilité envoyé à {len(invited)} lieu(x)", tell=tell):
         return False
     poll = await polls.get(db, poll.id)

@@ -166,14 +166,13 @@ async def close(db: Database, poll: Poll, *, at: str, links_expire_at: str, rela
     return (await reminders.by_key(db, notice)).id
 
 
-async def open_poll(db: Database, poll_id: int, *, at: str, asked: str, by: int, detail: str,
+async def open_poll(db: Database, poll: Poll, *, at: str, asked: str, by: int, detail: str,
                     tell: list[tuple[str, tuple]]) -> bool:
     """A draft poll sent, in one transaction: open, with what the sites are told of the candidate (``asked``),
     the candidate's history, and ``tell``, the statements that queue its messages and e-mails. False if it was
     no longer a draft (sent twice at once)."""
-    poll = await get(db, poll_id)
     return await db.write([
-        ("UPDATE polls SET state = 'open', opened_at = ?, asked = ? WHERE id = ? AND state = 'draft'", (at, asked, poll_id)),
+        ("UPDATE polls SET state = 'open', opened_at = ?, asked = ? WHERE id = ? AND state = 'draft'", (at, asked, poll.id)),
         candidates_store.touch_statement(poll.candidate_id, at=at),
         candidates_store.event_statement(poll.candidate_id, by=by, at=at, kind="sondage", detail=detail),
         *tell,
