@@ -238,7 +238,7 @@ async def test_a_bot_stopped_right_after_sending_a_poll_plans_its_relances_at_th
     async def stopped(*_):
         raise RuntimeError("arrêt brutal")  # the bot dies between the poll's transaction and its relances
 
-    monkeypatch.setattr("handlers.polls._plan_relances", stopped)
+    monkeypatch.setattr("handlers.polls.sending.plan_relances", stopped)
     await send_poll(sb)
     assert not [r for r in await reminders.for_candidate(sb.db, 1) if r.kind.startswith("sondage_mi")]
     monkeypatch.undo()
