@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if settings.serves_web:
         asyncio.run(serve_with_web(settings))
         return 0
-    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)  # also removes a webhook left
+    build_application(settings, freeze_loaded=True).run_polling(allowed_updates=Update.ALL_TYPES)  # also removes a webhook left
     return 0
 
 
@@ -76,7 +76,7 @@ async def serve_with_web(settings) -> None:
     from bot.app import shutdown, startup
     from web.server import WebServer
 
-    app = build_application(settings)
+    app = build_application(settings, freeze_loaded=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -57,7 +57,7 @@ class Sandbox:
     def __init__(self, db_path: str | Path, *, start: datetime | None = None, rate_limiter: bool = True,
                  privacy_mode: bool = True, settings: Settings | None = None, nightly_backups: bool = False,
                  serial: bool = False, readers: int = READERS, pace_clock: LoopTime | None = None,
-                 web: bool = False, mailbox=None):
+                 web: bool = False, mailbox=None, freeze_loaded: bool = False):
         self.db_path = Path(db_path)
         self.clock = FakeClock(start or datetime.now(PARIS).replace(second=0, microsecond=0))
         # Telegram's limits are enforced by the fake and kept by the bot's limiter, both counting on pace_clock: by
@@ -84,6 +84,7 @@ class Sandbox:
         self.rate_limiter = rate_limiter
         self.nightly_backups = nightly_backups
         self.serial, self.readers = serial, readers
+        self.freeze_loaded = freeze_loaded  # for the benchmarks, as python -m bot does (bot.app.freeze_what_is_loaded)
         self.people: dict[str, Person] = dict(TEAM)
         for person in self.people.values():
             self.api.add_user(person.user_id, person.first_name)
@@ -97,7 +98,8 @@ class Sandbox:
         # the sandbox drives reminders with its own clock (advance), not with the JobQueue's real time
         self.app = build_application(self.settings, request=self.api.request(), clock=self.clock,
                                      rate_limiter=self.rate_limiter, pace_clock=self.pace_clock, autoschedule=False,
-                                     nightly_backups=self.nightly_backups, serial=self.serial, readers=self.readers)
+                                     nightly_backups=self.nightly_backups, serial=self.serial, readers=self.readers,
+                                     freeze_loaded=self.freeze_loaded)
         await self.app.initialize()
         await startup(self.app)
         # a console opened again on its database (the default one is kept): new updates must not look handled
