@@ -4,6 +4,7 @@ openpyxl's write-only mode, side by side in one run."""
 
 from __future__ import annotations
 
+import gc
 import io
 import shutil
 import statistics
@@ -42,7 +43,7 @@ async def _at_size(db: Path, repeats: int) -> dict:
     from bot.exports import Filters, workbook_sheets
     from handlers.reporting import period_indicators, table_data
 
-    sb = Sandbox(db, start=NOW)
+    sb = Sandbox(db, start=NOW, freeze_loaded=True)  # as python -m bot starts it
     await sb.start()
     try:
         commands: dict[str, list[float]] = {}
@@ -60,6 +61,7 @@ async def _at_size(db: Path, repeats: int) -> dict:
         ind = await period_indicators(sb.db, _year(today), today)
     finally:
         await sb.stop()
+        gc.unfreeze()  # the next sizes and sections start bots of their own
     # the same sheets for both libraries, every row made beforehand: only the writing is timed
     sheets: Sheets = [(title, headers, list(rows)) for title, headers, rows in workbook_sheets(data, Filters(), ind)]
     cells = sum(1 for _, _, rows in sheets for row in rows for v in row if v is not None and v != "")
