@@ -15,14 +15,26 @@ from bot.context import BotContext, Services
 from bot.dates import format_date, format_time
 from bot.messages import fit_html
 from bot.pipeline import Status, check_transition
-from bot.polls import Slot, ics, tally
+from bot.polls import Slot, ics, itinerary, tally
 from handlers import croisement as step_c
 from handlers import mail
 from handlers import reminders as engine
 from handlers.common import edit_markup, esc, keyboard
-from handlers.polls.views import day_plan, late_note, local, plan_lines, poll_state, utc
+from handlers.polls.views import late_note, local, plan_lines, poll_state, stop_site, utc
 from storage import candidates, polls, reminders, sites, visits
 from storage.polls import Poll, PollSite
+
+
+async def day_plan(db, poll: Poll, slot_id: int | None):
+    """The slot, and the day's itinerary through the sites that can host on it (yes, or if need be): None when
+    none can; with every site's row."""
+    slot_objs, _, site_rows, invited, answers = await poll_state(db, poll)
+    slot = next((s for s in slot_objs if s.id == slot_id), None)
+    plain = {k: v.answer for k, v in answers.items()}
+    available = [site_rows[s] for s in invited if slot and plain.get((slot.id, s)) in ("oui", "si_besoin")]
+    if not available:
+        return slot, None, site_rows
+    return slot, itinerary(slot.day, slot.part, [stop_site(s) for s in available]), site_rows
 
 
 async def days_to_pick(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:

@@ -9,7 +9,7 @@ from bot.candidates import profession_label
 from bot.context import Services
 from bot.dates import PARIS, format_datetime, format_time
 from bot.interview import INTERVIEW
-from bot.polls import ANSWERS, Slot, StopSite, itinerary, slot_label, tally
+from bot.polls import ANSWERS, Slot, StopSite, slot_label, tally
 from handlers import reminders as engine
 from handlers.common import esc, keyboard
 from storage import candidates, interviews, polls, sites
@@ -189,15 +189,3 @@ def stop_site(site) -> StopSite:
 def plan_lines(plan) -> list[str]:
     return [f"• {format_time(s.starts)}–{format_time(s.ends)} : {esc(s.site.name + ' (' + s.site.commune + ')') if s.site else 'débriefing du soir à la CPTS (temps 2)'}"
             for s in plan]
-
-
-async def day_plan(db, poll: Poll, slot_id: int | None):
-    """The slot, and the day's itinerary through the sites that can host on it (yes, or if need be): None when
-    none can; with every site's row."""
-    slot_objs, _, site_rows, invited, answers = await poll_state(db, poll)
-    slot = next((s for s in slot_objs if s.id == slot_id), None)
-    plain = {k: v.answer for k, v in answers.items()}
-    available = [site_rows[s] for s in invited if slot and plain.get((slot.id, s)) in ("oui", "si_besoin")]
-    if not available:
-        return slot, None, site_rows
-    return slot, itinerary(slot.day, slot.part, [stop_site(s) for s in available]), site_rows
