@@ -10,6 +10,7 @@ from bot.context import Services
 from bot.dates import PARIS, format_datetime, format_time
 from bot.interview import INTERVIEW
 from bot.polls import ANSWERS, Slot, StopSite, slot_label, tally
+from handlers import mail
 from handlers import reminders as engine
 from handlers.common import esc, keyboard
 from storage import candidates, interviews, polls, sites
@@ -74,12 +75,13 @@ async def draft_text(services: Services, poll: Poll) -> tuple[str, object]:
              f"<b>Créneaux</b> ({len(slot_objs)})"]
     lines += [f"{i}. {s.label}" for i, s in enumerate(slot_objs, start=1)] or ["Aucun : ajoutez-en."]
     lines += ["", "<b>Lieux interrogés</b>"]
+    on_telegram, emailing = await sites.contact_targets(db, "lieu"), mail.sends_mail(services.settings)
     for ps in poll_sites:
         site = site_rows[ps.site_id]
-        if await sites.contacts_of(db, "lieu", site.id):
-            reach = "sur Telegram" + (" et par e-mail" if site.contact_email and services.settings.smtp_host else "")
+        if site.id in on_telegram:
+            reach = "sur Telegram" + (" et par e-mail" if site.contact_email and emailing else "")
         elif site.contact_email and services.settings.public_url:
-            reach = ("pas sur Telegram : lien personnel par e-mail" if services.settings.smtp_host
+            reach = ("pas sur Telegram : lien personnel par e-mail" if emailing
                      else "pas sur Telegram : lien personnel, texte à envoyer fourni")
         else:
             reach = "pas sur Telegram : réponse à saisir par l'équipe"
