@@ -196,10 +196,20 @@ register(Flow(name="echeance", form=lambda d: Form("echeance", "Échéance", (DE
 async def clone_poll(update: Update, context: BotContext) -> None:
     """/sondage_cloner P N: a new poll for candidate N with the sites of poll P, slots from N's availability."""
     args = context.args or []
-    source = await polls.get(context.db, int(args[0])) if len(args) == 2 and args[0].isdigit() else None
-    candidate = await candidates.get(context.db, int(args[1])) if source and args[1].isdigit() else None
-    if source is None or candidate is None:
-        await reply(update, context, "Usage : /sondage_cloner P N — reprend les lieux du sondage P pour le candidat n° N.")
+    usage = "Usage : /sondage_cloner P N — reprend les lieux du sondage P pour le candidat n° N."
+    # each number read as /dossier N reads its own (digits only, and no longer than ours: SQLite refuses huge ones)
+    numbers = [step_a.candidate_number([arg]) for arg in args] if len(args) == 2 else [None]
+    if None in numbers:
+        await reply(update, context, usage)
+        return
+    poll_number, candidate_number = numbers
+    source = await polls.get(context.db, poll_number)
+    if source is None:
+        await reply(update, context, f"Aucun sondage n° {poll_number}. {usage}")
+        return
+    candidate = await candidates.get(context.db, candidate_number)
+    if candidate is None:
+        await reply(update, context, f"Aucun dossier n° {candidate_number}. Tapez /dossiers pour la liste.")
         return
     current = await polls.current_for(context.db, candidate.id)
     if current is not None and current.state in ("draft", "open"):

@@ -454,6 +454,15 @@ async def test_clone_for_the_next_candidate(sb):
     await prepared(sb, sites_chosen=2)
     await send_poll(sb)
     assert "Usage" in texts_of(await sb.say("cls", "/sondage_cloner"))
+    wrong = {"/sondage_cloner 99 1": "Aucun sondage n° 99. Usage : /sondage_cloner P N",
+             "/sondage_cloner 1 99": "Aucun dossier n° 99. Tapez /dossiers pour la liste.",
+             f"/sondage_cloner {'9' * 30} 1": "Usage : /sondage_cloner P N",  # no error from SQLite's integers
+             f"/sondage_cloner 1 {'9' * 30}": "Usage : /sondage_cloner P N",
+             "/sondage_cloner 1 ²": "Usage : /sondage_cloner P N"}
+    for typed, answer in wrong.items():
+        out = texts_of(await sb.say("cls", typed))
+        assert answer in out and "erreur inattendue" not in out, (typed, out)
+    assert [p.id for p in await polls.open_ones(sb.db)] == [1]  # nothing dropped, nothing opened
     await sb.say("cls", "/nouveau")
     for step in ("Luc", "Bernard"):
         await sb.say("cls", step)
