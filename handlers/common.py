@@ -44,6 +44,14 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
+def typed_id(text: str) -> int | None:
+    """A Telegram id as an admin types it (a group's starts with "-"), or None: ASCII digits only ("²" is a digit
+    to Python, not one int() reads) and at most 15 of them (Telegram's ids have 13 at most; SQLite refuses huge
+    integers)."""
+    digits = text[1:] if text.startswith("-") else text
+    return int(text) if digits.isascii() and digits.isdecimal() and len(digits) <= 15 else None
+
+
 def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
     """An inline keyboard from rows of (label, callback_data); None when there is no button."""
     rows = [[InlineKeyboardButton(shorten(label, BUTTON_LABEL), callback_data=data) for label, data in row]

@@ -16,8 +16,8 @@ from bot.dates import PARIS, format_short
 from bot.interview import INTERVIEW
 from bot.spreadsheets import write_xlsx
 from handlers import reminders as engine
-from handlers.candidates import numbered
-from handlers.common import append_note, audit, esc, keyboard, reply
+from handlers.candidates import candidate_number, numbered
+from handlers.common import append_note, audit, esc, keyboard, reply, typed_id
 from handlers.team import admin_only
 from storage import audit as audit_log
 from storage import backups, candidates, privacy, reminders
@@ -32,12 +32,9 @@ ACTIONS = {"consultation": "👁", "modification": "✏️", "export": "📎", "
 async def journal(update: Update, context: BotContext) -> None:
     """/journal [N | utilisateur ID]: the latest audit entries, for one candidate or one user."""
     args = context.args or []
-    candidate_id = user_id = None
-    if len(args) == 1 and args[0].isdigit():
-        candidate_id = int(args[0])
-    elif len(args) == 2 and args[0].lower() in ("utilisateur", "user", "membre") and args[1].lstrip("-").isdigit():
-        user_id = int(args[1])
-    elif args:
+    candidate_id = candidate_number(args) if len(args) == 1 else None
+    user_id = typed_id(args[1]) if len(args) == 2 and args[0].lower() in ("utilisateur", "user", "membre") else None
+    if args and candidate_id is None and user_id is None:
         await reply(update, context, "Usage : /journal · /journal N (un dossier) · /journal utilisateur ID")
         return
     found = await audit_log.entries(context.db, candidate_id=candidate_id, user_id=user_id)

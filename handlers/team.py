@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot.config import ROLES
 from bot.context import BotContext
-from handlers.common import esc, reply
+from handlers.common import esc, reply, typed_id
 from storage import members
 from storage.members import Member
 
@@ -47,13 +47,13 @@ async def list_members(update: Update, context: BotContext) -> None:
 async def add_member(update: Update, context: BotContext) -> None:
     """/membre_ajouter ID rôle Nom: add someone to the team."""
     args = context.args or []
-    if len(args) < 3 or not args[0].lstrip("-").isdigit() or args[1].lower() not in ROLES:
+    if len(args) < 3 or typed_id(args[0]) is None or args[1].lower() not in ROLES:
         await reply(update, context, "Usage : /membre_ajouter ID rôle Nom — rôle cls, cpts ou admin.\n"
                                      "Exemple : /membre_ajouter 123456789 cpts Anne Vidal\n"
                                      "(la personne obtient son ID en tapant /moi)")
         return
     role = args[1].lower()
-    member = Member(int(args[0]), role, " ".join(args[2:])[:80], role == "admin")
+    member = Member(typed_id(args[0]), role, " ".join(args[2:])[:80], role == "admin")
     await members.upsert(context.db, member, context.actor.user_id)
     await refresh_team(context)
     await reply(update, context, f"✅ {esc(member.name)} fait maintenant partie de l'équipe ({ROLE_LABELS[role]}).")
@@ -63,10 +63,10 @@ async def add_member(update: Update, context: BotContext) -> None:
 async def remove_member(update: Update, context: BotContext) -> None:
     """/membre_retirer ID: remove someone from the team."""
     args = context.args or []
-    if len(args) != 1 or not args[0].lstrip("-").isdigit():
+    user_id = typed_id(args[0]) if len(args) == 1 else None
+    if user_id is None:
         await reply(update, context, "Usage : /membre_retirer ID (voir /membres).")
         return
-    user_id = int(args[0])
     if user_id == context.actor.user_id:
         await reply(update, context, "Vous ne pouvez pas vous retirer vous-même : demandez à un autre administrateur.")
         return

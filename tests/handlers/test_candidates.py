@@ -336,6 +336,13 @@ async def test_members_managed_by_admins(sb):
     assert "réservé à l'équipe" in texts_of(await sb.say("cpts2", "/dossiers", "prive"))
     await sb.restart()  # a member removed from the chat stays removed though configured
     assert "réservé à l'équipe" in texts_of(await sb.say("cpts2", "/dossiers", "prive"))
+    huge = "9" * 30
+    for typed, usage in ((f"/membre_ajouter {huge} cpts Léa Petit", "Usage : /membre_ajouter"),
+                         ("/membre_ajouter ² cpts Léa Petit", "Usage : /membre_ajouter"),
+                         (f"/membre_retirer {huge}", "Usage : /membre_retirer"), ("/membre_retirer ²", "Usage : /membre_retirer")):
+        out = texts_of(await sb.say("cls", typed))  # no error from int() nor from SQLite's integers
+        assert usage in out and "erreur inattendue" not in out, (typed, out)
+    assert "Léa Petit — CPTS" in texts_of(await sb.say("cls", "/membres"))  # the team as it was
 
 
 async def test_errors_are_told_in_french_without_traceback(sb, monkeypatch):

@@ -32,6 +32,9 @@ async def test_audit_log_of_views_changes_exports_and_refusals(sb):
     assert "Journal — dossier n° 1" in out and "Paul Roche — consultation" in out
     assert "Paul Roche" not in texts_of(await sb.say("cls", "/journal utilisateur 1001"))
     assert "réservée aux administrateurs" in texts_of(await sb.say("cpts1", "/journal"))
+    for typed in ("/journal ²", f"/journal {'9' * 30}", f"/journal utilisateur {'9' * 30}", "/journal utilisateur ²"):
+        out = texts_of(await sb.say("cls", typed))  # no error from int() nor from SQLite's integers
+        assert "Usage : /journal" in out and "erreur inattendue" not in out, (typed, out)
 
 
 async def test_right_of_access_export(sb):
