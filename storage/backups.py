@@ -7,8 +7,10 @@ import shutil
 import sqlite3
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import aiosqlite
+if TYPE_CHECKING:
+    from storage.db import Connection
 
 PREFIX = "installation-"
 
@@ -17,7 +19,7 @@ def backup_path(directory: Path, now: datetime, label: str = "") -> Path:
     return directory / f"{PREFIX}{now:%Y-%m-%d-%H%M%S}{label}.sqlite3"
 
 
-async def backup(conn: aiosqlite.Connection, directory: Path, now: datetime, label: str = "") -> Path:
+async def backup(conn: Connection, directory: Path, now: datetime, label: str = "") -> Path:
     """Copy the live database to a new file in ``directory`` without stopping the bot."""
     directory.mkdir(parents=True, exist_ok=True)
     target_path = backup_path(directory, now, label)

@@ -6,8 +6,10 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
@@ -59,27 +61,98 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-async def connect(path: str | Path) -> aiosqlite.Connection:
-    """Open the database with the settings every connection needs."""
+class Connection:
+    """One SQLite connection and the thread it runs on, owned here with the standard library's sqlite3.
+
+    The writer must run most of its work on its own thread (off the event loop), and a few small units of work on
+    the loop's thread (see ``Database.write``): so the bot holds the sqlite3 connection itself rather than through a
+    library that keeps it private. Every call made through ``run`` goes, in order, to the one thread of this
+    connection; ``raw`` is the connection itself, for the callers that already hold the write lock on the loop."""
+
+    def __init__(self, raw: sqlite3.Connection, name: str):
+        self.raw = raw
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{name}")
+
+    async def run(self, fn: Callable[..., T], *args) -> T:
+        """``fn(*args)`` on this connection's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, partial(fn, *args))
+
+    async def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        """Run one statement; the cursor tells ``rowcount`` and ``lastrowid`` (rows are read with
+        ``execute_fetchall``)."""
+        return await self.run(self.raw.execute, sql, params)
+
+    async def execute_fetchall(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        return await self.run(lambda: self.raw.execute(sql, params).fetchall())
+
+    async def execute_insert(self, sql: str, params: tuple | dict = ()) -> int:
+        """Run one statement; the last inserted rowid."""
+        return await self.run(lambda: self.raw.execute(sql, params).lastrowid or 0)
+
+    async def executemany(self, sql: str, rows: list[tuple]) -> None:
+        await self.run(self.raw.executemany, sql, rows)
+
+    async def executescript(self, script: str) -> None:
+        await self.run(self.raw.executescript, script)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.in_transaction
+
+    async def set_trace_callback(self, callback: Callable[[str], None] | None) -> None:
+        await self.run(self.raw.set_trace_callback, callback)
+
+    async def backup(self, target: sqlite3.Connection) -> None:
+        await self.run(self.raw.backup, target)
+
+    async def close(self) -> None:
+        try:
+            await self.run(self.raw.close)
+        finally:
+            self._thread.shutdown(wait=False)
+
+
+async def connect(path: str | Path, *, name: str = "writer") -> Connection:
+    """Open the database with the settings every connection needs (on the connection's own thread, where all its
+    work runs)."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(str(path), isolation_level=None, check_same_thread=False)  # explicit transactions only
-    conn.row_factory = aiosqlite.Row
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    # the team's only record: every commit reaches the disk before the user is told it is saved
-    await conn.execute("PRAGMA synchronous = FULL")
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.create_function("paris_day", 1, paris_day, deterministic=True)
-    return conn
+
+    def open_raw() -> sqlite3.Connection:
+        # explicit transactions only; the loop's thread also uses the writer (see ``Database.write``)
+        raw = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        raw.row_factory = sqlite3.Row
+        raw.execute("PRAGMA journal_mode = WAL")
+        raw.execute("PRAGMA foreign_keys = ON")
+        # the team's only record: every commit reaches the disk before the user is told it is saved
+        raw.execute("PRAGMA synchronous = FULL")
+        raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        raw.create_function("paris_day", 1, paris_day, deterministic=True)
+        return raw
+
+    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{name}")
+    try:
+        raw = await asyncio.get_running_loop().run_in_executor(thread, open_raw)
+    finally:
+        thread.shutdown(wait=False)
+    return Connection(raw, name)
 
 
-async def schema_version(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("PRAGMA user_version") as cur:
-        return (await cur.fetchone())[0]
+async def connect_reader(path: str | Path) -> aiosqlite.Connection:
+    """A read-only connection beside the writer (aiosqlite runs its queries on a thread of its own)."""
+    reader = await aiosqlite.connect(str(path), isolation_level=None, check_same_thread=False)
+    reader.row_factory = sqlite3.Row
+    for pragma in ("query_only = ON", "foreign_keys = ON", f"busy_timeout = {BUSY_TIMEOUT_MS}"):
+        await reader.execute(f"PRAGMA {pragma}")
+    await reader.create_function("paris_day", 1, paris_day, deterministic=True)
+    return reader
 
 
-async def migrate(conn: aiosqlite.Connection, *, target: int | None = None) -> list[int]:
+async def schema_version(conn: Connection) -> int:
+    return (await conn.execute_fetchall("PRAGMA user_version"))[0][0]
+
+
+async def migrate(conn: Connection, *, target: int | None = None) -> list[int]:
     """Apply the pending migrations, each in its own transaction; returns the versions applied."""
     current = await schema_version(conn)
     applied = []
@@ -116,11 +189,11 @@ class Database:
       never another task's transaction half done; with ``readers=0`` (and always for ``:memory:``, where a second
       connection would open another, empty, database) they take turns with the writes on the writer instead;
     - reads inside a transaction use the writer, in that transaction.
-    aiosqlite runs each connection's queries on its own thread, off the event loop; the small units of work of
+    Each connection runs its queries on a thread of its own, off the event loop; the small units of work of
     ``write`` and the indexed reads of ``read_quick`` run on the loop's thread instead, where they cost less than
     the trip to a thread would."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str, readers: list[aiosqlite.Connection] | None = None):
+    def __init__(self, conn: Connection, path: str, readers: list[aiosqlite.Connection] | None = None):
         self.conn = conn
         self.path = path
         self.write_lock = asyncio.Lock()
@@ -167,9 +240,7 @@ class Database:
         opened = []
         if str(path) != ":memory:":
             for _ in range(readers):
-                reader = await connect(path)
-                await reader.execute("PRAGMA query_only = ON")
-                opened.append(reader)
+                opened.append(await connect_reader(path))
         return cls(conn, str(path), opened)
 
     async def close(self) -> None:
@@ -213,7 +284,7 @@ class Database:
     def transaction(self) -> _Transaction:
         return _Transaction(self)
 
-    async def _read(self, sql: str, params: tuple | dict) -> list[aiosqlite.Row]:
+    async def _read(self, sql: str, params: tuple | dict) -> list[sqlite3.Row]:
         # Each call is one trip to a connection's thread (execute, fetch and close together): at about 70 µs a trip
         # on a small server, a cursor's three trips per query were most of the time an update took.
         if _IN_TRANSACTION.get():
@@ -237,27 +308,25 @@ class Database:
         if self._quick is not None and not _IN_TRANSACTION.get():
             return fn(self._quick)
         if _IN_TRANSACTION.get():
-            return await self.conn._execute(fn, self.conn._conn)
+            return await self.conn.run(fn, self.conn.raw)
         async with self.write_lock:
-            # aiosqlite's own way of running a function on the connection's thread (see ``write``)
-            return await self.conn._execute(fn, self.conn._conn)
+            return await self.conn.run(fn, self.conn.raw)
 
-    async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
         rows = await self._read(sql, params)
         return rows[0] if rows else None
 
-    async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
+    async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         return await self._read(sql, params)
 
     async def execute(self, sql: str, params: tuple | dict = ()) -> int:
         """Run one statement in its own transaction; returns the last inserted rowid."""
         if _IN_TRANSACTION.get():
-            row = await self.conn.execute_insert(sql, params)
-            return row[0] if row else 0
+            return await self.conn.execute_insert(sql, params)
         async with self.write_lock:
-            row = await self.conn.execute_insert(sql, params)
+            rowid = await self.conn.execute_insert(sql, params)
             self._committed()
-            return row[0] if row else 0
+            return rowid
 
     async def write(self, statements: list[tuple[str, tuple | dict]], *, unless_first_changes_nothing: bool = False) -> bool:
         """Run ``statements`` as one unit of work, all or nothing, for the writes made on every button press or web
@@ -312,14 +381,13 @@ class Database:
         runs here is SQLite's work in memory and the flush of the WAL at the commit (a third of a millisecond on
         the server's disk); what may wait longer stays on the thread: taking the write lock from another process
         (the team's sqlite3 shell, say) and copying the WAL into the database (``_checkpoint``)."""
-        conn = self.conn._conn
+        conn = self.conn.raw
         if _begin_at_once(conn):
             outcomes = _transaction(conn, group, begun=True)
         else:
-            # the whole transaction on the connection's thread (aiosqlite's own way of running a function there,
-            # which every public method goes through), where BEGIN waits as long as busy_timeout allows; a shutdown
-            # meanwhile cannot leave it half open
-            outcomes = await self.conn._execute(_transaction, conn, group, begun=False)
+            # the whole transaction on the connection's thread, where BEGIN waits as long as busy_timeout allows; a
+            # shutdown meanwhile cannot leave it half open
+            outcomes = await self.conn.run(partial(_transaction, conn, group, begun=False))
         self._committed()
         return outcomes
 
@@ -421,7 +489,7 @@ class _Transaction:
         self.db = db
         self._token = None
 
-    async def __aenter__(self) -> aiosqlite.Connection:
+    async def __aenter__(self) -> Connection:
         if _IN_TRANSACTION.get():
             raise RuntimeError("transactions do not nest: one unit of work is one transaction")
         await self.db.write_lock.acquire()

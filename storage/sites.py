@@ -131,8 +131,8 @@ async def create_invitation(db: Database, *, token: str, kind: str, target_id: i
 async def use_invitation(db: Database, token: str, *, user_id: int, name: str, at: str) -> tuple[str, Any]:
     """("ok", (kind, target_id)), ("used", None), ("expired", None) or ("unknown", None), atomically."""
     async with db.transaction() as conn:
-        async with conn.execute("SELECT * FROM invitations WHERE token = ?", (token,)) as cur:
-            row = await cur.fetchone()
+        rows = await conn.execute_fetchall("SELECT * FROM invitations WHERE token = ?", (token,))
+        row = rows[0] if rows else None
         if row is None:
             return "unknown", None
         if row["used_at"] is not None:

@@ -55,8 +55,7 @@ async def test_migration_is_all_or_nothing(tmp_path):
         with pytest.raises(MigrationError):
             await migrate(conn)
         assert await schema_version(conn) == 0
-        async with conn.execute("SELECT name FROM sqlite_master WHERE name = 'candidates'") as cur:
-            assert await cur.fetchone() is None
+        assert await conn.execute_fetchall("SELECT name FROM sqlite_master WHERE name = 'candidates'") == []
     finally:
         await conn.close()
 
@@ -99,8 +98,7 @@ async def test_a_failed_migration_leaves_the_database_as_it_was(tmp_path, monkey
     conn = await connect(path)
     try:
         assert await schema_version(conn) == 2
-        async with conn.execute("SELECT name FROM sqlite_master WHERE name = 'reminders'") as cur:
-            assert await cur.fetchone() is None
+        assert await conn.execute_fetchall("SELECT name FROM sqlite_master WHERE name = 'reminders'") == []
     finally:
         await conn.close()
 
