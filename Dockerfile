@@ -20,6 +20,8 @@ WORKDIR /app
 COPY pyproject.toml README.md requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
 COPY bot ./bot
+COPY delivery ./delivery
+COPY domain ./domain
 COPY handlers ./handlers
 COPY storage ./storage
 COPY sandbox ./sandbox

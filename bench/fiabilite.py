@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.dates import PARIS
-from bot.interview import INTERVIEW
+from domain.dates import PARIS
+from domain.interview import INTERVIEW
 from sandbox.fakeapi import FakeBotAPI
 from sandbox.fakeserver import FakeBotAPIServer
 from sandbox.sandbox import FULL_NAMES, TEAM, TEAM_CHAT_ID

@@ -18,9 +18,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, TypeHandler, filters
 
-from bot.forms import Kind
-from bot.interview import INTERVIEW
-from bot.pipeline import Status
+from domain.forms import Kind
+from domain.interview import INTERVIEW
+from domain.pipeline import Status
 from sandbox.fakeapi import FakeBotAPI
 from sandbox.sandbox import Sandbox
 from storage import candidates, dialogs, polls
@@ -138,7 +138,7 @@ async def open_polls(sb: Sandbox, contacts: int) -> dict[int, tuple[int, list[st
     async for poll in sent_polls(sb):
         if len(reached) >= contacts:
             break
-        for site in await polls.sites(sb.db, poll.id):
+        for site in await polls.poll_sites(sb.db, poll.id):
             for chat_id, message_id in await polls.messages(sb.db, poll.id, site.site_id):
                 message = sb.api.messages[(chat_id, message_id)]
                 buttons = [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row

@@ -162,7 +162,7 @@ async def _links(sb: Sandbox, count: int) -> list[tuple[int, int, str]]:
     async for poll in sent_polls(sb):
         if len(found) >= count:
             break
-        for ps in await polls.sites(sb.db, poll.id):
+        for ps in await polls.poll_sites(sb.db, poll.id):
             if ps.invited and len(found) < count:
                 link = await mail.poll_link(sb.app, poll, ps.site_id)
                 found.append((poll.id, ps.site_id, await mail.mint_link(sb.app, link.id)))

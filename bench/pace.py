@@ -26,7 +26,7 @@ from pathlib import Path
 from bench.harness import Flood, ids_with_status, next_interview_step, open_polls, percentile
 from bench.synthetic import CONTACT_IDS, NOW
 from bot.pace import LoopTime, TelegramPace
-from bot.pipeline import Status
+from domain.pipeline import Status
 from sandbox.fakeapi import parse_html
 from sandbox.sandbox import TEAM, TEAM_CHAT_ID, Sandbox
 from storage import bulk, polls

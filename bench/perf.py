@@ -43,8 +43,8 @@ from bench.pace import Pace, at_telegrams_pace
 from bench.synthetic import CONTACT_IDS, NOW, Sizes, generate
 from bench.tableur import reporting_table
 from bot.pace import LoopTime
-from bot.pipeline import Status
-from handlers.reminders import dispatch_due
+from delivery.engine import dispatch_due
+from domain.pipeline import Status
 from sandbox.sandbox import TEAM, TEAM_CHAT_ID, Sandbox
 from storage import bulk, candidates
 

@@ -14,6 +14,28 @@ mesuré dans la même exécution, sur la même fausse API Bot en mémoire.
 
 {body}
 
+## Objectifs non atteints, et pourquoi
+
+- **Débit ≥ 0,5 × l'écho.** La section passe les mises à jour une à une : le débit est l'inverse de ce que coûte
+  une mise à jour. L'écho fait un appel à l'API et rien d'autre ; une réponse d'entretien en fait deux en moyenne
+  (la question suivante, la coche sous la réponse), deux écritures durables (`synchronous=FULL`) et une quinzaine
+  de lectures, et les deux tiers de son calcul sont dans python-telegram-bot. La latence, ce que ressent
+  l'intervieweur, tient l'objectif.
+- **Mémoire ≤ 150 Mo et synthèses ≤ 1 s à 10 000 candidats.** Avant la moindre donnée, le bot occupe 80 Mo
+  (Python, python-telegram-bot et httpx, pydantic-settings, dateparser) ; matplotlib en ajoute 41 au premier
+  graphique, et les tableaux par public des synthèses (une ligne anonymisée par dossier) le reste. À l'échelle de
+  l'équipe (400 candidats en dix ans), `python -m bench --petit` mesure l'export à 0,05 s et les synthèses à 0,25 s.
+- **Bruit de la machine.** Elle est partagée : les temps varient de 30 à 50 % d'une exécution à l'autre ; les
+  chiffres ci-dessus sont la médiane de l'exécution indiquée.
+
+## Reproduire
+
+- Tout : `.venv/bin/python -m bench` (≈ 6 min) réécrit `bench/results.json` et cette page.
+- Une section : `.venv/bin/python -m bench --sections tableur,liens` (sections : `debit`, `cadence`, `rappels`,
+  `echelle`, `tableur`, `liens`, `demarrage`) ; à l'échelle de l'équipe : `--petit`.
+- Sous pannes (10 % des appels du bot échouent) : `.venv/bin/python -m bench.fiabilite` (docs/fiabilite.md).
+- Comment ces chiffres ont été atteints, ce qui a été essayé et retiré : `bench/notes.md`.
+
 ## Ce que mesure chaque section
 
 1. **Coût de traitement** : une réponse d'entretien (tapée ou bouton), un bouton de sondage pressé par un lieu,
@@ -150,9 +172,6 @@ def render(r: dict) -> str:
         d = r["demarrage"]
         lines.append(_row("Démarrage à froid jusqu'à la 1re réponse", f"{d['median_s']} s (essais : {d['runs']})",
                           f"≤ {t['cold_start_s']:.0f} s", d["median_s"] <= t["cold_start_s"]))
-    notes = Path(__file__).with_name("notes.md")
-    if notes.exists():
-        lines += ["", notes.read_text(encoding="utf-8").strip()]
     plan, data = r["plan"], r["plan"]["data"]
     return ENVELOPE.format(body="\n".join(lines), latency_ms=round(1000 * plan["pace"]["latency"]),
                            reminders=plan["reminders"], candidates=data["candidates"], sites=data["sites"],

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from bot.candidates import PROFESSIONS, SOURCES
-from bot.dates import PARIS
-from bot.forms import Kind, read_answer
-from bot.interview import INTERVIEW
-from bot.matching import SITE_MODES, SITE_TYPES
-from bot.pipeline import Status
-from bot.reminders import PROTOCOL_KINDS
-from bot.territory import STARTER_COMMUNES, name_key
+from domain.candidates import PROFESSIONS, SOURCES
+from domain.dates import PARIS
+from domain.forms import Kind, read_answer
+from domain.interview import INTERVIEW
+from domain.matching import SITE_MODES, SITE_TYPES
+from domain.pipeline import Status
+from domain.reminders import PROTOCOL_KINDS
+from domain.territory import STARTER_COMMUNES, name_key
 from sandbox.sandbox import TEAM, TEAM_CHAT_ID
 from storage import bulk, members, territory
 from storage.db import Database
@@ -46,7 +46,7 @@ LAST_NAMES = (
     "Barbier Brun Dumas Brunet Schmitt Leroux Colin Fernandez Pierre Renard Arnaud Rolland Caron Aubert Giraud "
     "Vuillermoz Jeunet Grappe Cretin Mivelle Bourgeois Cuenot Jacquin Prost Grandvaux"
 ).split()
-# how often each profession and source comes up (weights in the order of bot.candidates)
+# how often each profession and source comes up (weights in the order of domain.candidates)
 PROFESSION_WEIGHTS = (30, 8, 8, 5, 18, 12, 6, 4, 5, 2, 2)
 SOURCE_WEIGHTS = (30, 20, 30, 8, 8, 4)
 # where candidates stand, roughly as a team a few years in would see it

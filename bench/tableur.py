@@ -1,5 +1,5 @@
 """The reporting table at two sizes: /export through the whole bot, and the same sheets written by XlsxWriter in
-memory and in its constant-memory mode (bot/spreadsheets.py uses one or the other by the table's size) and by
+memory and in its constant-memory mode (domain/spreadsheets.py uses one or the other by the table's size) and by
 openpyxl's write-only mode, side by side in one run."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ async def reporting_table(workdir: Path, base: Path, base_sizes: Sizes, candidat
 
 
 async def _at_size(db: Path, repeats: int) -> dict:
-    from bot.exports import Filters, workbook_sheets
+    from domain.exports import Filters, workbook_sheets
     from handlers.reporting import period_indicators, table_data
 
     sb = Sandbox(db, start=NOW, freeze_loaded=True)  # as python -m bot starts it
@@ -74,7 +74,7 @@ async def _at_size(db: Path, repeats: int) -> dict:
 
 
 def _year(today: date):
-    from bot.indicators import Period
+    from domain.indicators import Period
 
     return Period(date(today.year, 1, 1), today + timedelta(days=1))
 
@@ -93,14 +93,14 @@ def _timed(write: Callable[[Sheets], bytes], sheets: Sheets, repeats: int) -> di
 
 
 def _xlsxwriter(sheets: Sheets) -> bytes:
-    from bot.spreadsheets import write_xlsx
+    from domain.spreadsheets import write_xlsx
 
     return write_xlsx(sheets)
 
 
 def _xlsxwriter_rows(sheets: Sheets) -> bytes:
     """XlsxWriter's constant-memory mode: each row written as it comes (the reporting table beyond 2,000)."""
-    from bot.spreadsheets import write_xlsx
+    from domain.spreadsheets import write_xlsx
 
     return write_xlsx(sheets, large=True)
 

@@ -1,4 +1,4 @@
-"""Building the Application: settings, services, and every handler registered in one place."""
+"""The composition root: the Application, every handler in one table, and what every step provides."""
 
 from __future__ import annotations
 
@@ -21,29 +21,32 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.clock import Clock
+from bot import __version__
 from bot.config import Settings
-from bot.context import BotContext, Services, Team
 from bot.pace import ChatOrderedProcessor, LoopTime, TelegramPace
-
-# every step module is imported: some only register flows and reminder actions (followups: step E's outcomes)
+from delivery import engine
+from delivery.clock import Clock
+from delivery.services import Services, Team
 from handlers import (
-    candidates,
     common,
     croisement,
     dialog,
-    followups,  # noqa: F401 - registers its flow and reminder action
+    dossiers,
+    elus,
+    followups,
     interview,
+    lieux,
     links,
+    mail,
     polls,
     privacy,
-    reminders,
+    rappels,
     reporting,
-    sites,
     team,
-    territory,
     visits,
 )
+from handlers.context import BotContext
+from handlers.wiring import Wiring
 from storage import members, outbox
 from storage.db import READERS, Database
 
@@ -111,8 +114,29 @@ def build_application(
     app.bot_data["nightly_backups"] = nightly_backups
     app.bot_data["readers"] = readers
     app.bot_data["freeze_loaded"] = freeze_loaded
+    app.bot_data["wiring"] = collect_wiring()
     register_handlers(app)
     return app
+
+
+def collect_wiring() -> Wiring:
+    """What each step provides besides its commands and buttons (forms, message kinds, timed work, card buttons,
+    welcomes), collected in protocol order. Timed work runs in this order at each wake: e-mails first, so that
+    what a poll's deadline queues goes at the next wake, as before."""
+    return Wiring.collect([
+        mail.provides(),  # e-mails to sites and élus, from the outbox
+        dossiers.provides(),  # A: new candidate, corrections
+        interview.provides(),  # B: the interview
+        lieux.provides(),  # C: practice sites, their imports
+        elus.provides(),  # C: élus
+        croisement.provides(),  # C: the croisement and its élus' draft
+        polls.provides(),  # C–D: availability polls and the visit day
+        visits.provides(),  # D: the eve of the visits, the debriefs
+        followups.provides(),  # E: the calls at 3, 6 and 12 months
+        reporting.provides(),  # F: summaries before meetings, the weekly pulse
+        rappels.provides(),  # free reminders, and reporting any reminder to a date
+        privacy.provides(),  # retention, backups
+    ])
 
 
 def register_handlers(app: Application) -> None:
@@ -127,31 +151,31 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("help", common.help_command))
     app.add_handler(CommandHandler("moi", common.whoami))
     # step A: candidates
-    app.add_handler(CommandHandler("nouveau", candidates.new_candidate))
-    app.add_handler(CommandHandler("dossiers", candidates.list_candidates))
-    app.add_handler(CommandHandler("dossier", candidates.show_card))
-    app.add_handler(CallbackQueryHandler(candidates.on_card_button, pattern=r"^c:"))
+    app.add_handler(CommandHandler("nouveau", dossiers.new_candidate))
+    app.add_handler(CommandHandler("dossiers", dossiers.list_candidates))
+    app.add_handler(CommandHandler("dossier", dossiers.show_card))
+    app.add_handler(CallbackQueryHandler(dossiers.on_card_button, pattern=r"^c:"))
     # step B: the interview
     app.add_handler(CommandHandler("entretien", interview.start_interview))
     # step C: practice sites, territory, élus, the croisement
     app.add_handler(CommandHandler("croisement", croisement.croisement_command))
     app.add_handler(CallbackQueryHandler(croisement.on_notice_button, pattern=r"^e:"))
-    app.add_handler(CommandHandler("lieux", sites.list_sites))
-    app.add_handler(CommandHandler("lieu", sites.show_site))
-    app.add_handler(CommandHandler("lieu_nouveau", sites.new_site))
-    app.add_handler(CommandHandler("inviter_lieu", sites.invite_site))
-    app.add_handler(CommandHandler("lieux_export", sites.export_sites))
-    app.add_handler(CommandHandler("lieux_import", sites.import_sites_command))
-    app.add_handler(CallbackQueryHandler(sites.on_site_button, pattern=r"^s:"))
-    app.add_handler(CommandHandler("communes", territory.list_communes))
-    app.add_handler(CommandHandler("commune_ajouter", territory.add_commune))
-    app.add_handler(CommandHandler("communes_import", territory.import_communes_command))
-    app.add_handler(CommandHandler("elus", territory.list_elus))
-    app.add_handler(CommandHandler("elu_ajouter", territory.new_elu))
-    app.add_handler(CommandHandler("elu", territory.show_elu))
-    app.add_handler(CallbackQueryHandler(territory.on_elu_button, pattern=r"^u:"))
-    app.add_handler(CommandHandler("inviter_elu", territory.invite_elu))
-    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, sites.on_document))
+    app.add_handler(CommandHandler("lieux", lieux.list_sites))
+    app.add_handler(CommandHandler("lieu", lieux.show_site))
+    app.add_handler(CommandHandler("lieu_nouveau", lieux.new_site))
+    app.add_handler(CommandHandler("inviter_lieu", lieux.invite_site))
+    app.add_handler(CommandHandler("lieux_export", lieux.export_sites))
+    app.add_handler(CommandHandler("lieux_import", lieux.import_sites_command))
+    app.add_handler(CallbackQueryHandler(lieux.on_site_button, pattern=r"^s:"))
+    app.add_handler(CommandHandler("communes", elus.list_communes))
+    app.add_handler(CommandHandler("commune_ajouter", elus.add_commune))
+    app.add_handler(CommandHandler("communes_import", elus.import_communes_command))
+    app.add_handler(CommandHandler("elus", elus.list_elus))
+    app.add_handler(CommandHandler("elu_ajouter", elus.new_elu))
+    app.add_handler(CommandHandler("elu", elus.show_elu))
+    app.add_handler(CallbackQueryHandler(elus.on_elu_button, pattern=r"^u:"))
+    app.add_handler(CommandHandler("inviter_elu", elus.invite_elu))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, lieux.on_document))
     # availability polls (instead of framadate) and the visit day
     app.add_handler(CommandHandler("sondage", polls.start_poll))
     app.add_handler(CommandHandler("sondage_cloner", polls.clone_poll))
@@ -169,10 +193,10 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("reunions", reporting.list_meetings))
     app.add_handler(CommandHandler("synthese", reporting.summary_command))
     # reminders (the protocol's and free ones), with steps C and E acting from their buttons
-    app.add_handler(CommandHandler("rappel", reminders.new_reminder))
-    app.add_handler(CommandHandler("rappels", reminders.list_reminders))
-    app.add_handler(CallbackQueryHandler(reminders.on_button, pattern=r"^r:"))
-    app.add_handler(CallbackQueryHandler(reminders.on_list_button, pattern=r"^rl:"))
+    app.add_handler(CommandHandler("rappel", rappels.new_reminder))
+    app.add_handler(CommandHandler("rappels", rappels.list_reminders))
+    app.add_handler(CallbackQueryHandler(rappels.on_button, pattern=r"^r:"))
+    app.add_handler(CallbackQueryHandler(rappels.on_list_button, pattern=r"^rl:"))
     # guided exchanges (new candidate, corrections, interview)
     app.add_handler(CommandHandler("annuler", dialog.cancel_command))
     app.add_handler(CallbackQueryHandler(dialog.on_button, pattern=r"^f:"))
@@ -206,13 +230,14 @@ async def startup(app: Application) -> None:
                              readers=app.bot_data.get("readers", READERS))
     await members.seed(db, settings.members())
     app.bot_data["services"] = Services(settings, db, clock, Team(), clock.now(),
+                                        deliveries=app.bot_data["wiring"].deliveries, version=__version__,
                                         autoschedule=app.bot_data.get("autoschedule", True),
                                         nightly_backups=app.bot_data.get("nightly_backups", True))
     await team.refresh_team(app)
-    await territory.seed_communes(db)
+    await elus.seed_communes(db)
     await reporting.ensure_meetings(app.bot_data["services"])
     await outbox.release_interrupted(db)  # e-mails a crash left half-sent go again
-    await reminders.start_engine(app)
+    await engine.start_engine(app)
     await dialog.resume_interrupted(app)
     try:
         await app.bot.set_my_commands(COMMANDS)

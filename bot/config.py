@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.schedule import WorkingHours
+from domain.schedule import WorkingHours
+from domain.team import ROLES
 from storage.members import Member
-
-ROLES = ("cls", "cpts", "admin")
 
 # How to fix each key, for the message printed when it is missing or malformed.
 HOW_TO_FIX = {

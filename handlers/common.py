@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 from telegram import (
     ChatMemberUpdated,
     ForceReply,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
@@ -19,14 +17,13 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop
 
-from bot import texts
-from bot.callbacks import read
-from bot.context import BotContext
-from bot.messages import fit_html, shorten, split_html
-from storage import audit as audit_log
-from storage import errors as stored_errors
-from storage import sites as outsiders
-from storage import updates as processed
+from delivery import engine
+from delivery.markup import BUTTON_LABEL, esc, keyboard  # noqa: F401 - the steps write through these
+from domain import texts
+from domain.callbacks import read
+from domain.messages import fit_html, split_html
+from handlers.context import BotContext
+from storage import audit_log, candidates, error_log, reminders, sites, updates
 
 ReplyMarkup = InlineKeyboardMarkup | ForceReply
 
@@ -37,11 +34,7 @@ OUTSIDER_BUTTONS = ("p:",)  # availability polls
 log = logging.getLogger(__name__)
 
 
-BUTTON_LABEL = 60  # characters; a longer label (a 4,000-character name) is cut: it would not show anyway
 
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
 
 
 def typed_id(text: str) -> int | None:
@@ -51,12 +44,6 @@ def typed_id(text: str) -> int | None:
     digits = text[1:] if text.startswith("-") else text
     return int(text) if digits.isascii() and digits.isdecimal() and len(digits) <= 15 else None
 
-
-def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
-    """An inline keyboard from rows of (label, callback_data); None when there is no button."""
-    rows = [[InlineKeyboardButton(shorten(label, BUTTON_LABEL), callback_data=data) for label, data in row]
-            for row in rows if row]
-    return InlineKeyboardMarkup(rows) if rows else None
 
 
 async def send(
@@ -80,8 +67,6 @@ async def send_private(context: BotContext, user_id: int, name: str, text: str, 
     try:
         return await send(context, user_id, text, markup)
     except Forbidden:
-        from handlers import reminders as engine  # which imports this module
-
         await engine.tell(context.application, context.services.settings.team_chat_id,
                           texts.PRIVATE_UNREACHABLE.format(name=esc(name)))
         return None
@@ -149,7 +134,7 @@ async def gate(update: Update, context: BotContext) -> None:
 
 
 async def _admit(update: Update, context: BotContext) -> None:
-    if update.update_id and await processed.seen(context.db, update.update_id):
+    if update.update_id and await updates.seen(context.db, update.update_id):
         log.info("duplicate update dropped", extra={"update_id": update.update_id})
         raise ApplicationHandlerStop
     if update.my_chat_member:
@@ -169,7 +154,7 @@ async def _admit(update: Update, context: BotContext) -> None:
     private = chat is not None and chat.type == ChatType.PRIVATE
     if private and command == "/start" and len(typed_text.split()) > 1:
         return  # an invitation link: checked by the start handler
-    roles = await outsiders.outsider_roles(context.db, user.id) if user and private else []
+    roles = await sites.outsider_roles(context.db, user.id) if user and private else []
     if roles:
         # a practice site's contact or an élu: their own notices and polls, nothing of the team's
         context.outsider = roles
@@ -208,10 +193,22 @@ async def audit(context: BotContext, action: str, *, candidate_id: int | None = 
                            action=action, candidate_id=candidate_id, detail=detail)
 
 
+async def after_change(context: BotContext, candidate_id: int) -> None:
+    """Every handler that changes a candidate calls this: the audit log, then the candidate's reminders."""
+    events, _ = await candidates.timeline(context.db, candidate_id, limit=1)
+    await audit(context, "modification", candidate_id=candidate_id, detail=events[-1].detail if events else "")
+    await engine.sync(context.application, candidate_id)
+
+
+async def close_reminder(context: BotContext, reminder_id: int) -> None:
+    """The reminder that opened what the member just finished (a debrief, a follow-up call) is done."""
+    await reminders.close(context.db, reminder_id, state="done", at=context.now_iso(), by=context.actor.user_id)
+
+
 async def mark_processed(update: Update, context: BotContext) -> None:
     """Runs after every handler: remember the update as handled, and log it (ids and kind only)."""
     if update.update_id:
-        await processed.mark(context.db, update.update_id, context.now_iso())
+        await updates.mark(context.db, update.update_id, context.now_iso())
     began = context.services.handling.pop(update.update_id, None)
     log.info("update handled", extra={
         "update_id": update.update_id, "kind": update_kind(update),
@@ -268,19 +265,15 @@ async def use_invitation(update: Update, context: BotContext, token: str) -> Non
     if not token.replace("-", "").replace("_", "").isalnum() or len(token) > 64:
         await reply(update, context, texts.INVITATION_UNKNOWN)
         return
-    outcome, target = await outsiders.use_invitation(context.db, token, user_id=user.id, name=name,
+    outcome, target = await sites.use_invitation(context.db, token, user_id=user.id, name=name,
                                                      at=context.now_iso())
     if outcome != "ok":
         await reply(update, context, {"used": texts.INVITATION_USED, "expired": texts.INVITATION_EXPIRED}.get(
             outcome, texts.INVITATION_UNKNOWN))
         return
     kind, target_id = target
-    for callback in INVITATION_WELCOMES.get(kind, []):
-        await callback(update, context, target_id, name)
-
-
-# kind -> what to say and do once someone joined through an invitation (registered by the steps)
-INVITATION_WELCOMES: dict = {}
+    for greet in context.wiring.welcomes.get(kind, ()):
+        await greet(update, context, target_id, name)
 
 
 async def whoami(update: Update, context: BotContext) -> None:
@@ -305,7 +298,7 @@ async def on_error(update: object, context: BotContext) -> None:
     if "services" in context.bot_data:
         context.services.errors.append((context.now(), type(context.error).__name__))
         try:  # kept for /etat after a restart
-            await stored_errors.record(context.db, at=context.services.clock.utc_iso(), kind=type(context.error).__name__,
+            await error_log.record(context.db, at=context.services.clock.utc_iso(), kind=type(context.error).__name__,
                                        update_kind=update_kind(update) if isinstance(update, Update) else "")
         except Exception:  # noqa: BLE001 - a failing database must not hide the error being reported
             log.exception("could not record the error")

@@ -8,29 +8,35 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from telegram import Update
 
-from bot import emails
-from bot.callbacks import read
-from bot.candidates import profession_label
-from bot.context import BotContext
-from bot.dates import MONTHS, format_date, normalise
-from bot.forms import Form, Kind, Option, Question, availability_of
-from bot.interview import INTERVIEW, open_to_dynamics
-from bot.matching import SITE_TYPES, Crossing, Match, Wishes, cross
-from bot.pipeline import Status, check_transition, deadline_note
-from bot.sites import facts
-from bot.territory import EPCI_LABELS, name_key
-from bot.weblinks import elu_link_expiry
-from handlers import candidates as step_a
-from handlers import mail
-from handlers import reminders as engine
-from handlers.common import append_note, audit, esc, keyboard, send, send_private
-from handlers.dialog import AnswerSet, Flow, begin, register
+from delivery import engine
+from delivery.kinds import MessageKind
+from delivery.markup import pair, who
+from delivery.services import Services
+from domain import emails
+from domain.callbacks import read
+from domain.candidates import profession_label
+from domain.dates import MONTHS, format_date, normalise
+from domain.forms import Form, Kind, Option, Question, availability_of
+from domain.interview import INTERVIEW, open_to_dynamics
+from domain.matching import SITE_TYPES, Crossing, Match, Wishes, cross
+from domain.pipeline import Status, check_transition, deadline_note
+from domain.reminders import label
+from domain.sites import facts
+from domain.territory import EPCI_LABELS, name_key
+from domain.weblinks import elu_link_expiry
+from handlers import dossiers, mail
+from handlers.common import after_change, append_note, audit, esc, keyboard, send, send_private
+from handlers.context import BotContext
+from handlers.dialog import AnswerSet, Flow, begin, state_of
+from handlers.wiring import CardButton, Provides
 from storage import candidates, interviews, privacy, reminders, sites, territory, weblinks
 from storage.dialogs import Dialog
+from storage.reminders import Reminder
 
 CROSSABLE = (Status.ENTRETIEN_FAIT, Status.CROISEMENT, Status.EN_REFLEXION)
 
@@ -110,10 +116,37 @@ def render_crossing(candidate, wishes: Wishes, crossing: Crossing, today: date) 
     return "\n".join(lines), numbered
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """A site the croisement proposed: its number in the list, its name, its score and its section."""
+
+    site: int
+    name: str
+    score: float
+    section: str  # "criteres" (meets the criteria) or "dynamique" (a dynamic place short of some)
+
+
+@dataclass(frozen=True)
+class Croisement:
+    """The ranked sites shown to the team, as they were when the croisement opened (ticks refer to them)."""
+
+    text: str
+    proposed: list  # of Proposal (as JSON objects once stored)
+    options: list | None = None  # a croisement opened before its proposals had names: [site, "n. name"] each
+
+    def proposals(self) -> list[Proposal]:
+        if self.options is not None:  # [site, score, section] beside [site, "n. name"]
+            return [Proposal(site, label.split(". ", 1)[1], score, section)
+                    for (site, score, section), (_, label) in zip(self.proposed, self.options, strict=True)]
+        return [Proposal(**p) if isinstance(p, dict) else p for p in self.proposed]
+
+
 def _form(dialog: Dialog) -> Form:
-    options = tuple(Option(str(site_id), label) for site_id, label in dialog.data["options"])
+    croisement = state_of(dialog, Croisement)
+    options = tuple(Option(str(p.site), f"{rank}. {p.name}"[:40])
+                    for rank, p in enumerate(croisement.proposals(), start=1))
     return Form("croisement", "Croisement", (
-        Question("sites", "Lieux à contacter", dialog.data["text"], Kind.MULTI, options, optional=True),
+        Question("sites", "Lieux à contacter", croisement.text, Kind.MULTI, options, optional=True),
     ))
 
 
@@ -127,9 +160,9 @@ async def _done(update: Update, context: BotContext, dialog: Dialog, answers: An
     today = context.now().date()
     due = date.fromisoformat(candidate.croisement_due) if candidate.croisement_due else None
     on_time = due is None or today <= due
-    proposed = [(site_id, rank, score, section) for rank, (site_id, score, section)
-                in enumerate(dialog.data["proposed"], start=1)]
-    names = [label.split(". ", 1)[1] for site_id, label in dialog.data["options"] if int(site_id) in chosen]
+    proposals = state_of(dialog, Croisement).proposals()
+    proposed = [(p.site, rank, p.score, p.section) for rank, p in enumerate(proposals, start=1)]
+    names = [p.name for p in proposals if p.site in chosen]
     timing = "dans les délais" if on_time else f"en retard, dû le {format_date(due)}"
     status = Status(candidate.status)
     target = Status.CROISEMENT if status is not Status.CROISEMENT else None
@@ -146,8 +179,8 @@ async def _done(update: Update, context: BotContext, dialog: Dialog, answers: An
                                                chat_id=dialog.chat_id, due_at=at, exact=True, at=at, created_by=by))
     await sites.record_croisement(context.db, candidate.id, proposed=proposed, chosen=chosen, on_time=on_time,
                                   by=by, at=at, also=also)
-    await engine.after_change(context, candidate.id)
-    await step_a.send_card(context, dialog.chat_id, candidate.id,
+    await after_change(context, candidate.id)
+    await dossiers.send_card(context, dialog.chat_id, candidate.id,
                            intro=f"✅ Croisement enregistré ({timing}). Lieux à contacter : "
                                  f"{esc(', '.join(names)) if names else 'aucun'}.")
     if chosen:
@@ -164,10 +197,7 @@ async def _render_elus_draft(services, r, now) -> tuple | None:
     return await notice_draft(services, candidate, chosen, period=None, by=r.created_by, once=f"elus:projet:{r.id}")
 
 
-engine.RENDERERS["elus_croisement"] = _render_elus_draft
-
-
-register(Flow(name="croisement", form=_form, complete=_done, header=_header, summary=False))
+CROISEMENT_FLOW = Flow(name="croisement", form=_form, complete=_done, header=_header, summary=False)
 
 
 async def open_croisement(update: Update, context: BotContext, candidate) -> None:
@@ -181,17 +211,13 @@ async def open_croisement(update: Update, context: BotContext, candidate) -> Non
     wishes, crossing = await crossing_for(context, candidate)
     text, numbered = render_crossing(candidate, wishes, crossing, context.now().date())
     section = {id(m): "criteres" for m in crossing.ranked} | {id(m): "dynamique" for m in crossing.dynamics}
-    data = {
-        "text": text,
-        "options": [[m.site.id, f"{i}. {m.site.name}"[:40]] for i, m in enumerate(numbered, start=1)],
-        "proposed": [[m.site.id, m.score, section[id(m)]] for m in numbered],
-    }
-    await begin(update, context, "croisement", subject_id=candidate.id, data=data)
+    proposed = [Proposal(m.site.id, m.site.name, m.score, section[id(m)]) for m in numbered]
+    await begin(update, context, "croisement", subject_id=candidate.id, state=Croisement(text, proposed))
 
 
 async def croisement_command(update: Update, context: BotContext) -> None:
     """/croisement N: cross the candidate's wishes with the practice sites."""
-    candidate = await step_a.numbered_candidate(update, context, "croisement")
+    candidate = await dossiers.numbered_candidate(update, context, "croisement")
     if candidate is None:
         return
     await open_croisement(update, context, candidate)
@@ -360,7 +386,28 @@ async def _from_card(update: Update, context: BotContext, candidate) -> None:
     await open_croisement(update, context, candidate)
 
 
-engine.ACTIONS["croisement"] = _from_reminder
-engine.ACTION_LABELS["croisement"] = "🔎 Faire le croisement"
-step_a.CARD_EXTRA_BUTTONS.append(("🔎 Croisement", "cro", lambda c: Status(c.status) in CROSSABLE))
-step_a.CARD_ACTIONS["cro"] = _from_card
+async def _render_reminder(services: Services, r: Reminder, now: datetime):
+    """The croisement's reminders, at D+7 and D+10 after the interview."""
+    candidate = await candidates.get(services.db, r.candidate_id)
+    due = date.fromisoformat(candidate.croisement_due) if candidate.croisement_due else None
+    done = date.fromisoformat(candidate.interview_done_at[:10])
+    text = (f"🔎 <b>{label(r.kind)}</b> pour {who(candidate)} : entretien le {format_date(done)}, "
+            f"croisement à faire avant le {format_date(due) if due else '—'}.\n👥 {pair(services.team)}")
+    cb = f"r:{r.id}:"
+    return engine.with_notes(services, r, now, text, [
+        [(engine.done_label(services, r.kind, "✅ Croisement fait"), f"{cb}done")],
+        [("⏰ Reporter", f"{cb}snooze"), ("🙋 Je m'en charge", f"{cb}mine")]])
+
+
+def provides() -> Provides:
+    """Step C: the croisement's form, card button and reminders, and the élus' draft it queues."""
+    return Provides(
+        flows=(CROISEMENT_FLOW,),
+        card_buttons=(CardButton("🔎 Croisement", "cro", lambda c: Status(c.status) in CROSSABLE),),
+        card_actions={"cro": _from_card},
+        kinds=(
+            *(MessageKind(kind, _render_reminder, done=_from_reminder, done_label="🔎 Faire le croisement")
+              for kind in ("croisement_j7", "croisement_j10")),
+            MessageKind("elus_croisement", _render_elus_draft),
+        ),
+    )

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, TypeVar
 
 from telegram import ForceReply, Update
 from telegram.constants import ChatType, MessageLimit
 from telegram.error import BadRequest
 
-from bot import texts
-from bot.callbacks import read
-from bot.context import BotContext
-from bot.dates import normalise
-from bot.forms import Form, InvalidAnswer, Kind, Question, display, read_answer
+from domain import texts
+from domain.callbacks import read
+from domain.dates import normalise
+from domain.forms import Form, InvalidAnswer, Kind, Question, display, read_answer
 from handlers.common import esc, keyboard, reply, send
+from handlers.context import BotContext
 from storage import dialogs
 from storage.dialogs import Dialog
 
@@ -64,12 +64,6 @@ class Flow:
     check: Callable[[BotContext, Dialog, Question, Any], Awaitable[Any]] | None = None
 
 
-FLOWS: dict[str, Flow] = {}
-
-
-def register(flow: Flow) -> Flow:
-    FLOWS[flow.name] = flow
-    return flow
 
 
 @dataclass(frozen=True)
@@ -82,47 +76,134 @@ class Wait:
     cancelled: str  # what /annuler answers
 
 
-WAITS: dict[str, Wait] = {}
 
 
-def register_wait(wait: Wait) -> Wait:
-    WAITS[wait.name] = wait
-    return wait
+# --- what the exchange keeps between two messages, typed (the dialog row holds it as JSON) ----------------
+
+S = TypeVar("S")
+
+
+def state_of(dialog: Dialog, cls: type[S]) -> S:
+    """The form's own state (what it is about: a candidate and a field, a poll...), as the dataclass its module
+    declares; ``begin`` wrote it into the dialog row."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{key: value for key, value in dialog.data.items() if key in names})
+
+
+def keep_state(dialog: Dialog, state: object) -> None:
+    """Write back a form's state changed along the way (saved with the dialog's next write)."""
+    dialog.data.update(asdict(state))
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An answer read from a typed text, shown back to be confirmed before it is kept."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How far the form was shown to be: its percentage and the questions it had then."""
+
+    percent: int = 0
+    keys: tuple[str, ...] | None = None
+    added: str | None = None  # the questions an answer added, named once above the next question
+
+
+class Progress:
+    """What the exchange itself keeps in the dialog row, whatever the form: an answer waiting for « Oui », the
+    ticks of a multiple choice before « Valider », a correction that goes back to the summary, how far it was
+    shown to be, and (for forms kept in the row) the answers so far. A typed view over the row's JSON, whose keys
+    are those rows written before it existed."""
+
+    def __init__(self, dialog: Dialog):
+        self._data = dialog.data
+
+    @property
+    def pending(self) -> Pending | None:
+        return Pending(self._data["pending"]) if "pending" in self._data else None
+
+    @pending.setter
+    def pending(self, pending: Pending | None) -> None:
+        if pending is None:
+            self._data.pop("pending", None)
+        else:
+            self._data["pending"] = pending.value
+
+    def ticked(self, key: str) -> list | None:
+        """The options ticked so far on multiple-choice question ``key``, if any were."""
+        return self._data.get("multi", {}).get(key)
+
+    def tick(self, key: str, ticked: list) -> None:
+        self._data.setdefault("multi", {})[key] = ticked
+
+    def untick(self, key: str) -> None:
+        self._data.get("multi", {}).pop(key, None)
+
+    @property
+    def back_to_summary(self) -> bool:
+        return bool(self._data.get("back_to_summary"))
+
+    @back_to_summary.setter
+    def back_to_summary(self, back: bool) -> None:
+        if back:
+            self._data["back_to_summary"] = True
+        else:
+            self._data.pop("back_to_summary", None)
+
+    @property
+    def shown(self) -> Shown:
+        shown = self._data.get("progress", {})
+        keys = shown.get("keys")
+        return Shown(shown.get("percent", 0), tuple(keys) if keys is not None else None, shown.get("added"))
+
+    @shown.setter
+    def shown(self, shown: Shown) -> None:
+        self._data["progress"] = {"percent": shown.percent, "keys": list(shown.keys or ())}
+        if shown.added:
+            self._data["progress"]["added"] = shown.added
+
+    @property
+    def draft(self) -> AnswerSet:
+        """The answers of a form kept in the row itself (a new candidate, a correction, a debrief)."""
+        d = self._data
+        return AnswerSet(dict(d.get("values", {})), set(d.get("skipped", [])), dict(d.get("by", {})),
+                         dict(d.get("at", {})))
+
+    @draft.setter
+    def draft(self, answers: AnswerSet) -> None:
+        self._data.update(values=answers.values, skipped=sorted(answers.skipped), by=answers.by, at=answers.at)
 
 
 # --- answers kept in the dialog row itself (drafts: a new candidate, a correction) ---------------------
 
-def _draft(dialog: Dialog) -> AnswerSet:
-    d = dialog.data
-    return AnswerSet(dict(d.get("values", {})), set(d.get("skipped", [])), dict(d.get("by", {})), dict(d.get("at", {})))
-
-
 async def _draft_load(context: BotContext, dialog: Dialog) -> AnswerSet:
-    return _draft(dialog)
+    return Progress(dialog).draft
 
 
 async def _draft_save(context: BotContext, dialog: Dialog, question: Question, value: Any, by: int) -> None:
-    d = dialog.data
-    d.setdefault("values", {}).pop(question.key, None)
-    skipped = set(d.get("skipped", []))
-    skipped.discard(question.key)
+    progress = Progress(dialog)
+    answers = progress.draft
+    answers.values.pop(question.key, None)
+    answers.skipped.discard(question.key)
     if value is None:
-        skipped.add(question.key)
+        answers.skipped.add(question.key)
     else:
-        d["values"][question.key] = value
-    d["skipped"] = sorted(skipped)
-    d.setdefault("by", {})[question.key] = by
-    d.setdefault("at", {})[question.key] = context.now_iso()  # to the second: see resume_interrupted
+        answers.values[question.key] = value
+    answers.by[question.key] = by
+    answers.at[question.key] = context.now_iso()  # to the second: see resume_interrupted
+    progress.draft = answers
     await dialogs.save(context.db, dialog, context.now_iso())
 
 
 async def load_answers(context: BotContext, dialog: Dialog) -> AnswerSet:
-    flow = FLOWS[dialog.form]
+    flow = context.wiring.flows[dialog.form]
     return await (flow.load or _draft_load)(context, dialog)
 
 
 async def _save_answer(context: BotContext, dialog: Dialog, question: Question, value: Any, by: int) -> None:
-    flow = FLOWS[dialog.form]
+    flow = context.wiring.flows[dialog.form]
     await (flow.save or _draft_save)(context, dialog, question, value, by)
 
 
@@ -130,13 +211,14 @@ async def _save_answer(context: BotContext, dialog: Dialog, question: Question, 
 
 async def begin(
     update: Update, context: BotContext, flow_name: str, *, subject_id: int | None = None,
-    data: dict[str, Any] | None = None, intro: str | None = None,
+    state: object | None = None, intro: str | None = None,
 ) -> Dialog:
     """Open a guided exchange in this chat and ask its first unanswered question."""
-    flow = FLOWS[flow_name]
+    flow = context.wiring.flows[flow_name]
     dialog = await dialogs.start(
         context.db, chat_id=update.effective_chat.id, user_id=None if flow.shared else context.actor.user_id,
-        form=flow_name, subject_id=subject_id, position="", data=data or {}, at=context.now_iso(),
+        form=flow_name, subject_id=subject_id, position="", data=asdict(state) if state is not None else {},
+        at=context.now_iso(),
     )
     answers = await load_answers(context, dialog)
     first = flow.form(dialog).first_unanswered(answers.values, answers.done)
@@ -156,13 +238,13 @@ async def ask(context: BotContext, dialog: Dialog, *, intro: str | None = None, 
 
     With ``edit``, that message (the step whose button was pressed) becomes the new step: one request, and the
     group's history does not grow by a message per answer. A message that can no longer be edited gets a new one."""
-    flow = FLOWS[dialog.form]
+    flow = context.wiring.flows[dialog.form]
     form = flow.form(dialog)
     answers = await load_answers(context, dialog)
     header = await flow.header(context, dialog)
     if dialog.position == "":
         text, markup = _summary(flow, form, dialog, answers, header)
-    elif "pending" in dialog.data:
+    elif Progress(dialog).pending is not None:
         text, markup = _read_back(form, dialog, header)
     else:
         text, markup = _question(context, flow, form, dialog, answers, header, reply_to is not None and edit is None)
@@ -196,7 +278,10 @@ def _question(context, flow: Flow, form: Form, dialog: Dialog, answers: AnswerSe
         del lines[1:3]
     if not header:
         lines = lines[1:]
-    added = dialog.data["progress"].pop("added", None) if n > 1 else None
+    progress = Progress(dialog)
+    added = progress.shown.added if n > 1 else None
+    if added:
+        progress.shown = replace(progress.shown, added=None)  # named once
     if added:
         lines.insert(2, f"<i>{esc(added)}</i>")
     if flow.question_note:
@@ -216,7 +301,8 @@ def _question(context, flow: Flow, form: Form, dialog: Dialog, answers: AnswerSe
         options = [(o.label, f"{cb}o{i}") for i, o in enumerate(q.options)]
         rows += [options[i:i + 2] for i in range(0, len(options), 2)]
     elif q.kind is Kind.MULTI:
-        chosen = set(dialog.data.get("multi", {}).get(q.key, answers.values.get(q.key) or []))
+        ticked = Progress(dialog).ticked(q.key)
+        chosen = set(ticked if ticked is not None else answers.values.get(q.key) or [])
         options = [(("✅ " if o.key in chosen else "▫️ ") + o.label, f"{cb}m{i}") for i, o in enumerate(q.options)]
         rows += [options[i:i + 2] for i in range(0, len(options), 2)]
         rows.append([("✔️ Valider", f"{cb}md")])
@@ -249,21 +335,20 @@ def _question(context, flow: Flow, form: Form, dialog: Dialog, answers: AnswerSe
 def _percent(form: Form, dialog: Dialog, answers: AnswerSet, k: int, n: int) -> int:
     """How far the form is, never less than last shown: an answer that adds questions (children's ages after
     their number) must not look like a step back. The questions it added are named once, above the next one."""
-    shown = dialog.data.get("progress", {})
-    applicable = [q.key for q in form.applicable(answers.values)]
-    before = shown.get("keys")
-    added = [key for key in applicable if before is not None and key not in before]
-    percent = max(round(100 * (k - 1) / n), shown.get("percent", 0))
-    dialog.data["progress"] = {"percent": percent, "keys": applicable}
-    if added:
-        labels = ", ".join(form.question(key).label for key in added)
-        dialog.data["progress"]["added"] = f"➕ {len(added)} question(s) ajoutée(s) d'après les réponses : {labels}"
+    progress = Progress(dialog)
+    shown = progress.shown
+    applicable = tuple(q.key for q in form.applicable(answers.values))
+    added = [key for key in applicable if shown.keys is not None and key not in shown.keys]
+    percent = max(round(100 * (k - 1) / n), shown.percent)
+    labels = ", ".join(form.question(key).label for key in added)
+    progress.shown = Shown(percent, applicable,
+                           f"➕ {len(added)} question(s) ajoutée(s) d'après les réponses : {labels}" if added else None)
     return percent
 
 
 def _read_back(form: Form, dialog: Dialog, header: str):
     q = form.question(dialog.position)
-    value = dialog.data["pending"]
+    value = Progress(dialog).pending.value
     idx = form.index(q.key)
     text = f"{header}\n\n{esc(q.label)} : <b>{esc(display(q, value))}</b>\nC'est bien cela ?"
     markup = keyboard([[("✅ Oui", f"f:{dialog.id}:{idx}:y"), ("✏️ Non, corriger", f"f:{dialog.id}:{idx}:n")]])
@@ -298,10 +383,12 @@ async def _advance(update: Update, context: BotContext, dialog: Dialog, after: s
     """Go to the next unanswered question after ``after`` (or back to the summary), or complete.
 
     ``pressed``: the message whose button gave the answer; it becomes the next step, or shows the answer."""
-    flow = FLOWS[dialog.form]
+    flow = context.wiring.flows[dialog.form]
     form = flow.form(dialog)
     answers = await load_answers(context, dialog)
-    if dialog.data.pop("back_to_summary", False):
+    progress = Progress(dialog)
+    if progress.back_to_summary:
+        progress.back_to_summary = False
         dialog.position = ""
         if pressed is None and dialog.prompt_message_id is not None:
             # a typed correction: the recap it came from (turned into the question) becomes the recap again
@@ -333,8 +420,8 @@ async def resume_interrupted(app) -> int:
     context = app.context_types.context(app)
     moved = 0
     for dialog, written_at in await dialogs.every_open(context.db):
-        flow = FLOWS.get(dialog.form)
-        if flow is None or not flow.summary or not dialog.position or "pending" in dialog.data:
+        flow = context.wiring.flows.get(dialog.form)
+        if flow is None or not flow.summary or not dialog.position or Progress(dialog).pending is not None:
             continue
         answers = await load_answers(context, dialog)
         answered_at = answers.at.get(dialog.position) or ""
@@ -346,14 +433,15 @@ async def resume_interrupted(app) -> int:
 
 async def _accept(update: Update, context: BotContext, dialog: Dialog, q: Question, value: Any,
                   reply_to: int | None, intro: str | None = None, pressed=None) -> None:
-    dialog.data.pop("pending", None)
-    dialog.data.get("multi", {}).pop(q.key, None)
+    progress = Progress(dialog)
+    progress.pending = None
+    progress.untick(q.key)
     await _save_answer(context, dialog, q, value, context.actor.user_id)
     await _advance(update, context, dialog, q.key, reply_to, intro, pressed)
 
 
 async def _complete(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
-    flow = FLOWS[dialog.form]
+    flow = context.wiring.flows[dialog.form]
     await flow.complete(update, context, dialog, answers)
     await dialogs.finish(context.db, dialog.id)
 
@@ -367,16 +455,16 @@ async def _back(context: BotContext, dialog: Dialog, form: Form, answers: Answer
     previous = form.previous_before(dialog.position or None, answers.values)
     if previous is not None:
         dialog.position = previous.key
-    dialog.data.pop("pending", None)
+    Progress(dialog).pending = None
     await ask(context, dialog, intro=intro, edit=edit)
 
 
 async def cancel(context: BotContext, dialog: Dialog) -> str:
     """Stop a dialog at the user's request; a shared one (the interview) is paused, its answers kept."""
-    flow = FLOWS.get(dialog.form)
+    flow = context.wiring.flows.get(dialog.form)
     if flow is None:
         await dialogs.finish(context.db, dialog.id)
-        wait = WAITS.get(dialog.form)
+        wait = context.wiring.waits.get(dialog.form)
         return wait.cancelled if wait else "✖️ Saisie annulée."
     if flow.can_pause:
         await dialogs.finish(context.db, dialog.id)
@@ -388,24 +476,23 @@ async def cancel(context: BotContext, dialog: Dialog) -> str:
 # --- handlers -------------------------------------------------------------------------------------------
 
 # what to do with a typed message from someone outside the team (a site contact's poll comment)
-OUTSIDER_TEXT: list = []
 
 
 async def on_text(update: Update, context: BotContext) -> None:
     """A typed answer to the dialog in progress in this chat."""
     if context.actor is None:
-        for handler in OUTSIDER_TEXT:
+        for handler in context.wiring.outsider_text:
             await handler(update, context)
         return
     message = update.message
     reply_to = _replied_to_bot(update, context)
     found = await dialogs.open_for(context.db, message.chat_id, context.actor.user_id, reply_to)
-    takers = [d for d in found if d.form in FLOWS]
+    takers = [d for d in found if d.form in context.wiring.flows]
     dialog = takers[0] if takers else None
-    replied_to_wait = reply_to is not None and found and found[0].form in WAITS and found[0].prompt_message_id == reply_to
+    replied_to_wait = reply_to is not None and found and found[0].form in context.wiring.waits and found[0].prompt_message_id == reply_to
     if dialog is None or replied_to_wait:
-        if found and found[0].form in WAITS:
-            await reply(update, context, WAITS[found[0].form].waiting)
+        if found and found[0].form in context.wiring.waits:
+            await reply(update, context, context.wiring.waits[found[0].form].waiting)
         elif message.chat.type == ChatType.PRIVATE:
             await reply(update, context, texts.NOT_WAITING)
         return
@@ -413,7 +500,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     note = None
     others = [d for d in found if d.id != dialog.id]
     if reply_to != dialog.prompt_message_id and others:
-        note = _routed_note(dialog, others)
+        note = _routed_note(context.wiring, dialog, others)
     await _on_typed(update, context, dialog, note)
 
 
@@ -422,23 +509,23 @@ def _replied_to_bot(update: Update, context: BotContext) -> int | None:
     return replied.message_id if replied and replied.from_user and replied.from_user.id == context.bot.id else None
 
 
-def _title(dialog: Dialog) -> str:
-    if dialog.form in FLOWS:
-        return FLOWS[dialog.form].form(dialog).title.lower()
-    return WAITS[dialog.form].title if dialog.form in WAITS else dialog.form
+def _title(wiring, dialog: Dialog) -> str:
+    if dialog.form in wiring.flows:
+        return wiring.flows[dialog.form].form(dialog).title.lower()
+    return wiring.waits[dialog.form].title if dialog.form in wiring.waits else dialog.form
 
 
-def _routed_note(dialog: Dialog, others: list[Dialog]) -> str:
+def _routed_note(wiring, dialog: Dialog, others: list[Dialog]) -> str:
     """Tell the sender which exchange took a plain message, and how to answer the other ones."""
-    rest = " ; ".join(f"« {esc(_title(d))} »" for d in others)
-    return (f"ℹ️ Réponse prise pour « {esc(_title(dialog))} ». Aussi en cours ici : {rest} — pour y répondre, "
+    rest = " ; ".join(f"« {esc(_title(wiring, d))} »" for d in others)
+    return (f"ℹ️ Réponse prise pour « {esc(_title(wiring, dialog))} ». Aussi en cours ici : {rest} — pour y répondre, "
             f"répondez à sa question (« Répondre ») ; /annuler arrête la saisie à laquelle vous répondez.")
 
 
 async def _on_typed(update: Update, context: BotContext, dialog: Dialog, note: str | None) -> None:
     """Read a typed text against the step ``dialog`` is at."""
     message = update.message
-    flow = FLOWS[dialog.form]
+    flow = context.wiring.flows[dialog.form]
     form = flow.form(dialog)
     answers = await load_answers(context, dialog)
     typed = normalise(message.text)
@@ -456,11 +543,12 @@ async def _on_typed(update: Update, context: BotContext, dialog: Dialog, note: s
     if typed == "pause" and flow.can_pause:
         await _pause(context, dialog)
         return
-    if "pending" in dialog.data and typed in ("oui", "o", "ok", "non", "n"):
+    pending = Progress(dialog).pending
+    if pending is not None and typed in ("oui", "o", "ok", "non", "n"):
         if typed.startswith("o"):
-            await _accept(update, context, dialog, q, dialog.data["pending"], message.message_id, note)
+            await _accept(update, context, dialog, q, pending.value, message.message_id, note)
         else:
-            dialog.data.pop("pending")
+            Progress(dialog).pending = None
             await ask(context, dialog, intro=note, reply_to=message.message_id)
         return
     try:
@@ -471,7 +559,7 @@ async def _on_typed(update: Update, context: BotContext, dialog: Dialog, note: s
         await ask(context, dialog, intro=_joined(note, f"❗ {esc(err)}"), reply_to=message.message_id)
         return
     if q.confirm:
-        dialog.data["pending"] = value
+        Progress(dialog).pending = Pending(value)
         await ask(context, dialog, intro=note, reply_to=message.message_id)
         return
     await _accept(update, context, dialog, q, value, message.message_id, note)
@@ -491,7 +579,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     if dialog is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    flow = FLOWS[dialog.form]
+    flow = context.wiring.flows[dialog.form]
     answers = await load_answers(context, dialog)
     if q is None:
         await _summary_button(update, context, dialog, form, flow, answers, action)
@@ -517,7 +605,7 @@ async def _summary_button(update: Update, context: BotContext, dialog: Dialog, f
             await query.answer(texts.STALE_BUTTON, show_alert=True)
             return
         dialog.position = target.key
-        dialog.data["back_to_summary"] = True
+        Progress(dialog).back_to_summary = True
         await ask(context, dialog, edit=pressed.message_id)
         await query.answer()
     else:
@@ -544,20 +632,20 @@ async def _control_button(update: Update, context: BotContext, dialog: Dialog, f
         await query.answer()
         return True
     if action == "keep" and q.key in answers.values:
-        dialog.data.get("multi", {}).pop(q.key, None)
+        Progress(dialog).untick(q.key)
         await _advance(update, context, dialog, q.key, None, None, pressed)
         await query.answer()
         return True
-    if action in ("y", "n") and "pending" in dialog.data:
+    pending = Progress(dialog).pending
+    if action in ("y", "n") and pending is not None:
         if action == "y":
-            value = dialog.data["pending"]
-            await _accept(update, context, dialog, q, value, None, _recorded(q, value, who), pressed)
+            await _accept(update, context, dialog, q, pending.value, None, _recorded(q, pending.value, who), pressed)
         else:
-            dialog.data.pop("pending")
+            Progress(dialog).pending = None
             await ask(context, dialog, edit=pressed.message_id)
         await query.answer()
         return True
-    if "pending" in dialog.data:
+    if pending is not None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return True
     return False
@@ -581,9 +669,12 @@ async def _answer_button(update: Update, context: BotContext, dialog: Dialog, fo
             await query.answer(str(err)[:190], show_alert=True)
             return
     elif action.startswith("m") and q.kind is Kind.MULTI and 0 <= index < len(q.options):
-        chosen = dialog.data.setdefault("multi", {}).setdefault(q.key, list(answers.values.get(q.key) or []))
+        progress = Progress(dialog)
+        ticked = progress.ticked(q.key)
+        chosen = list(ticked if ticked is not None else answers.values.get(q.key) or [])
         key = q.options[index].key
         chosen.remove(key) if key in chosen else chosen.append(key)
+        progress.tick(q.key, chosen)
         await dialogs.save(context.db, dialog, context.now_iso())
         _, markup = _question(context, flow, form, dialog, answers, "", False)
         await query.answer()
@@ -593,7 +684,8 @@ async def _answer_button(update: Update, context: BotContext, dialog: Dialog, fo
             pass
         return
     elif action == "md" and q.kind is Kind.MULTI:
-        value = list(dialog.data.get("multi", {}).get(q.key, answers.values.get(q.key) or []))
+        ticked = Progress(dialog).ticked(q.key)
+        value = list(ticked if ticked is not None else answers.values.get(q.key) or [])
         if not value:
             await query.answer("Cochez au moins une réponse, ou passez la question.", show_alert=True)
             return
@@ -601,7 +693,7 @@ async def _answer_button(update: Update, context: BotContext, dialog: Dialog, fo
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     if q.confirm:
-        dialog.data["pending"] = value
+        Progress(dialog).pending = Pending(value)
         await ask(context, dialog, edit=pressed.message_id)
     else:
         await _accept(update, context, dialog, q, value, None, _recorded(q, value, who), pressed)
@@ -628,11 +720,11 @@ async def _resolve(update: Update, context: BotContext):
         return nothing
     dialog_id, step, action = pressed
     dialog = await dialogs.get(context.db, dialog_id)
-    if dialog is None or dialog.form not in FLOWS or query.message is None or dialog.chat_id != query.message.chat_id:
+    if dialog is None or dialog.form not in context.wiring.flows or query.message is None or dialog.chat_id != query.message.chat_id:
         return nothing
     if dialog.user_id is not None and dialog.user_id != context.actor.user_id:
         return nothing
-    form = FLOWS[dialog.form].form(dialog)
+    form = context.wiring.flows[dialog.form].form(dialog)
     if step == "s":
         return (dialog, form, None, action) if dialog.position == "" else nothing
     if not (step.isascii() and step.isdecimal()) or int(step) >= len(form.questions):

@@ -7,21 +7,37 @@ from any team member's chat, starts again at the first unanswered question.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from telegram import Update
 
-from bot.context import BotContext
-from bot.dates import format_date
-from bot.forms import Question
-from bot.interview import INTERVIEW
-from bot.pipeline import Status, check_transition, croisement_deadline, deadline_note
-from handlers import candidates as step_a
-from handlers import reminders as engine
-from handlers.common import audit, esc, send
-from handlers.dialog import AnswerSet, Flow, ask, begin, register
+from delivery import engine
+from delivery.kinds import MessageKind
+from delivery.markup import pair, who
+from delivery.services import Services
+from domain.dates import PARIS, format_date, format_datetime, format_time
+from domain.forms import Question
+from domain.interview import INTERVIEW
+from domain.pipeline import Status, check_transition, croisement_deadline, deadline_note
+from domain.reminders import label
+from handlers import dossiers
+from handlers.common import after_change, audit, esc, send
+from handlers.context import BotContext
+from handlers.dialog import AnswerSet, Flow, ask, begin, keep_state, state_of
+from handlers.wiring import CardButton, Provides
 from storage import candidates, dialogs, interviews
 from storage.dialogs import Dialog
+from storage.reminders import Reminder
 
 ROLE_NAMES = {"cls": "CLS", "cpts": "CPTS"}
+
+
+@dataclass(frozen=True)
+class Interview:
+    """Who leads each role's questions: the member of that role who opened or first answered the interview."""
+
+    interviewers: dict[str, int] = field(default_factory=dict)
 OPEN_STATUSES = (Status.NOUVEAU, Status.ENTRETIEN_PLANIFIE)
 REVIEWABLE = (*OPEN_STATUSES, Status.ENTRETIEN_FAIT)
 
@@ -42,7 +58,10 @@ async def _save(context: BotContext, dialog: Dialog, question: Question, value, 
     role = context.actor.role
     await interviews.save_answer(context.db, dialog.subject_id, question.key, value, by=by, role=role,
                                  at=context.now_iso())
-    dialog.data.setdefault("interviewers", {}).setdefault(role, by)
+    interview = state_of(dialog, Interview)
+    if role not in interview.interviewers:  # who answers first for a role leads its questions
+        interview.interviewers[role] = by
+        keep_state(dialog, interview)
 
 
 async def _header(context: BotContext, dialog: Dialog) -> str:
@@ -55,7 +74,7 @@ def _owner_note(context: BotContext, dialog: Dialog, question: Question) -> str:
     if question.owner is None:
         return ""
     team = context.services.team
-    chosen = dialog.data.get("interviewers", {}).get(question.owner)
+    chosen = state_of(dialog, Interview).interviewers.get(question.owner)
     names = [team.name(chosen)] if team.get(chosen) else [m.name for m in team.with_role(question.owner)]
     return f"👤 Côté {ROLE_NAMES[question.owner]} : {esc(' ou '.join(names))}" if names else ""
 
@@ -94,20 +113,20 @@ async def _complete(update: Update, context: BotContext, dialog: Dialog, answers
             by=context.actor.user_id, at=now_iso, kind="entretien", detail=detail, status=Status.ENTRETIEN_FAIT,
         )
         await interviews.confirm(context.db, candidate.id, at=now_iso)
-        await engine.after_change(context, candidate.id)
+        await after_change(context, candidate.id)
         intro = (f"✅ Entretien enregistré. <b>Croisement des données à faire avant le {format_date(due)}</b> "
                  f"(10 jours){deadline_note(due)}.")
     else:
         await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=now_iso,
                                 kind="entretien", detail="Réponses de l'entretien revues")
         intro = "✅ Réponses de l'entretien mises à jour."
-    await step_a.send_card(context, dialog.chat_id, candidate.id, intro=intro)
+    await dossiers.send_card(context, dialog.chat_id, candidate.id, intro=intro)
 
 
-INTERVIEW_FLOW = register(Flow(
+INTERVIEW_FLOW = Flow(
     name="entretien", form=lambda d: INTERVIEW, complete=_complete, header=_header, load=_load, save=_save,
     shared=True, skip_any=True, can_pause=True, question_note=_owner_note, on_pause=_on_pause,
-))
+)
 
 
 async def open_interview(update: Update, context: BotContext, candidate) -> None:
@@ -138,13 +157,13 @@ async def open_interview(update: Update, context: BotContext, candidate) -> None
         intro = "L'entretien a déjà été confirmé : voici ses réponses, que vous pouvez corriger."
     else:
         intro = f"▶️ Reprise de l'entretien : {done} réponse(s) déjà enregistrée(s)."
-    data = {"interviewers": {r: i for r, i in (("cls", interview.cls_id), ("cpts", interview.cpts_id)) if i}}
-    await begin(update, context, "entretien", subject_id=candidate.id, data=data, intro=intro)
+    interviewers = {r: i for r, i in (("cls", interview.cls_id), ("cpts", interview.cpts_id)) if i}
+    await begin(update, context, "entretien", subject_id=candidate.id, state=Interview(interviewers), intro=intro)
 
 
 async def start_interview(update: Update, context: BotContext) -> None:
     """/entretien N: lead the interview of candidate N, or resume it at the first unanswered question."""
-    candidate = await step_a.numbered_candidate(update, context, "entretien")
+    candidate = await dossiers.numbered_candidate(update, context, "entretien")
     if candidate is None:
         return
     await open_interview(update, context, candidate)
@@ -155,6 +174,22 @@ async def _card_action(update: Update, context: BotContext, candidate) -> None:
     await open_interview(update, context, candidate)
 
 
-step_a.CARD_EXTRA_BUTTONS.append(("🗣 Entretien", "ent", lambda c: Status(c.status) in OPEN_STATUSES))
-step_a.CARD_EXTRA_BUTTONS.append(("🗣 Revoir l'entretien", "ent", lambda c: Status(c.status) is Status.ENTRETIEN_FAIT))
-step_a.CARD_ACTIONS["ent"] = _card_action
+# --- the reminders of the interview: the day before, and an hour before ----------------------------------
+
+async def _render_reminder(services: Services, r: Reminder, now: datetime):
+    candidate = await candidates.get(services.db, r.candidate_id)
+    at = datetime.fromisoformat(candidate.interview_at).astimezone(PARIS)
+    when = format_datetime(at) if r.kind == "entretien_veille" else f"à {format_time(at)}"
+    text = f"📅 <b>{label(r.kind)}</b>, {when} : {who(candidate)}.\n👥 {pair(services.team)}"
+    return engine.with_notes(services, r, now, text, [])
+
+
+def provides() -> Provides:
+    """Step B: the interview's form, its card buttons, its reminders."""
+    return Provides(
+        flows=(INTERVIEW_FLOW,),
+        card_buttons=(CardButton("🗣 Entretien", "ent", lambda c: Status(c.status) in OPEN_STATUSES),
+                      CardButton("🗣 Revoir l'entretien", "ent", lambda c: Status(c.status) is Status.ENTRETIEN_FAIT)),
+        card_actions={"ent": _card_action},
+        kinds=tuple(MessageKind(kind, _render_reminder) for kind in ("entretien_veille", "entretien_1h")),
+    )

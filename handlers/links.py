@@ -7,14 +7,13 @@ from datetime import datetime
 
 from telegram import Update
 
-from bot.callbacks import read
-from bot.context import BotContext
-from bot.dates import PARIS, format_datetime
-from handlers import candidates as step_a
-from handlers import mail
-from handlers import polls as poll_handlers
-from handlers import reminders as engine
+from delivery import engine
+from domain.callbacks import read
+from domain.dates import PARIS, format_datetime
+from handlers import dossiers, mail
 from handlers.common import esc, keyboard, reply, send
+from handlers.context import BotContext
+from handlers.polls import invitation_draft
 from storage import polls, sites, weblinks
 
 
@@ -24,7 +23,7 @@ def _local(value: str) -> datetime:
 
 async def links_command(update: Update, context: BotContext) -> None:
     """/lien N: the personal links of candidate N's poll, with a button to revoke or renew each."""
-    candidate = await step_a.numbered_candidate(update, context, "lien")
+    candidate = await dossiers.numbered_candidate(update, context, "lien")
     if candidate is None:
         return
     poll = await polls.latest_for(context.db, candidate.id)
@@ -75,7 +74,7 @@ async def on_link_button(update: Update, context: BotContext) -> None:
     await weblinks.renew(context.db, link.id)
     await query.answer("Nouveau lien")
     if site.contact_email and mail.mail_enabled(context.application) and poll.state == "open":
-        draft = await poll_handlers.invitation_draft(context.services, poll, site)
+        draft = await invitation_draft(context.services, poll, site)
         await mail.queue(context.application, key=f"invitation:{poll.id}:{site.id}:{context.now_iso()}",
                          kind="invitation", to=site.contact_email, draft=draft, link_id=link.id, poll_id=poll.id,
                          site_id=site.id, chat_id=query.message.chat_id)

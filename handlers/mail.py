@@ -13,10 +13,12 @@ from datetime import UTC, datetime, timedelta
 import aiosmtplib
 from telegram.ext import Application
 
-from bot.emails import LINK, Draft, message, team_sender
-from bot.weblinks import link_url, new_token
-from handlers import reminders as engine
+from delivery import engine
+from delivery.kinds import Hook
+from domain.emails import LINK, Draft, message, team_sender
+from domain.weblinks import link_url, new_token
 from handlers.common import esc
+from handlers.wiring import Provides
 from storage import outbox, polls, reminders, sites, weblinks
 
 log = logging.getLogger(__name__)
@@ -181,4 +183,6 @@ async def _given_up(services, mail: outbox.Mail, error: str, *, refused: bool) -
     log.warning("e-mail given up", extra={"mail_id": mail.id, "refused": refused})
 
 
-engine.HOOKS.append(engine.Hook(next_due=_due, run=send_due))
+def provides() -> Provides:
+    """E-mails: the outbox's sending, as timed work of the engine."""
+    return Provides(hooks=(Hook(next_due=_due, run=send_due),))

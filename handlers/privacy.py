@@ -9,19 +9,19 @@ from pathlib import Path
 from dateutil.relativedelta import relativedelta
 from telegram import InputFile, Update
 
-from bot import __version__
-from bot.callbacks import read
-from bot.context import BotContext, Services
-from bot.dates import PARIS, format_short
-from bot.interview import INTERVIEW
-from bot.spreadsheets import write_xlsx
-from handlers import reminders as engine
-from handlers.candidates import candidate_number, numbered
+from delivery import engine
+from delivery.kinds import Hook, MessageKind
+from delivery.services import Services
+from domain.callbacks import read
+from domain.dates import PARIS, format_short
+from domain.interview import INTERVIEW
+from domain.spreadsheets import write_xlsx
 from handlers.common import append_note, audit, esc, keyboard, reply, typed_id
+from handlers.context import BotContext
+from handlers.dossiers import candidate_number, numbered
 from handlers.team import admin_only
-from storage import audit as audit_log
-from storage import backups, candidates, privacy, reminders
-from storage import errors as stored_errors
+from handlers.wiring import Provides
+from storage import audit_log, backups, candidates, error_log, privacy, reminders
 from storage.reminders import Reminder
 
 ACTIONS = {"consultation": "👁", "modification": "✏️", "export": "📎", "refus": "⛔", "effacement": "🗑",
@@ -217,19 +217,10 @@ async def _render_warning(services: Services, r: Reminder, now: datetime):
             keyboard([[("⏳ Prolonger d'un an", f"g:{candidate.id}:keep")]]))
 
 
-async def _render_notice(services: Services, r: Reminder, now: datetime):
-    """A notice written when it was queued (nothing in it can change)."""
-    return r.text, None
-
-
-engine.RENDERERS["conservation"] = _render_warning
-engine.RENDERERS["avis"] = _render_notice
-engine.HOOKS.append(engine.Hook(next_due=_retention_due, run=_retention_run))
 
 
 # --- backups -------------------------------------------------------------------------------------------------
 
-LAST_BACKUP = "sauvegarde:derniere"
 
 
 def backup_dir(services: Services) -> Path:
@@ -239,15 +230,15 @@ def backup_dir(services: Services) -> Path:
 async def make_backup(services: Services, label: str = "") -> Path:
     path = await services.db.backup(backup_dir(services), services.clock.now(), label)
     backups.rotate(backup_dir(services))
-    await privacy.set_kv(services.db, LAST_BACKUP, f"{services.clock.utc_iso()}|{path.name}")
+    await privacy.set_last_backup(services.db, services.clock.utc_iso(), path.name)
     return path
 
 
 async def _backup_due(services: Services) -> str | None:
     if not services.nightly_backups:
         return None
-    last = await privacy.get_kv(services.db, LAST_BACKUP)
-    return engine.next_night(last.split("|")[0] if last else None, BACKUP_AT, services.clock.now())
+    last = await privacy.last_backup(services.db)
+    return engine.next_night(last[0] if last else None, BACKUP_AT, services.clock.now())
 
 
 async def _backup_run(app, now: datetime) -> None:
@@ -258,7 +249,6 @@ async def _backup_run(app, now: datetime) -> None:
 
 
 BACKUP_AT = time(2, 30)  # every night, when nobody works
-engine.HOOKS.append(engine.Hook(next_due=_backup_due, run=_backup_run))
 
 
 @admin_only
@@ -278,20 +268,25 @@ async def health(update: Update, context: BotContext) -> None:
     now = context.now()
     up = now - services.started_at.astimezone(PARIS)
     size = services.settings.database_path.stat().st_size // 1024 if services.settings.database_path.exists() else 0
-    last = await privacy.get_kv(context.db, LAST_BACKUP)
-    backup_line = (f"{format_short(datetime.fromisoformat(last.split('|')[0]))} ({esc(last.split('|')[1])})"
-                   if last else "aucune pour l'instant")
+    last = await privacy.last_backup(context.db)
+    backup_line = f"{format_short(datetime.fromisoformat(last[0]))} ({esc(last[1])})" if last else "aucune pour l'instant"
     pending = (await context.db.fetchone("SELECT COUNT(*) FROM reminders WHERE state IN ('pending', 'awaiting')"))[0]
     failed = (await context.db.fetchone("SELECT COUNT(*) FROM reminders WHERE state = 'failed'"))[0]
     errors = [f"{format_short(datetime.fromisoformat(at).astimezone(PARIS))} : {esc(kind)}"
               + (f" ({esc(during)})" if during else "")
-              for at, kind, during in await stored_errors.latest(context.db)] or ["aucune"]
+              for at, kind, during in await error_log.latest(context.db)] or ["aucune"]
     await reply(update, context, "\n".join([
         "🩺 <b>État du bot</b>",
-        f"Version : {__version__}",
+        f"Version : {context.services.version}",
         f"En marche depuis : {up.days} j {up.seconds // 3600} h {up.seconds % 3600 // 60} min",
         f"Base : {size} Ko ({esc(services.settings.database_path)})",
         f"Dernière sauvegarde : {backup_line}",
         f"Rappels en attente : {pending} · en échec : {failed}" + (" (voir /rappels)" if failed else ""),
         "Dernières erreurs : " + " ; ".join(errors),
     ]))
+
+
+def provides() -> Provides:
+    """Privacy: the retention warning before a dossier is anonymised, the retention itself, the nightly backup."""
+    return Provides(kinds=(MessageKind("conservation", _render_warning),),
+                    hooks=(Hook(next_due=_retention_due, run=_retention_run), Hook(next_due=_backup_due, run=_backup_run)))

@@ -12,18 +12,20 @@ from typing import TypeVar
 
 from telegram import InputFile, Update
 
-from bot.context import BotContext, Services
-from bot.dates import PARIS, DateParseError, format_date, format_datetime, parse_moment
-from bot.exports import (
+from delivery import engine
+from delivery.kinds import MessageKind
+from delivery.services import Services
+from domain.dates import PARIS, DateParseError, format_date, format_datetime, parse_moment
+from domain.exports import (
     Filters,
     audience_workbook,
     candidates_csv,
     selected,
     workbook,
 )
-from bot.indicators import Indicators, Period, PeriodError, compute, parse_period
-from bot.pipeline import Status
-from bot.summaries import (
+from domain.indicators import Indicators, Period, PeriodError, compute, parse_period
+from domain.pipeline import Status
+from domain.summaries import (
     MEETING_KINDS,
     NEED_TEXTS,
     SPOUSE_HELP,
@@ -34,10 +36,11 @@ from bot.summaries import (
     needs_expressed,
     summary,
 )
-from bot.territory import EPCI_LABELS, epci_key
-from handlers import reminders as engine
-from handlers.candidates import parse_filters
+from domain.territory import EPCI_LABELS, epci_key
 from handlers.common import audit, esc, reply
+from handlers.context import BotContext
+from handlers.dossiers import parse_filters
+from handlers.wiring import Provides
 from storage import reminders, reporting, sites
 
 T = TypeVar("T")
@@ -92,7 +95,7 @@ async def table_data(db, filters: Filters) -> reporting.Dataset:
 
 async def indicators(db, periods: list[Period], today: date) -> list[Indicators]:
     """Each period's indicators: SQLite selects and counts what falls in them (one pass over each table for all, on
-    the reports' own connection), bot.indicators applies the rules."""
+    the reports' own connection), domain.indicators applies the rules."""
     facts = await reporting.period_facts(await db.reader(), [p.bounds() for p in periods], today.isoformat())
     return await built(lambda: [compute(f, period) for f, period in zip(facts, periods, strict=True)])
 
@@ -288,7 +291,7 @@ async def build_summary(services: Services, kind_key: str, *, meeting_day: date 
 
 
 async def _audience_workbook(db, kind, period: Period, counting: Awaitable[Indicators]) -> bytes:
-    """The table that goes with a meeting's summary: what its audience may see (bot.exports.audience_workbook)."""
+    """The table that goes with a meeting's summary: what its audience may see (domain.exports.audience_workbook)."""
     filters = Filters(period=period)
 
     async def build(indicators: Callable[[], Indicators]) -> bytes:
@@ -341,7 +344,6 @@ async def _render_push(services: Services, r, now: datetime):
     return intro + text, None, files
 
 
-engine.RENDERERS["synthese"] = _render_push
 
 
 # --- the weekly pulse -------------------------------------------------------------------------------------
@@ -359,5 +361,7 @@ async def weekly_pulse(services: Services, now: datetime) -> list[str]:
     return ["<b>Les 7 derniers jours</b>", ", ".join(done) + "." if done else "Aucune étape enregistrée."]
 
 
-engine.DIGEST_SECTIONS.append(weekly_pulse)
+def provides() -> Provides:
+    """Step F: a meeting's summary pushed a week before it, and the weekly pulse in the Monday digest."""
+    return Provides(kinds=(MessageKind("synthese", _render_push),), digest_sections=(weekly_pulse,))
 

@@ -6,9 +6,9 @@ import functools
 
 from telegram import Update
 
-from bot.config import ROLES
-from bot.context import BotContext
+from domain.team import ROLES
 from handlers.common import esc, reply, typed_id
+from handlers.context import BotContext
 from storage import members
 from storage.members import Member
 

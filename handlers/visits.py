@@ -7,20 +7,28 @@ on the evening of the visits, by the remote-debrief reminder, by /debrief N or b
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
 from telegram import Update
 
-from bot.candidates import to_utc_iso
-from bot.context import BotContext
-from bot.dates import DateParseError, format_date, parse_moment
-from bot.forms import Form, Kind, Question, display
-from bot.pipeline import Status, check_transition
-from handlers import candidates as step_a
-from handlers import reminders as engine
-from handlers.common import esc, reply, send
-from handlers.dialog import AnswerSet, Flow, ask, begin, register
+from delivery import engine
+from delivery.kinds import MessageKind
+from delivery.markup import mention, pair, who
+from delivery.services import Services
+from domain.candidates import to_utc_iso
+from domain.dates import PARIS, DateParseError, format_date, format_datetime, format_time, parse_moment
+from domain.forms import Form, Kind, Question, display
+from domain.pipeline import Status, check_transition
+from domain.reminders import label
+from handlers import dossiers
+from handlers.common import after_change, close_reminder, esc, reply, send
+from handlers.context import BotContext
+from handlers.dialog import AnswerSet, Flow, ask, begin, state_of
+from handlers.wiring import CardButton, Provides
 from storage import candidates, dialogs, reminders, visits
 from storage.dialogs import Dialog
+from storage.reminders import Reminder
 
 EVENING = "Temps 2 — débriefing du soir"
 REMOTE = "Temps 3 — débriefing à distance"
@@ -59,12 +67,19 @@ async def _header(context: BotContext, dialog: Dialog) -> str:
 async def _close_kind(context: BotContext, candidate_id: int, kinds: tuple[str, ...]) -> None:
     for r in await reminders.for_candidate(context.db, candidate_id):
         if r.kind in kinds and r.state in reminders.OPEN:
-            await engine.close_reminder(context, r.id)
+            await close_reminder(context, r.id)
+
+
+@dataclass(frozen=True)
+class EveningDebrief:
+    """The sites visited that day, one question each in the evening debrief."""
+
+    sites: list[str]
 
 
 async def _evening_done(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
     candidate = await candidates.get(context.db, dialog.subject_id)
-    form = evening_form(dialog.data["sites"])
+    form = evening_form(state_of(dialog, EveningDebrief).sites)
     readable = {q.label: display(q, answers.values.get(q.key)) for q in form.questions}
     await visits.save_debrief(context.db, candidate.id, "soir", readable, by=context.actor.user_id, at=context.now_iso())
     remote = answers.values.get("rdv_distance")
@@ -76,11 +91,11 @@ async def _evening_done(update: Update, context: BotContext, dialog: Dialog, ans
     await candidates.update(context.db, candidate.id, changes, by=context.actor.user_id, at=context.now_iso(),
                             kind="debriefing", detail=detail, status=target)
     await _close_kind(context, candidate.id, ("debrief_soir",))
-    await engine.after_change(context, candidate.id)
+    await after_change(context, candidate.id)
     intro = "✅ Débriefing du soir enregistré." + (
         f" Débriefing à distance le <b>{display(form.question('rdv_distance'), remote)}</b> : rappels la veille et "
         f"une heure avant." if remote else " Fixez le débriefing à distance depuis la fiche (✏️ Corriger).")
-    await step_a.send_card(context, dialog.chat_id, candidate.id, intro=intro)
+    await dossiers.send_card(context, dialog.chat_id, candidate.id, intro=intro)
 
 
 async def _remote_done(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
@@ -93,15 +108,15 @@ async def _remote_done(update: Update, context: BotContext, dialog: Dialog, answ
     await candidates.update(context.db, candidate.id, {}, by=context.actor.user_id, at=context.now_iso(),
                             kind="debriefing", detail="Débriefing à distance fait", status=target)
     await _close_kind(context, candidate.id, ("debrief_distance", "debrief_distance_veille", "debrief_distance_1h"))
-    await engine.after_change(context, candidate.id)
-    await step_a.send_card(context, dialog.chat_id, candidate.id,
+    await after_change(context, candidate.id)
+    await dossiers.send_card(context, dialog.chat_id, candidate.id,
                            intro="✅ Débriefing à distance enregistré. Place au suivi : appels à 3, 6 et 12 mois.")
 
 
-register(Flow(name="debrief_soir", form=lambda d: evening_form(d.data["sites"]), complete=_evening_done,
-              header=_header, shared=True, skip_any=True))
-register(Flow(name="debrief_distance", form=lambda d: REMOTE_FORM, complete=_remote_done, header=_header,
-              shared=True, skip_any=True))
+DEBRIEF_SOIR_FLOW = Flow(name="debrief_soir", form=lambda d: evening_form(state_of(d, EveningDebrief).sites), complete=_evening_done,
+              header=_header, shared=True, skip_any=True)
+DEBRIEF_DISTANCE_FLOW = Flow(name="debrief_distance", form=lambda d: REMOTE_FORM, complete=_remote_done, header=_header,
+              shared=True, skip_any=True)
 
 
 async def open_debrief(update: Update, context: BotContext, candidate) -> None:
@@ -115,7 +130,7 @@ async def open_debrief(update: Update, context: BotContext, candidate) -> None:
             await ask(context, existing, intro="Le débriefing est déjà ouvert ici ; voici où vous en êtes.")
             return
         await begin(update, context, "debrief_soir", subject_id=candidate.id,
-                    data={"sites": visit.sites if visit else []},
+                    state=EveningDebrief(list(visit.sites) if visit else []),
                     intro="📝 Débriefing du soir (30 min) : chaque réponse est enregistrée aussitôt.")
     elif status is Status.VISITES_FAITES:
         await begin(update, context, "debrief_distance", subject_id=candidate.id,
@@ -130,7 +145,7 @@ async def plan_visits(update: Update, context: BotContext) -> None:
     usage = ("Usage : /visites N date : lieu, lieu…\n"
              "Exemple : /visites 12 mardi 12 janvier : MSP de Conliège, Cabinet médical de Perrigny")
     args = context.args or []
-    number = step_a.candidate_number(args[:1])
+    number = dossiers.candidate_number(args[:1])
     rest = " ".join(args[1:])
     if number is None or ":" not in rest:
         await reply(update, context, usage)
@@ -164,7 +179,7 @@ async def plan_visits(update: Update, context: BotContext) -> None:
         check_transition(status, target)
     await candidates.update(context.db, number, {}, by=context.actor.user_id, at=context.now_iso(), kind="visites",
                             detail=f"Visites prévues le {format_date(day)} : {', '.join(sites)}", status=target)
-    await engine.after_change(context, number)
+    await after_change(context, number)
     await reply(update, context, f"🚗 Visites de {esc(candidate.full_name)} prévues le <b>{format_date(day)}</b> : "
                                  f"{esc(', '.join(sites))}.\nRappel la veille à 17 h ; le débriefing du soir "
                                  f"s'ouvrira ici à 18 h.")
@@ -172,7 +187,7 @@ async def plan_visits(update: Update, context: BotContext) -> None:
 
 async def debrief_command(update: Update, context: BotContext) -> None:
     """/debrief N: open the candidate's debrief now."""
-    candidate = await step_a.numbered_candidate(update, context, "debrief")
+    candidate = await dossiers.numbered_candidate(update, context, "debrief")
     if candidate is None:
         return
     await open_debrief(update, context, candidate)
@@ -189,8 +204,55 @@ async def _from_card(update: Update, context: BotContext, candidate) -> None:
     await open_debrief(update, context, candidate)
 
 
-engine.ACTIONS["debrief"] = _from_reminder
-step_a.CARD_EXTRA_BUTTONS.append(("📝 Débriefing du soir", "deb", lambda c: c.status == Status.VISITES_PLANIFIEES))
-step_a.CARD_EXTRA_BUTTONS.append(("📞 Débriefing à distance", "deb", lambda c: c.status == Status.VISITES_FAITES))
-step_a.CARD_ACTIONS["deb"] = _from_card
+# --- the reminders of step D: the eve of the visits, the evening debrief, the remote debrief ---------------
+
+async def _render_eve(services: Services, r: Reminder, now: datetime):
+    candidate = await candidates.get(services.db, r.candidate_id)
+    visit = await visits.visit(services.db, candidate.id)
+    sites = ", ".join(visit.sites) if visit else "—"
+    text = f"🚗 <b>Visites demain</b> pour {who(candidate)} : {esc(sites)}.\n👥 {pair(services.team)}"
+    return engine.with_notes(services, r, now, text, [])
+
+
+async def _render_evening(services: Services, r: Reminder, now: datetime):
+    candidate = await candidates.get(services.db, r.candidate_id)
+    text = (f"📝 <b>{label(r.kind)}</b> des visites de {who(candidate)} : ressenti sur chaque lieu, attentes, "
+            f"besoins, et rendez-vous du débriefing à distance.")
+    cb = f"r:{r.id}:"
+    return engine.with_notes(services, r, now, text, [[("📝 Commencer le débriefing", f"{cb}done")],
+                                                      [("⏰ Reporter", f"{cb}snooze")]])
+
+
+async def _render_remote_soon(services: Services, r: Reminder, now: datetime):
+    candidate = await candidates.get(services.db, r.candidate_id)
+    at = datetime.fromisoformat(candidate.remote_debrief_at).astimezone(PARIS)
+    when = format_datetime(at) if r.kind.endswith("veille") else f"à {format_time(at)}"
+    cls = " ou ".join(mention(m) for m in services.team.with_role("cls")) or "le CLS"
+    return engine.with_notes(services, r, now, f"📞 <b>{label(r.kind)}</b>, {when} : {who(candidate)}, mené par {cls}.",
+                             [])
+
+
+async def _render_remote(services: Services, r: Reminder, now: datetime):
+    candidate = await candidates.get(services.db, r.candidate_id)
+    text = f"📞 <b>{label(r.kind)}</b> avec {who(candidate)} : saisissez les notes du débriefing."
+    cb = f"r:{r.id}:"
+    return engine.with_notes(services, r, now, text, [[("📝 Saisir le débriefing", f"{cb}done")],
+                                                      [("⏰ Reporter", f"{cb}snooze"), ("🙋 Je m'en charge", f"{cb}mine")]])
+
+
+def provides() -> Provides:
+    """Step D: the debriefs' forms, their card buttons, the reminders of the visits and debriefs."""
+    return Provides(
+        flows=(DEBRIEF_SOIR_FLOW, DEBRIEF_DISTANCE_FLOW),
+        card_buttons=(CardButton("📝 Débriefing du soir", "deb", lambda c: c.status == Status.VISITES_PLANIFIEES),
+                      CardButton("📞 Débriefing à distance", "deb", lambda c: c.status == Status.VISITES_FAITES)),
+        card_actions={"deb": _from_card},
+        kinds=(
+            MessageKind("visites_veille", _render_eve),
+            MessageKind("debrief_soir", _render_evening, done=_from_reminder),
+            MessageKind("debrief_distance_veille", _render_remote_soon, done=_from_reminder),
+            MessageKind("debrief_distance_1h", _render_remote_soon, done=_from_reminder),
+            MessageKind("debrief_distance", _render_remote, done=_from_reminder),
+        ),
+    )
 

@@ -26,7 +26,7 @@ from typing import TextIO
 import httpx
 from dateutil.relativedelta import relativedelta
 
-from bot.dates import PARIS, format_datetime, normalise
+from domain.dates import PARIS, format_datetime, normalise
 from handlers.mail import send_due
 from sandbox.fakeapi import Sent
 from sandbox.mailbox import Mailbox, link_in, text_of

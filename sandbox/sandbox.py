@@ -14,11 +14,11 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, shutdown, startup
-from bot.clock import FakeClock
 from bot.config import Settings
-from bot.dates import PARIS, normalise
 from bot.pace import LoopTime, SkippedTime
-from handlers.reminders import dispatch_due, next_wake
+from delivery.clock import FakeClock
+from delivery.engine import dispatch_due, next_wake
+from domain.dates import PARIS, normalise
 from sandbox.fakeapi import FakeBotAPI, Sent
 from storage import updates
 from storage.db import READERS

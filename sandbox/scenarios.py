@@ -17,7 +17,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from bot.dates import PARIS
+from domain.dates import PARIS
 from sandbox.console import Console
 from sandbox.mailbox import Mailbox
 from sandbox.sandbox import Sandbox

@@ -6,10 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from storage import candidates as candidates_store
-from storage import outbox, reminders, weblinks
-from storage import sites as sites_store
-from storage import visits as visits_store
+from storage import candidates, outbox, reminders, sites, visits, weblinks
 from storage.db import Database
 
 
@@ -130,7 +127,7 @@ def _poll_site(r) -> PollSite:
     return PollSite(r["site_id"], bool(r["invited"]), r["comment"], bool(r["cancelled"]))
 
 
-async def sites(db: Database, poll_id: int) -> list[PollSite]:
+async def poll_sites(db: Database, poll_id: int) -> list[PollSite]:
     return [_poll_site(r) for r in await db.fetchall(f"{_SITES} ORDER BY site_id", (poll_id,))]
 
 
@@ -156,7 +153,7 @@ async def close(db: Database, poll: Poll, *, at: str, links_expire_at: str, rela
         outbox.cancel_statement(kind="relance", poll_id=poll.id),
         weblinks.expire_with_poll_statement(poll.id, links_expire_at),
         reminders.create_statement(kind="sondage_clos", key=notice, once=True, candidate_id=poll.candidate_id,
-                                   chat_id=poll.chat_id, text=how, due_at=at, exact=True, at=at),
+                                   poll_id=poll.id, chat_id=poll.chat_id, text=how, due_at=at, exact=True, at=at),
         *(reminders.create_statement(kind="libre", key=key, once=True, candidate_id=poll.candidate_id,
                                      chat_id=poll.chat_id, text=text, due_at=at, exact=True, at=at)
           for key, text in calls),
@@ -173,8 +170,8 @@ async def open_poll(db: Database, poll: Poll, *, at: str, asked: str, by: int, d
     no longer a draft (sent twice at once)."""
     return await db.write([
         ("UPDATE polls SET state = 'open', opened_at = ?, asked = ? WHERE id = ? AND state = 'draft'", (at, asked, poll.id)),
-        candidates_store.touch_statement(poll.candidate_id, at=at),
-        candidates_store.event_statement(poll.candidate_id, by=by, at=at, kind="sondage", detail=detail),
+        candidates.touch_statement(poll.candidate_id, at=at),
+        candidates.event_statement(poll.candidate_id, by=by, at=at, kind="sondage", detail=detail),
         *tell,
     ], unless_first_changes_nothing=True)
 
@@ -197,10 +194,10 @@ async def cancel_site(db: Database, poll: Poll, site_id: int, *, by: int, at: st
     statements = [
         ("UPDATE poll_sites SET cancelled = 1 WHERE poll_id = ? AND site_id = ? AND cancelled = 0", (poll.id, site_id)),
         ("UPDATE visit_stops SET cancelled = 1 WHERE candidate_id = ? AND site_id = ?", (poll.candidate_id, site_id)),
-        candidates_store.touch_statement(poll.candidate_id, at=at),
-        candidates_store.event_statement(poll.candidate_id, by=by, at=at, kind="visites", detail=detail),
+        candidates.touch_statement(poll.candidate_id, at=at),
+        candidates.event_statement(poll.candidate_id, by=by, at=at, kind="visites", detail=detail),
         reminders.create_statement(kind="visite_annulee", key=cancelled_alert_key(poll.id, site_id), once=True,
-                                   candidate_id=poll.candidate_id, chat_id=poll.chat_id, text=alert_text, due_at=at,
+                                   candidate_id=poll.candidate_id, poll_id=poll.id, site_id=site_id, chat_id=poll.chat_id, text=alert_text, due_at=at,
                                    exact=True, at=at, created_by=by or None),
     ]
     if not await db.write(statements, unless_first_changes_nothing=True):
@@ -339,9 +336,9 @@ async def plan_day(db: Database, poll: Poll, slot_id: int, *, stops: list[tuple[
         ("DELETE FROM visit_stops WHERE candidate_id = ?", (poll.candidate_id,)),
         *(("INSERT INTO visit_stops (candidate_id, site_id, starts_at, ends_at) VALUES (?, ?, ?, ?)",
            (poll.candidate_id, site_id, starts, ends)) for site_id, starts, ends in stops),
-        visits_store.plan_visit_statement(poll.candidate_id, day=day, sites=site_names, by=by, at=at),
-        candidates_store.touch_statement(poll.candidate_id, at=at, status=status),
-        candidates_store.event_statement(poll.candidate_id, by=by, at=at, kind="visites", detail=detail),
+        visits.plan_visit_statement(poll.candidate_id, day=day, sites=site_names, by=by, at=at),
+        candidates.touch_statement(poll.candidate_id, at=at, status=status),
+        candidates.event_statement(poll.candidate_id, by=by, at=at, kind="visites", detail=detail),
         *tell,
     ]
     return await db.write(statements, unless_first_changes_nothing=True)
@@ -360,7 +357,7 @@ class LinkPage:
     link: weblinks.Link
     form_used: bool = False  # the form key sent with a POST was already used
     poll: Poll | None = None
-    site: sites_store.Site | None = None
+    site: sites.Site | None = None
     slots: tuple[SlotRow, ...] = ()
     answers: dict[int, AnswerRow] | None = None  # slot -> this site's answer
     poll_site: PollSite | None = None
@@ -377,7 +374,7 @@ async def link_page(db: Database, token_hash: str, *, form_hash: str | None = No
         link = weblinks.Link(**dict(row))
         used = form_hash is not None and conn.execute(weblinks.FORM_USED, (form_hash, link.id)).fetchone() is not None
         poll_row = conn.execute("SELECT * FROM polls WHERE id = ?", (link.poll_id,)).fetchone() if link.poll_id else None
-        site_row = conn.execute(f"{sites_store.SELECT} WHERE s.id = ?", (link.site_id,)).fetchone() if link.site_id else None
+        site_row = conn.execute(f"{sites.SELECT} WHERE s.id = ?", (link.site_id,)).fetchone() if link.site_id else None
         if link.purpose != "sondage" or poll_row is None or site_row is None:
             return LinkPage(link, used)
         poll = Poll(**dict(poll_row))
@@ -387,7 +384,7 @@ async def link_page(db: Database, token_hash: str, *, form_hash: str | None = No
             stop = conn.execute("SELECT starts_at, ends_at FROM visit_stops WHERE candidate_id = ? AND site_id = ? "
                                 "AND cancelled = 0", (poll.candidate_id, link.site_id)).fetchone()
         return LinkPage(
-            link, used, poll, sites_store.site_of(site_row), tuple(_slots(conn.execute(_SLOTS, (poll.id,)).fetchall())),
+            link, used, poll, sites.site_of(site_row), tuple(_slots(conn.execute(_SLOTS, (poll.id,)).fetchall())),
             _site_answers(conn, poll.id, link.site_id),
             _poll_site(ps) if ps else None, (stop["starts_at"], stop["ends_at"]) if stop else None)
     return await db.read_quick(read)

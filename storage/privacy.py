@@ -122,6 +122,22 @@ async def get_kv(db: Database, key: str) -> str | None:
     return row[0] if row else None
 
 
+LAST_BACKUP, LAST_BACKUP_FILE = "sauvegarde:derniere", "sauvegarde:derniere:fichier"
+
+
+async def last_backup(db: Database) -> tuple[str, str] | None:
+    """When the last backup was taken (UTC), and its file's name; None before the first."""
+    rows = dict(await db.fetchall("SELECT key, value FROM kv WHERE key IN (?, ?)", (LAST_BACKUP, LAST_BACKUP_FILE)))
+    return (rows[LAST_BACKUP], rows.get(LAST_BACKUP_FILE, "")) if LAST_BACKUP in rows else None
+
+
+async def set_last_backup(db: Database, at: str, file_name: str) -> None:
+    await db.write([(_SET_KV, (LAST_BACKUP, at)), (_SET_KV, (LAST_BACKUP_FILE, file_name))])
+
+
+_SET_KV = "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+
+
 async def set_kv(db: Database, key: str, value: str) -> None:
     await db.execute("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                      (key, value))

@@ -31,6 +31,8 @@ class Reminder:
     created_at: str
     closed_at: str | None
     closed_by: int | None
+    poll_id: int | None  # what a message about a poll is about: the poll, and the site when it concerns one
+    site_id: int | None
 
 
 def _reminder(row) -> Reminder:
@@ -41,20 +43,22 @@ def _reminder(row) -> Reminder:
 
 def create_statement(*, kind: str, chat_id: int, due_at: str, at: str, key: str | None = None,
                      candidate_id: int | None = None, text: str = "", exact: bool = False,
-                     created_by: int | None = None, once: bool = False) -> tuple[str, tuple]:
+                     created_by: int | None = None, once: bool = False, poll_id: int | None = None,
+                     site_id: int | None = None) -> tuple[str, tuple]:
     """The statement that creates a reminder (also run in another write's transaction: see polls.cancel_site);
-    with ``once``, nothing is created when a reminder with that key exists."""
+    with ``once``, nothing is created when a reminder with that key exists. The key only makes it unique: what
+    the message is about has columns of its own (the candidate, the poll, the site)."""
     return (f"INSERT {'OR IGNORE ' if once else ''}INTO reminders (kind, key, candidate_id, chat_id, text, due_at, "
-            "original_due_at, exact, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (kind, key, candidate_id, chat_id, text, due_at, due_at, int(exact), created_by, at))
+            "original_due_at, exact, created_by, created_at, poll_id, site_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, key, candidate_id, chat_id, text, due_at, due_at, int(exact), created_by, at, poll_id, site_id))
 
 
 async def create(db: Database, *, kind: str, chat_id: int, due_at: str, at: str, key: str | None = None,
                  candidate_id: int | None = None, text: str = "", exact: bool = False,
-                 created_by: int | None = None) -> int:
+                 created_by: int | None = None, poll_id: int | None = None, site_id: int | None = None) -> int:
     return await db.execute(*create_statement(kind=kind, chat_id=chat_id, due_at=due_at, at=at, key=key,
                                               candidate_id=candidate_id, text=text, exact=exact,
-                                              created_by=created_by))
+                                              created_by=created_by, poll_id=poll_id, site_id=site_id))
 
 
 async def get(db: Database, reminder_id: int) -> Reminder | None:

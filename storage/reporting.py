@@ -12,7 +12,7 @@ from storage.db import Database
 
 @dataclass
 class Dataset:
-    """What the reporting table shows (bot.exports), for all candidates or some of them."""
+    """What the reporting table shows (domain.exports), for all candidates or some of them."""
     candidates: list[Mapping[str, Any]] = field(default_factory=list)  # dicts, or rows read by column name
     # candidate -> interview answers, or their JSON text (decoded row by row: 10,000 decoded at once weigh 50 MB)
     answers: dict[int, dict[str, Any] | str] = field(default_factory=dict)
@@ -31,7 +31,7 @@ class Dataset:
 
 
 async def dataset(db: Database, candidate_ids: Iterable[int]) -> Dataset:
-    """Everything the reporting table shows of these candidates (bot.exports)."""
+    """Everything the reporting table shows of these candidates (domain.exports)."""
     ids = sorted(set(candidate_ids))
     where, params = "WHERE candidate_id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
     data = Dataset()
@@ -57,10 +57,10 @@ async def dataset(db: Database, candidate_ids: Iterable[int]) -> Dataset:
 
 async def table_dataset(db: Database, *, bounds: dict[str, str] | None = None,
                         with_proposals: bool = False) -> Dataset:
-    """What the table's filters choose its candidates by (bot.exports.selected): first contact, last change,
+    """What the table's filters choose its candidates by (domain.exports.selected): first contact, last change,
     status, profession, place of installation, and the sites; the croisement's proposals only to choose by EPCI.
-    With a period's ``bounds`` (bot.indicators.Period.bounds), only the candidates first contacted or changed in it
-    (bot.exports.selected chooses among them)."""
+    With a period's ``bounds`` (domain.indicators.Period.bounds), only the candidates first contacted or changed in it
+    (domain.exports.selected chooses among them)."""
     where, params = "", {}
     if bounds is not None:
         where = f"WHERE {_which('first_contact')} IS NOT NULL OR {_which('updated_at')} IS NOT NULL"
@@ -95,7 +95,7 @@ async def answers(db: Database, candidate_ids: Iterable[int] | None = None) -> d
 
 # --- the indicators of a period, filtered and counted by SQLite ------------------------------------------------
 # A summary at 10,000 candidates spent a second turning every row into Python objects to count a few of them:
-# SQLite now selects and counts what falls in the period, and bot.indicators applies the protocol's rules to that.
+# SQLite now selects and counts what falls in the period, and domain.indicators applies the protocol's rules to that.
 
 def _among(value: str, low: str, high: str, periods: int) -> str:
     """SQL: the index of the first period whose bounds ``low``/``high`` (parameters suffixed with the index) hold
@@ -106,7 +106,7 @@ def _among(value: str, low: str, high: str, periods: int) -> str:
 
 def _which(column: str, periods: int = 1) -> str:
     """SQL: the index of the period holding a stored date or UTC instant (its Paris day in the period, as
-    bot.indicators.day_of reads it), NULL if none; several periods at once, for one pass over the rows for a summary
+    domain.indicators.day_of reads it), NULL if none; several periods at once, for one pass over the rows for a summary
     and the period before. The stored text is compared with each period's bounds (``_bounds``), written the same
     way; a value of any other shape goes through paris_day."""
     return (f"(CASE WHEN {column} IS NULL OR {column} = '' THEN NULL "
@@ -116,12 +116,12 @@ def _which(column: str, periods: int = 1) -> str:
 
 
 def _bounds(periods: list[dict[str, str]]) -> dict[str, str]:
-    """The query parameters of these periods' bounds (bot.indicators.Period.bounds), numbered in order."""
+    """The query parameters of these periods' bounds (domain.indicators.Period.bounds), numbered in order."""
     return {f"{key}_{n}": value for n, bounds in enumerate(periods) for key, value in bounds.items()}
 
 
 def _day(column: str) -> str:
-    """SQL for bot.indicators.day_of, as "YYYY-MM-DD" text (before 22:00 UTC an instant's day is Paris's)."""
+    """SQL for domain.indicators.day_of, as "YYYY-MM-DD" text (before 22:00 UTC an instant's day is Paris's)."""
     return (f"(CASE WHEN length({column}) = 10 THEN {column} WHEN length({column}) = 25 AND substr({column}, 20) = "
             f"'+00:00' AND substr({column}, 12, 2) < '22' THEN substr({column}, 1, 10) ELSE paris_day({column}) END)")
 
@@ -133,7 +133,7 @@ _INSTALLED = ("(CASE WHEN c.status = 'installe' THEN coalesce(" + _day("nullif(c
 
 @dataclass
 class PeriodFacts:
-    """What the indicators of a period are made from (bot.indicators.compute)."""
+    """What the indicators of a period are made from (domain.indicators.compute)."""
     first_contacts: list[tuple[str, str, str, int]]  # (source, profession, status, candidates) first contacted
     interviews: int
     abandons: int  # candidates whose status became "abandon" in the period
@@ -155,7 +155,7 @@ class PeriodFacts:
 
 
 async def period_facts(db: Database, periods: list[dict[str, str]], today: str) -> list[PeriodFacts]:
-    """The facts of each period whose bounds are given (bot.indicators.Period.bounds; periods that do not overlap),
+    """The facts of each period whose bounds are given (domain.indicators.Period.bounds; periods that do not overlap),
     ``today`` a "YYYY-MM-DD"; each table is read once for all of them."""
     n = len(periods)
     p = {**_bounds(periods), "today": today}

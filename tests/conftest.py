@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.dates import PARIS
+from domain.dates import PARIS
 from sandbox.sandbox import Sandbox
 
 # Monday 23 November 2026, 9:00 in Paris

@@ -14,16 +14,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from telegram.ext import Application
 
-from bot import weblinks as weblinks_rules
-from bot.dates import PARIS, format_date, format_datetime, format_time
-from bot.forms import too_long
-from bot.polls import Stop, StopSite, ics, slot_label
-from bot.weblinks import TOKEN_SHAPE, token_hash
+from delivery import engine
+from domain.dates import PARIS, format_date, format_datetime, format_time
+from domain.forms import too_long
+from domain.polls import Stop, StopSite, ics, slot_label
+from domain.weblinks import TOKEN_SHAPE, form_key_valid, sign_form, token_hash
 from handlers import croisement
-from handlers import polls as poll_handlers
-from handlers import reminders as engine
+from handlers.polls import (
+    COMMENT_LENGTH,
+    answered_by_link,
+    note_cannot_host,
+    relance_keys,
+    tally_due_after_crash,
+    told_sites,
+)
 from storage import polls, weblinks
-from web.app import SECURITY_HEADERS, Limits, client_of, form_secret, page, read_body, refused
+from web.pages import SECURITY_HEADERS, Limits, client_of, form_secret, page, read_body, refused
 
 NAME_LENGTH = 100
 SEEN_EVERY = timedelta(minutes=10)
@@ -106,9 +112,9 @@ async def _poll_page(ptb: Application, opened: Opened, *, error: str | None = No
     last = max(mine.values(), key=lambda a: a.at) if mine else None
     form_key = None
     if poll.state in ("open", "planned"):
-        form_key = weblinks_rules.form_key(await form_secret(ptb), opened.link.id)
+        form_key = sign_form(await form_secret(ptb), opened.link.id)
     typed = typed or {}
-    description = await poll_handlers.told_sites(engine.services_of(ptb).db, poll)
+    description = await told_sites(engine.services_of(ptb).db, poll)
     return page("poll.html", status, site=site, poll=poll, error=error, form_key=form_key, call=call(ptb),
                 description=description, deadline=format_datetime(_local(poll.deadline)),
                 slots=[{"id": s.id, "label": slot_label(s.day, s.part),
@@ -149,7 +155,7 @@ async def submit(request: Request, ptb: Application, limits: Limits) -> Response
     opened = await _open(request, ptb, limits, form_key=form_key)
     if isinstance(opened, Response):
         return opened
-    if not weblinks_rules.form_key_valid(await form_secret(ptb), opened.link.id, form_key):
+    if not form_key_valid(await form_secret(ptb), opened.link.id, form_key):
         return refused(403, "Formulaire non valable", "Ce formulaire ne vient pas de cette page : rien n'a été "
                                                       "enregistré. Rouvrez le lien reçu par e-mail.")
     if opened.page.form_used:
@@ -181,7 +187,7 @@ async def _answers(request: Request, ptb: Application, opened: Opened, fields: d
     comment = fields.get("commentaire", "").strip()
     typed = {**values, "name": name, "comment": comment}
     problem = (too_long("votre nom", name, NAME_LENGTH) or too_long("un commentaire", comment,
-                                                                       poll_handlers.COMMENT_LENGTH)
+                                                                       COMMENT_LENGTH)
                or ("Indiquez votre nom, pour que l'équipe sache qui a répondu : rien n'a été enregistré."
                    if not name else None)
                or ("Choisissez une réponse pour au moins un créneau : rien n'a été enregistré." if not values else None))
@@ -189,13 +195,13 @@ async def _answers(request: Request, ptb: Application, opened: Opened, fields: d
         return await _poll_page(ptb, opened, status=422, error=problem, typed=typed)
     kept = await polls.answer_by_link(services.db, poll.id, site.id, values, comment=comment, name=name,
                                       link_id=opened.link.id, form_hash=token_hash(form_key),
-                                      at=services.clock.utc_iso(), tally_due_at=poll_handlers.tally_due_after_crash(services),
-                                      cancel_reminders=poll_handlers.relance_keys(poll.id, site.id))
+                                      at=services.clock.utc_iso(), tally_due_at=tally_due_after_crash(services),
+                                      cancel_reminders=relance_keys(poll.id, site.id))
     if not kept:  # the same form, sent twice at once
         return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé.")
     # the tally and the site's Telegram messages, once the site has stopped changing its mind
     request.app.state.follow_ups.run(("sondage", poll.id, site.id),
-                                     lambda: poll_handlers.answered_by_link(ptb, poll, site.id))
+                                     lambda: answered_by_link(ptb, poll, site.id))
     answers = await polls.site_answers(services.db, poll.id, site.id)  # as recorded
     return page("thanks.html", site=site, name=name, comment=comment, deadline=format_datetime(_local(poll.deadline)),
                 answers=[(slot_label(s.day, s.part), CHOICES[answers[s.id].answer], answers[s.id].answer)
@@ -219,7 +225,7 @@ async def _cannot_host(request: Request, ptb: Application, opened: Opened, form_
     # the form is used up like any other, then the visit is cancelled for this site
     if not await weblinks.use_form(services.db, opened.link.id, token_hash(form_key), at=services.clock.utc_iso()):
         return await _poll_page(ptb, opened, status=409, error="Ce formulaire a déjà été envoyé : rien n'a été changé.")
-    alert = await poll_handlers.note_cannot_host(ptb, poll, site.id, by=0, how=" (indiqué par le lien web)")
+    alert = await note_cannot_host(ptb, poll, site.id, by=0, how=" (indiqué par le lien web)")
     if alert is None:  # confirmed twice at once
         return await _poll_page(ptb, opened, status=409, error="C'est déjà noté : l'équipe est prévenue.")
     # the team's alert waits in the database: sent after the page has answered, at Telegram's pace

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from typing import TYPE_CHECKING
 
 import uvicorn
 from telegram.ext import Application
 
-from bot.config import Settings
 from web.app import build_web
+
+if TYPE_CHECKING:  # read on top, by the entry point
+    from bot.config import Settings
 
 # HTTP read and written by httptools (C) rather than h11: named, so that a missing package fails at start instead of
 # silently falling back to the slower parser

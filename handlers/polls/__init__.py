@@ -24,21 +24,39 @@ from dataclasses import dataclass
 
 from telegram import Update
 
-from bot.context import BotContext
+from domain.pipeline import Status
 from handlers.common import pressed_card
-from handlers.polls import closing, day, draft, site_answers
+from handlers.context import BotContext
+from handlers.polls import closing, day, draft, sending, site_answers
 from handlers.polls.closing import relance_keys
 from handlers.polls.day import note_cannot_host
 from handlers.polls.draft import clone_poll, start_poll
 from handlers.polls.live import tally_due_after_crash
 from handlers.polls.site_answers import COMMENT_LENGTH, answered_by_link, on_site_button
 from handlers.polls.views import invitation_draft, tally_text, told_sites
+from handlers.wiring import CardButton, Provides
 from storage import polls
 from storage.polls import Poll
 
 # what the application, the web link and the e-mails use
 __all__ = ["COMMENT_LENGTH", "answered_by_link", "clone_poll", "invitation_draft", "note_cannot_host", "on_site_button",
            "on_team_button", "relance_keys", "start_poll", "tally_due_after_crash", "tally_text", "told_sites"]
+
+
+def provides() -> Provides:
+    """Polls and the visit day: the messages they queue, their deadlines, the card's button, the forms of a slot
+    and a deadline, a site contact's comment."""
+    return Provides(
+        kinds=(*sending.KINDS, *closing.KINDS, *day.KINDS),
+        hooks=(closing.DEADLINES,),
+        at_start=(closing.relances_of_open_polls,),
+        flows=(draft.CRENEAU_FLOW, draft.ECHEANCE_FLOW),
+        waits=(site_answers.COMMENT,),
+        card_buttons=(CardButton("📅 Sondage des lieux", "son",
+                                 lambda c: c.status in (Status.CROISEMENT, Status.VISITES_PLANIFIEES)),),
+        card_actions={"son": draft.from_card},
+        outsider_text=(site_answers.on_outsider_text,),
+    )
 
 
 async def on_team_button(update: Update, context: BotContext) -> None:

@@ -9,14 +9,16 @@ from datetime import datetime, timedelta
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot import emails
-from bot.context import BotContext, Services
-from bot.dates import format_datetime
-from bot.polls import best_slot, itinerary, tally
-from bot.weblinks import poll_link_expiry
+from delivery import engine
+from delivery.kinds import Hook, MessageKind
+from delivery.services import Services
+from domain import emails
+from domain.dates import format_datetime
+from domain.polls import best_slot, itinerary, tally
+from domain.weblinks import poll_link_expiry
 from handlers import mail
-from handlers import reminders as engine
 from handlers.common import esc, keyboard
+from handlers.context import BotContext
 from handlers.polls.live import edit_tally, update_site_messages
 from handlers.polls.views import late_note, local, plan_lines, poll_state, stop_site, utc
 from storage import candidates, polls, reminders, sites
@@ -47,7 +49,7 @@ async def plan_relances(app, poll: Poll) -> None:
     await reminders.cancel_pending(services.db, relance_keys(poll.id), at=services.clock.utc_iso(),
                                    unless_suffix=f":{deadline.strftime('%Y%m%d%H%M')}")
     answered = {site for (_, site) in await polls.answers(services.db, poll.id)}
-    for ps in await polls.sites(services.db, poll.id):
+    for ps in await polls.poll_sites(services.db, poll.id):
         if not ps.invited or ps.site_id in answered:
             continue
         site = await sites.get(services.db, ps.site_id)
@@ -63,8 +65,8 @@ async def plan_relances(app, poll: Poll) -> None:
                 key = f"{kind}:{poll.id}:{ps.site_id}:{contact.user_id}:{deadline.strftime('%Y%m%d%H%M')}"
                 if when > services.clock.now() and when < deadline and await reminders.by_key(services.db, key) is None:
                     await reminders.create(services.db, kind=kind, key=key, candidate_id=poll.candidate_id,
-                                           chat_id=contact.user_id, text=f"{poll.id}:{ps.site_id}", due_at=utc(when),
-                                           exact=True, at=services.clock.utc_iso())
+                                           poll_id=poll.id, site_id=ps.site_id, chat_id=contact.user_id,
+                                           due_at=utc(when), exact=True, at=services.clock.utc_iso())
 
 
 def relance_keys(poll_id: int, site_id: int | None = None) -> list[str]:
@@ -75,7 +77,7 @@ def relance_keys(poll_id: int, site_id: int | None = None) -> list[str]:
 
 
 async def _render_relance(services: Services, r, now: datetime):
-    poll_id, site_id = (int(x) for x in r.text.split(":"))
+    poll_id, site_id = r.poll_id, r.site_id
     poll = await polls.get(services.db, poll_id)
     answered = any(site == site_id for (_, site) in await polls.answers(services.db, poll_id)) if poll else True
     if poll is None or poll.state != "open" or answered:
@@ -84,10 +86,6 @@ async def _render_relance(services: Services, r, now: datetime):
     return (f"⏰ Petit rappel : la CPTS du Grand Lons attend les disponibilités de « {esc(site.name)} » pour une "
             f"visite, avant le <b>{format_datetime(local(poll.deadline))}</b>. Répondez avec les boutons du sondage "
             f"ci-dessus. Merci !"), None
-
-
-for _kind in RELANCES:
-    engine.RENDERERS[_kind] = _render_relance
 
 
 async def close_poll(app, poll: Poll, *, early_by: str | None = None) -> int | None:
@@ -123,7 +121,7 @@ async def close_poll(app, poll: Poll, *, early_by: str | None = None) -> int | N
 async def _render_closed(services: Services, r, now: datetime):
     """The team's notice of a closed poll: who did not answer, the best slot and a draft day, with the buttons to
     confirm it, choose another slot or reopen (``r.text``: who closed it early, or empty at the deadline)."""
-    poll = await polls.get(services.db, int(r.key.split(":")[1]))
+    poll = await polls.get(services.db, r.poll_id)
     if poll is None or poll.state != "closed" or poll.closed_at != r.created_at:
         return None  # reopened (or planned) meanwhile: this notice no longer applies
     candidate = await candidates.get(services.db, poll.candidate_id)
@@ -151,9 +149,6 @@ async def _render_closed(services: Services, r, now: datetime):
     return "\n".join(lines) + late_note(r, now, "Clos"), markup
 
 
-engine.RENDERERS["sondage_clos"] = _render_closed
-
-
 async def _deadline_hook_due(services: Services) -> str | None:
     return await polls.next_due(services.db)
 
@@ -166,12 +161,14 @@ async def _deadline_hook_run(app, now: datetime) -> None:
         await edit_tally(app, poll)
 
 
-async def _relances_of_open_polls(app) -> None:
+async def relances_of_open_polls(app) -> None:
     """At start: every open poll has its relances (sending one plans them after its transaction: a stop in
     between left them out); planning them again changes nothing that exists."""
     for poll in await polls.open_ones(engine.services_of(app).db):
         await plan_relances(app, poll)
 
 
-engine.HOOKS.append(engine.Hook(next_due=_deadline_hook_due, run=_deadline_hook_run))
-engine.AT_START.append(_relances_of_open_polls)
+DEADLINES = Hook(next_due=_deadline_hook_due, run=_deadline_hook_run)  # polls closing, tallies to edit
+
+
+KINDS = (*(MessageKind(kind, _render_relance) for kind in RELANCES), MessageKind("sondage_clos", _render_closed))

@@ -9,18 +9,19 @@ from datetime import date, datetime
 from telegram import Update
 from telegram.error import BadRequest
 
-from bot import emails, texts
-from bot.candidates import profession_label
-from bot.context import BotContext, Services
-from bot.dates import format_date, format_time
-from bot.messages import fit_html
-from bot.pipeline import Status, check_transition
-from bot.polls import Slot, ics, itinerary, tally
-from handlers import croisement as step_c
-from handlers import mail
-from handlers import reminders as engine
-from handlers.common import edit_markup, esc, keyboard
-from handlers.polls.views import late_note, local, plan_lines, poll_state, stop_site, utc
+from delivery import engine
+from delivery.kinds import MessageKind
+from delivery.services import Services
+from domain import emails
+from domain.candidates import profession_label
+from domain.dates import format_date, format_time
+from domain.messages import fit_html
+from domain.pipeline import Status, check_transition
+from domain.polls import Slot, ics, itinerary, tally
+from handlers import croisement, mail
+from handlers.common import after_change, edit_markup, esc, keyboard
+from handlers.context import BotContext
+from handlers.polls.views import late_note, local, plan_lines, poll_state, site_unreachable, stop_site, utc
 from storage import candidates, polls, reminders, sites, visits
 from storage.polls import Poll, PollSite
 
@@ -65,7 +66,7 @@ async def confirm_day(update: Update, context: BotContext, poll: Poll, slot_id: 
     visiting = [stop for stop in plan if stop.site]
     keys = [f"journee:{poll.id}:{at}"]
     tell = [reminders.create_statement(kind="journee", key=keys[0], once=True, candidate_id=candidate.id,
-                                       chat_id=poll.chat_id, due_at=at, exact=True, at=at)]
+                                       poll_id=poll.id, chat_id=poll.chat_id, due_at=at, exact=True, at=at)]
     for stop in visiting:
         site = site_rows[stop.site.id]
         if site.contact_email and mail.mail_enabled(app):
@@ -79,11 +80,11 @@ async def confirm_day(update: Update, context: BotContext, poll: Poll, slot_id: 
         for contact in await sites.contacts_of(db, "lieu", site.id):
             keys.append(f"visite_confirmee:{poll.id}:{site.id}:{contact.user_id}")
             tell.append(reminders.create_statement(kind="visite_confirmee", key=keys[-1], once=True, text=contact.name,
-                                                   candidate_id=candidate.id, chat_id=contact.user_id, due_at=at,
-                                                   exact=True, at=at))
+                                                   candidate_id=candidate.id, poll_id=poll.id, site_id=site.id,
+                                                   chat_id=contact.user_id, due_at=at, exact=True, at=at))
     keys.append(f"elus_projet:{poll.id}:{at}")  # the élus' draft, last
     tell.append(reminders.create_statement(kind="elus_projet", key=keys[-1], once=True, candidate_id=candidate.id,
-                                           chat_id=poll.chat_id, text=f"le {format_date(slot.day)}", due_at=at,
+                                           poll_id=poll.id, chat_id=poll.chat_id, text=f"le {format_date(slot.day)}", due_at=at,
                                            exact=True, at=at, created_by=context.actor.user_id))
     names = [stop.site.name for stop in visiting]
     planned = await polls.plan_day(
@@ -96,13 +97,13 @@ async def confirm_day(update: Update, context: BotContext, poll: Poll, slot_id: 
         return
     await query.answer("Journée confirmée")
     await edit_markup(query, None)
-    await engine.after_change(context, candidate.id)
+    await after_change(context, candidate.id)
     await engine.deliver_now(app, *await reminders.ids_of(db, keys))  # the e-mails go once the engine wakes
 
 
 async def _render_day(services: Services, r, now: datetime):
     """The team's plan of a confirmed day (after its .ics), and whom to tell by hand; None if no longer planned."""
-    poll = await polls.get(services.db, int(r.key.split(":")[1]))
+    poll = await polls.get(services.db, r.poll_id)
     if poll is None or poll.state != "planned":
         return None
     slot, plan, site_rows = await day_plan(services.db, poll, poll.chosen_slot_id)
@@ -125,12 +126,11 @@ async def _render_day(services: Services, r, now: datetime):
 async def _render_site_confirmation(services: Services, r, now: datetime):
     """A site contact's confirmation of its visit, with the button to say it can no longer host it; None once
     it said so (or the day is no longer planned)."""
-    _, poll_id, site_id, _ = r.key.split(":")
-    poll = await polls.get(services.db, int(poll_id))
-    stop = next((s for s in await polls.stops(services.db, poll.candidate_id) if s[0] == int(site_id)), None) if poll else None
+    poll = await polls.get(services.db, r.poll_id)
+    stop = next((s for s in await polls.stops(services.db, poll.candidate_id) if s[0] == r.site_id), None) if poll else None
     if poll is None or poll.state != "planned" or stop is None or stop[3]:
         return None
-    site, candidate = await sites.get(services.db, int(site_id)), await candidates.get(services.db, poll.candidate_id)
+    site, candidate = await sites.get(services.db, r.site_id), await candidates.get(services.db, poll.candidate_id)
     starts, ends = local(stop[1]), local(stop[2])
     return (f"✅ <b>Visite confirmée</b> à « {esc(site.name)} » le <b>{format_date(starts.date())}</b>, de "
             f"{format_time(starts)} à {format_time(ends)} : un·e {esc(profession_label(candidate).lower())} accompagné·e "
@@ -139,26 +139,15 @@ async def _render_site_confirmation(services: Services, r, now: datetime):
 
 async def _render_elus_draft(services: Services, r, now: datetime):
     """The élus' draft for a confirmed day (``r.text``: the period it names), drafted once however often sent."""
-    poll = await polls.get(services.db, int(r.key.split(":")[1]))
+    poll = await polls.get(services.db, r.poll_id)
     if poll is None or poll.state != "planned":
         return None
     chosen = set(await hosting(services.db, poll))
     candidate = await candidates.get(services.db, poll.candidate_id)
-    return await step_c.notice_draft(services, candidate, chosen, period=r.text, by=r.created_by,
+    return await croisement.notice_draft(services, candidate, chosen, period=r.text, by=r.created_by,
                                      once=f"elus:projet:{r.id}")
 
 
-async def _site_unreachable(app, r, error: str) -> None:
-    """A site contact who blocked the bot (or never opened it) does not get its poll or its visit: the team calls."""
-    await engine.tell(app, engine.services_of(app).settings.team_chat_id,
-                      texts.PRIVATE_UNREACHABLE.format(name=esc(r.text)))
-
-
-engine.RENDERERS["journee"] = _render_day
-engine.RENDERERS["visite_confirmee"] = _render_site_confirmation
-engine.RENDERERS["elus_projet"] = _render_elus_draft
-engine.REFUSED["visite_confirmee"] = _site_unreachable
-engine.REFUSED["sondage_lieu"] = _site_unreachable
 
 
 # "we can no longer host the visit": asked (x), confirmed (X), taken back (k); it cancels the site's visit and alerts
@@ -219,8 +208,7 @@ async def note_cannot_host(app, poll: Poll, site_id: int, *, by: int, how: str =
 
 async def _render_cancelled_visit(services: Services, r, now: datetime):
     """The team's alert that a site can no longer host the visit (``r.text``: how it was said)."""
-    poll_id, site_id = (int(x) for x in r.key.split(":")[1:])
-    poll, site = await polls.get(services.db, poll_id), await sites.get(services.db, site_id)
+    poll, site = await polls.get(services.db, r.poll_id), await sites.get(services.db, r.site_id)
     candidate = await candidates.get(services.db, r.candidate_id)
     if poll is None or site is None or candidate is None:
         return None
@@ -229,9 +217,6 @@ async def _render_cancelled_visit(services: Services, r, now: datetime):
     return (f"⚠️ <b>« {esc(site.name)} » ne peut plus recevoir la visite</b>{esc(r.text)} de {esc(candidate.full_name)} "
             f"(n° {candidate.id}) du {day}. Replanifiez si besoin : /sondage_cloner {poll.id} {candidate.id} pour un "
             f"nouveau sondage.{late_note(r, now, 'Signalé')}"), None
-
-
-engine.RENDERERS["visite_annulee"] = _render_cancelled_visit
 
 
 # the team notes for a site, under the day's plan, that it can no longer host the visit (it phoned, it wrote)
@@ -283,3 +268,11 @@ async def site_gone_confirmed(update: Update, context: BotContext, poll: Poll, s
 
 async def plan_back(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
     await asyncio.gather(update.callback_query.answer(), edit_markup(update.callback_query, plan_keyboard(poll.id)))
+
+
+KINDS = (
+    MessageKind("journee", _render_day),  # the team's plan of the day, with its .ics
+    MessageKind("visite_confirmee", _render_site_confirmation, refused=site_unreachable),
+    MessageKind("elus_projet", _render_elus_draft),
+    MessageKind("visite_annulee", _render_cancelled_visit),
+)

@@ -3,21 +3,22 @@ deadline (guided exchanges)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from telegram import Update
 from telegram.error import BadRequest
 
-from bot.context import BotContext
-from bot.dates import format_datetime, parse_availability
-from bot.forms import Form, InvalidAnswer, Kind, Question, availability_of
-from bot.messages import fit_html
-from bot.pipeline import Status
-from bot.polls import default_deadline, next_working_days, part_of, slot_label, slots_from
-from handlers import candidates as step_a
-from handlers import reminders as engine
+from delivery import engine
+from domain.dates import format_datetime, parse_availability
+from domain.forms import Form, InvalidAnswer, Kind, Question, availability_of
+from domain.messages import fit_html
+from domain.pipeline import Status
+from domain.polls import default_deadline, next_working_days, part_of, slot_label, slots_from
+from handlers import dossiers
 from handlers.common import edit_markup, keyboard, reply, send
-from handlers.dialog import AnswerSet, Flow, begin, register
+from handlers.context import BotContext
+from handlers.dialog import AnswerSet, Flow, begin, state_of
 from handlers.polls.closing import plan_relances
 from handlers.polls.live import post_draft, refresh, resend_to_sites
 from handlers.polls.sending import send_poll
@@ -33,7 +34,7 @@ async def _answers_of(context: BotContext, candidate_id: int) -> dict:  # the in
 
 async def start_poll(update: Update, context: BotContext) -> None:
     """/sondage N: prepare the availability poll of the sites chosen at the croisement."""
-    candidate = await step_a.numbered_candidate(update, context, "sondage")
+    candidate = await dossiers.numbered_candidate(update, context, "sondage")
     if candidate is None:
         return
     await open_poll(update, context, candidate)
@@ -51,7 +52,7 @@ async def open_poll(update: Update, context: BotContext, candidate, *, cloned_fr
         text, markup = await (draft_text if current.state == "draft" else tally_text)(context.services, current)
         await send(context, chat_id, "Un sondage est déjà en cours pour ce candidat :\n\n" + text, markup)
         return
-    site_ids = ([ps.site_id for ps in await polls.sites(context.db, cloned_from.id) if ps.invited] if cloned_from
+    site_ids = ([ps.site_id for ps in await polls.poll_sites(context.db, cloned_from.id) if ps.invited] if cloned_from
                 else await sites.chosen_sites(context.db, candidate.id))
     if not site_ids:
         await send(context, chat_id, f"Aucun lieu n'a été retenu au croisement : faites d'abord /croisement {candidate.id}.")
@@ -66,14 +67,21 @@ async def open_poll(update: Update, context: BotContext, candidate, *, cloned_fr
     await post_draft(context, await polls.get(context.db, poll_id))
 
 
+@dataclass(frozen=True)
+class PollChange:
+    """The poll a slot or a deadline is typed for."""
+
+    poll: int
+
+
 async def ask_slot(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
     await update.callback_query.answer()
-    await begin(update, context, "creneau", data={"poll": poll.id})
+    await begin(update, context, "creneau", state=PollChange(poll.id))
 
 
 async def ask_deadline(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
     await update.callback_query.answer()
-    await begin(update, context, "echeance", data={"poll": poll.id})
+    await begin(update, context, "echeance", state=PollChange(poll.id))
 
 
 async def slots_to_remove(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
@@ -93,7 +101,7 @@ async def sites_to_invite(update: Update, context: BotContext, poll: Poll, _: in
     query = update.callback_query
     await query.answer()
     rows = []
-    for ps in await polls.sites(context.db, poll.id):
+    for ps in await polls.poll_sites(context.db, poll.id):
         site = await sites.get(context.db, ps.site_id)
         rows.append([(f"{'✅' if ps.invited else '▫️'} {site.name}"[:40], f"q:{poll.id}:sites:{ps.site_id}")])
     await edit_markup(query, keyboard(rows + [[("⬅️ Retour", f"q:{poll.id}:back")]]))
@@ -101,7 +109,7 @@ async def sites_to_invite(update: Update, context: BotContext, poll: Poll, _: in
 
 async def toggle_site(update: Update, context: BotContext, poll: Poll, site_id: int | None) -> None:
     query = update.callback_query
-    current = {ps.site_id: ps for ps in await polls.sites(context.db, poll.id)}
+    current = {ps.site_id: ps for ps in await polls.poll_sites(context.db, poll.id)}
     if site_id not in current:
         await query.answer("Ce lieu n'est pas dans le sondage.", show_alert=True)
         return
@@ -153,7 +161,7 @@ async def _check_slot(context: BotContext, dialog: Dialog, question, value):
 
 
 async def _slot_done(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
-    poll = await polls.get(context.db, dialog.data["poll"])
+    poll = await polls.get(context.db, state_of(dialog, PollChange).poll)
     # a slot added by the team is kept even on a weekend or a holiday: it was chosen on purpose
     added = await polls.add_slots(context.db, poll.id, [(date.fromisoformat(d), p) for d, p in answers.values["slot"]])
     if poll.state == "open":
@@ -162,7 +170,7 @@ async def _slot_done(update: Update, context: BotContext, dialog: Dialog, answer
 
 
 async def _deadline_done(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
-    poll = await polls.get(context.db, dialog.data["poll"])
+    poll = await polls.get(context.db, state_of(dialog, PollChange).poll)
     when = datetime.fromisoformat(answers.values["deadline"])
     if poll.state == "closed":  # extended after closing: answers are kept, sites may answer again
         changed = await polls.reopen(context.db, poll.id, deadline=utc(when))
@@ -187,10 +195,10 @@ async def _header(context: BotContext, dialog: Dialog) -> str:
     return "📅 <b>Sondage de disponibilité</b>"
 
 
-register(Flow(name="creneau", form=lambda d: Form("creneau", "Créneau", (SLOT_QUESTION,)), complete=_slot_done,
-              header=_header, summary=False, check=_check_slot))
-register(Flow(name="echeance", form=lambda d: Form("echeance", "Échéance", (DEADLINE_QUESTION,)),
-              complete=_deadline_done, header=_header, summary=False))
+CRENEAU_FLOW = Flow(name="creneau", form=lambda d: Form("creneau", "Créneau", (SLOT_QUESTION,)), complete=_slot_done,
+              header=_header, summary=False, check=_check_slot)
+ECHEANCE_FLOW = Flow(name="echeance", form=lambda d: Form("echeance", "Échéance", (DEADLINE_QUESTION,)),
+              complete=_deadline_done, header=_header, summary=False)
 
 
 async def clone_poll(update: Update, context: BotContext) -> None:
@@ -198,7 +206,7 @@ async def clone_poll(update: Update, context: BotContext) -> None:
     args = context.args or []
     usage = "Usage : /sondage_cloner P N — reprend les lieux du sondage P pour le candidat n° N."
     # each number read as /dossier N reads its own (digits only, and no longer than ours: SQLite refuses huge ones)
-    numbers = [step_a.candidate_number([arg]) for arg in args] if len(args) == 2 else [None]
+    numbers = [dossiers.candidate_number([arg]) for arg in args] if len(args) == 2 else [None]
     if None in numbers:
         await reply(update, context, usage)
         return
@@ -217,11 +225,7 @@ async def clone_poll(update: Update, context: BotContext) -> None:
     await open_poll(update, context, candidate, cloned_from=source)
 
 
-async def _from_card(update: Update, context: BotContext, candidate) -> None:
+async def from_card(update: Update, context: BotContext, candidate) -> None:
     await update.callback_query.answer()
     await open_poll(update, context, candidate)
 
-
-step_a.CARD_EXTRA_BUTTONS.append(("📅 Sondage des lieux", "son", lambda c: c.status in (Status.CROISEMENT,
-                                                                                       Status.VISITES_PLANIFIEES)))
-step_a.CARD_ACTIONS["son"] = _from_card

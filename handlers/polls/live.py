@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from telegram.error import BadRequest, TelegramError
 
-from bot.context import BotContext, Services
-from bot.messages import fit_html
-from handlers import reminders as engine
+from delivery import engine
+from delivery.services import Services
+from domain.messages import fit_html
 from handlers.common import send
+from handlers.context import BotContext
 from handlers.polls.views import draft_text, local, site_poll_text, tally_text, utc
 from storage import polls
 from storage.polls import Poll
@@ -41,7 +42,7 @@ async def refresh(context: BotContext, poll: Poll, intro: str | None = None) -> 
 
 async def resend_to_sites(context: BotContext, poll: Poll) -> None:
     """After a slot was added or the deadline moved: each contact's message shows the new poll."""
-    for ps in await polls.sites(context.db, poll.id):
+    for ps in await polls.poll_sites(context.db, poll.id):
         if ps.invited:
             await update_site_messages(context.application, poll, ps.site_id)
 

@@ -8,13 +8,15 @@ from datetime import datetime
 
 from telegram import Update
 
-from bot.context import BotContext, Services
+from delivery import engine
+from delivery.kinds import MessageKind
+from delivery.services import Services
 from handlers import mail
-from handlers import reminders as engine
 from handlers.common import esc, send
+from handlers.context import BotContext
 from handlers.polls.closing import plan_relances
 from handlers.polls.live import post_draft
-from handlers.polls.views import invitation_draft, site_poll_text, tally_text, utc, what_is_asked
+from handlers.polls.views import invitation_draft, site_poll_text, site_unreachable, tally_text, utc, what_is_asked
 from storage import candidates, polls, reminders, sites, weblinks
 from storage.polls import Poll
 
@@ -25,7 +27,7 @@ async def send_poll(update: Update, context: BotContext, poll: Poll) -> bool:
     there was nothing to send, or it was sent already (two presses at once)."""
     app, db = context.application, context.db
     slots = await polls.slots(db, poll.id)
-    invited = [await sites.get(db, ps.site_id) for ps in await polls.sites(db, poll.id) if ps.invited]
+    invited = [await sites.get(db, ps.site_id) for ps in await polls.poll_sites(db, poll.id) if ps.invited]
     if not slots or not invited:
         await send(context, poll.chat_id, "Il faut au moins un créneau et un lieu interrogé pour envoyer le sondage.")
         await post_draft(context, poll)
@@ -35,13 +37,13 @@ async def send_poll(update: Update, context: BotContext, poll: Poll) -> bool:
     sent = dataclasses.replace(poll, asked=asked, state="open")  # as the e-mails describe it
     keys = [f"sondage_tableau:{poll.id}"]
     tell = [reminders.create_statement(kind="sondage_tableau", key=keys[0], once=True, candidate_id=candidate.id,
-                                       chat_id=poll.chat_id, due_at=at, exact=True, at=at)]
+                                       poll_id=poll.id, chat_id=poll.chat_id, due_at=at, exact=True, at=at)]
     for site in invited:
         for contact in await sites.contacts_of(db, "lieu", site.id):
             keys.append(f"sondage_lieu:{poll.id}:{site.id}:{contact.user_id}")
             tell.append(reminders.create_statement(kind="sondage_lieu", key=keys[-1], once=True, text=contact.name,
-                                                   candidate_id=candidate.id, chat_id=contact.user_id, due_at=at,
-                                                   exact=True, at=at))
+                                                   candidate_id=candidate.id, poll_id=poll.id, site_id=site.id,
+                                                   chat_id=contact.user_id, due_at=at, exact=True, at=at))
         if site.contact_email and mail.mail_enabled(app):
             link = await mail.poll_link(app, poll, site.id)
             tell.append(mail.queue_statement(app, key=f"invitation:{poll.id}:{site.id}", kind="invitation",
@@ -49,7 +51,7 @@ async def send_poll(update: Update, context: BotContext, poll: Poll) -> bool:
                                              link_id=link.id, poll_id=poll.id, site_id=site.id, chat_id=poll.chat_id))
     keys.append(f"sondage_envoye:{poll.id}")
     tell.append(reminders.create_statement(kind="sondage_envoye", key=keys[-1], once=True, candidate_id=candidate.id,
-                                           chat_id=poll.chat_id, due_at=at, exact=True, at=at))
+                                           poll_id=poll.id, chat_id=poll.chat_id, due_at=at, exact=True, at=at))
     if not await polls.open_poll(db, poll, at=at, asked=asked, by=context.actor.user_id,
                                  detail=f"Sondage de disponibilité envoyé à {len(invited)} lieu(x)", tell=tell):
         return False
@@ -62,34 +64,32 @@ async def send_poll(update: Update, context: BotContext, poll: Poll) -> bool:
 
 async def _render_tally(services: Services, r, now: datetime):
     """The group's tally of a poll just sent, which the answers then edit in place."""
-    poll = await polls.get(services.db, int(r.key.split(":")[1]))
+    poll = await polls.get(services.db, r.poll_id)
     return None if poll is None or poll.state in ("draft", "dropped") else await tally_text(services, poll)
 
 
 def _tally_sent(r, message_id: int, at: str) -> list[tuple[str, tuple]]:
-    return [polls.tally_message_statement(int(r.key.split(":")[1]), message_id, at=at)]
+    return [polls.tally_message_statement(r.poll_id, message_id, at=at)]
 
 
 async def _render_site_poll(services: Services, r, now: datetime):
     """A site contact's poll, with the buttons to answer; None once the poll is no longer open."""
-    _, poll_id, site_id, _ = r.key.split(":")
-    poll = await polls.get(services.db, int(poll_id))
-    return None if poll is None or poll.state != "open" else await site_poll_text(services, poll, int(site_id))
+    poll = await polls.get(services.db, r.poll_id)
+    return None if poll is None or poll.state != "open" else await site_poll_text(services, poll, r.site_id)
 
 
 def _site_poll_sent(r, message_id: int, at: str) -> list[tuple[str, tuple]]:
-    _, poll_id, site_id, _ = r.key.split(":")
-    return [polls.save_message_statement(int(poll_id), int(site_id), r.chat_id, message_id)]
+    return [polls.save_message_statement(r.poll_id, r.site_id, r.chat_id, message_id)]
 
 
 async def _render_reached(services: Services, r, now: datetime):
     """The team's note of a poll just sent: the sites invited by e-mail; without SMTP, each site's text and
     personal link to send from the team's mailbox (a link minted as the note goes, so that none waits in the
     database); the sites left to call."""
-    poll = await polls.get(services.db, int(r.key.split(":")[1]))
+    poll = await polls.get(services.db, r.poll_id)
     if poll is None or poll.state in ("draft", "dropped"):
         return None
-    invited = [await sites.get(services.db, ps.site_id) for ps in await polls.sites(services.db, poll.id) if ps.invited]
+    invited = [await sites.get(services.db, ps.site_id) for ps in await polls.poll_sites(services.db, poll.id) if ps.invited]
     on_telegram = {s.id for s in invited} & await sites.contact_targets(services.db, "lieu")
     linked, emailing = bool(services.settings.public_url), mail.sends_mail(services.settings)
     emailed = [s for s in invited if linked and emailing and s.contact_email]
@@ -114,8 +114,8 @@ async def _render_reached(services: Services, r, now: datetime):
     return ("\n\n".join(lines), None) if lines else None
 
 
-engine.RENDERERS["sondage_tableau"] = _render_tally
-engine.SENT["sondage_tableau"] = _tally_sent
-engine.RENDERERS["sondage_lieu"] = _render_site_poll
-engine.SENT["sondage_lieu"] = _site_poll_sent
-engine.RENDERERS["sondage_envoye"] = _render_reached
+KINDS = (
+    MessageKind("sondage_tableau", _render_tally, sent=_tally_sent),  # the group's tally, edited as sites answer
+    MessageKind("sondage_lieu", _render_site_poll, sent=_site_poll_sent, refused=site_unreachable),
+    MessageKind("sondage_envoye", _render_reached),  # whom the team must reach how
+)

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import asdict, dataclass
 
 from telegram import Update
 from telegram.error import BadRequest, TelegramError
 
-from bot.callbacks import read
-from bot.context import BotContext
-from bot.dates import normalise
-from bot.forms import too_long
-from bot.messages import fit_html
-from bot.polls import ANSWERS
-from handlers import dialog as dialog_engine
+from domain.callbacks import read
+from domain.dates import normalise
+from domain.forms import too_long
+from domain.messages import fit_html
+from domain.polls import ANSWERS
+from handlers import dialog
 from handlers.common import keyboard, send
-from handlers.dialog import Wait, register_wait
+from handlers.context import BotContext
+from handlers.dialog import Wait, state_of
 from handlers.polls.closing import relance_keys
 from handlers.polls.day import CANCEL_STEPS, site_cancels
 from handlers.polls.live import touch_tally, update_site_messages
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 async def sites_to_enter(update: Update, context: BotContext, poll: Poll, _: int | None) -> None:
     await update.callback_query.answer()
     rows = []
-    for ps in await polls.sites(context.db, poll.id):
+    for ps in await polls.poll_sites(context.db, poll.id):
         if ps.invited:
             site = await sites.get(context.db, ps.site_id)
             rows.append([(f"✍️ {site.name}"[:40], f"q:{poll.id}:enter:{ps.site_id}")])
@@ -39,7 +40,7 @@ async def sites_to_enter(update: Update, context: BotContext, poll: Poll, _: int
 
 
 async def enter_for(update: Update, context: BotContext, poll: Poll, site_id: int | None) -> None:
-    if site_id not in {ps.site_id for ps in await polls.sites(context.db, poll.id) if ps.invited}:
+    if site_id not in {ps.site_id for ps in await polls.poll_sites(context.db, poll.id) if ps.invited}:
         await update.callback_query.answer("Ce lieu n'est pas interrogé.", show_alert=True)
         return
     await update.callback_query.answer()
@@ -57,7 +58,7 @@ async def on_site_button(update: Update, context: BotContext) -> None:
     pressed = answer or other
     poll = await polls.get(context.db, pressed[0]) if pressed else None
     site_id = pressed[1] if pressed else None
-    invited = {ps.site_id: ps for ps in await polls.sites(context.db, poll.id)} if poll else {}
+    invited = {ps.site_id: ps for ps in await polls.poll_sites(context.db, poll.id)} if poll else {}
     user_id = update.effective_user.id
     is_team = context.actor is not None
     is_contact = site_id is not None and any(c.user_id == user_id for c in await sites.contacts_of(context.db, "lieu", site_id))
@@ -76,7 +77,7 @@ async def on_site_button(update: Update, context: BotContext) -> None:
     if other and other[2] == "c" and is_contact:
         await query.answer()
         await dialogs.start(context.db, chat_id=query.message.chat_id, user_id=user_id, form="commentaire",
-                            subject_id=None, position="comment", data={"poll": poll.id, "site": site_id},
+                            subject_id=None, position="comment", data=asdict(PollComment(poll.id, site_id)),
                             at=context.now_iso())
         await send(context, query.message.chat_id, "💬 Écrivez votre commentaire pour l'équipe (en un message), "
                                                    "ou « annuler » :")
@@ -109,9 +110,17 @@ async def on_site_button(update: Update, context: BotContext) -> None:
     await touch_tally(context.application, poll)
 
 
+@dataclass(frozen=True)
+class PollComment:
+    """The poll and site a contact's awaited comment is for."""
+
+    poll: int
+    site: int
+
+
 COMMENT_LENGTH = 1000  # characters: a few lines in the tally, which the whole team reads
-COMMENT = register_wait(Wait("commentaire", "commentaire sur le sondage", "💬 J'attends votre commentaire, en un message.",
-                            "✖️ Commentaire abandonné : rien n'a été transmis."))
+COMMENT = Wait("commentaire", "commentaire sur le sondage", "💬 J'attends votre commentaire, en un message.",
+                            "✖️ Commentaire abandonné : rien n'a été transmis.")
 
 
 async def on_outsider_text(update: Update, context: BotContext) -> None:
@@ -119,7 +128,7 @@ async def on_outsider_text(update: Update, context: BotContext) -> None:
     message = update.message
     pending = await dialogs.find_for_message(context.db, message.chat_id, update.effective_user.id, None)
     if pending is not None and pending.form == COMMENT.name and normalise(message.text) in ("annuler", "/annuler"):
-        await message.reply_text(await dialog_engine.cancel(context, pending))
+        await message.reply_text(await dialog.cancel(context, pending))
         return
     if pending is None or pending.form != COMMENT.name:
         await message.reply_text("Je n'attends pas de message de votre part : pour une demande de disponibilité, "
@@ -130,17 +139,15 @@ async def on_outsider_text(update: Update, context: BotContext) -> None:
     if refusal:  # the comment is still awaited
         await message.reply_text(f"❗ {refusal} (ou « annuler »)")
         return
-    poll = await polls.get(context.db, pending.data["poll"])
+    awaited = state_of(pending, PollComment)
+    poll = await polls.get(context.db, awaited.poll)
     await dialogs.finish(context.db, pending.id)
     if poll is None or poll.state != "open":
         await message.reply_text("Ce sondage est clos : votre commentaire n'a pas été enregistré.")
         return
-    await polls.set_comment(context.db, poll.id, pending.data["site"], message.text)
+    await polls.set_comment(context.db, poll.id, awaited.site, message.text)
     await message.reply_text("💬 Merci, votre commentaire est transmis à l'équipe.")
     await touch_tally(context.application, poll)
-
-
-dialog_engine.OUTSIDER_TEXT.append(on_outsider_text)
 
 
 async def answered_by_link(app, poll: Poll, site_id: int) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot import emails
-from bot.candidates import profession_label
-from bot.context import Services
-from bot.dates import PARIS, format_datetime, format_time
-from bot.interview import INTERVIEW
-from bot.polls import ANSWERS, Slot, StopSite, slot_label, tally
+from delivery import engine
+from delivery.services import Services
+from domain import emails, texts
+from domain.candidates import profession_label
+from domain.dates import PARIS, format_datetime, format_time
+from domain.interview import INTERVIEW
+from domain.polls import ANSWERS, Slot, StopSite, slot_label, tally
 from handlers import mail
-from handlers import reminders as engine
 from handlers.common import esc, keyboard
 from storage import candidates, interviews, polls, sites
 from storage.polls import Poll
@@ -59,7 +59,7 @@ async def told_sites(db, poll: Poll) -> str:
 async def poll_state(db, poll: Poll):
     slot_rows = await polls.slots(db, poll.id)
     slot_objs = [Slot(s.id, s.day, s.part) for s in slot_rows]
-    poll_sites = await polls.sites(db, poll.id)
+    poll_sites = await polls.poll_sites(db, poll.id)
     site_rows = {s.id: s for s in await sites.all_sites(db)}
     invited = {ps.site_id: site_rows[ps.site_id].name for ps in poll_sites if ps.invited and ps.site_id in site_rows}
     answers = await polls.answers(db, poll.id)
@@ -191,3 +191,9 @@ def stop_site(site) -> StopSite:
 def plan_lines(plan) -> list[str]:
     return [f"• {format_time(s.starts)}–{format_time(s.ends)} : {esc(s.site.name + ' (' + s.site.commune + ')') if s.site else 'débriefing du soir à la CPTS (temps 2)'}"
             for s in plan]
+
+
+async def site_unreachable(app, r, error: str) -> None:
+    """A site contact who blocked the bot (or never opened it) does not get its poll or its visit: the team calls."""
+    await engine.tell(app, engine.services_of(app).settings.team_chat_id,
+                      texts.PRIVATE_UNREACHABLE.format(name=esc(r.text)))

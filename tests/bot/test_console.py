@@ -75,7 +75,7 @@ def test_a_page_title_broken_in_two_lines_reads_as_two_lines():
 async def test_a_site_answering_from_its_link_once_the_poll_is_closed_is_shown_the_page_not_a_refusal(tmp_path):
     from datetime import datetime
 
-    from bot.dates import PARIS
+    from domain.dates import PARIS
     from sandbox.scenarios import ROOT
 
     scenarios = sorted((ROOT / "docs" / "scenarios").glob("0[1-6]*.txt"))

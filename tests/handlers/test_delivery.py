@@ -2,9 +2,9 @@
 
 import time
 
-from bot.context import BotContext
 from bot.pace import LoopTime
 from handlers.common import send_private
+from handlers.context import BotContext
 from sandbox.sandbox import Sandbox
 from tests.conftest import MONDAY
 from tests.support import texts_of

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.dialog import FLOWS, WAITS
+from bot.app import collect_wiring
 from sandbox.sandbox import Sandbox
 from storage import candidates, dialogs, interviews
 from tests.conftest import MONDAY
@@ -131,7 +131,8 @@ OPENERS = {
 
 
 def test_every_exchange_of_the_bot_is_covered_here():
-    assert set(OPENERS) == set(FLOWS) | set(WAITS)
+    wiring = collect_wiring()
+    assert set(OPENERS) == set(wiring.flows) | set(wiring.waits)
 
 
 @pytest.mark.parametrize("form", sorted(OPENERS))
@@ -166,7 +167,7 @@ async def test_cancelling_a_spreadsheet_import_then_its_file_is_not_taken(sb):
     await sb.say("cls", "/lieux_import")
     out = texts_of(await sb.say("cls", "/annuler"))
     assert "Import des lieux d'exercice annulé : rien n'a été importé." in out
-    from bot.spreadsheets import write_xlsx
+    from domain.spreadsheets import write_xlsx
     from tests.handlers.test_sites import HEADER
     out = texts_of(await sb.send_file("cls", "lieux.xlsx", write_xlsx([("Lieux", HEADER, GOOD)])))
     assert "Je ne sais pas quoi faire de ce fichier" in out

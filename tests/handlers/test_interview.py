@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from bot.forms import Kind
-from bot.interview import DYNAMIQUE_PROMPT, HESITANT_PROMPT, INTERVIEW
+from domain.forms import Kind
+from domain.interview import DYNAMIQUE_PROMPT, HESITANT_PROMPT, INTERVIEW
 from storage import candidates, dialogs, interviews
 from tests.support import register_candidate, texts_of
 

@@ -1,12 +1,13 @@
 """Availability polls end to end: three sites answering, the tally, reminders, the deadline, the visit day."""
 
 import re
+import sqlite3
 from datetime import datetime, timedelta
 
 from icalendar import Calendar
 
-from bot.dates import PARIS
-from bot.spreadsheets import write_xlsx
+from domain.dates import PARIS
+from domain.spreadsheets import write_xlsx
 from storage import candidates, polls, reminders, sites, visits
 from tests.handlers.test_sites import interview_for_croisement
 from tests.support import skip_interview, texts_of
@@ -143,7 +144,7 @@ async def test_a_site_comment_reaches_the_tally(sb):
     await sb.press("alice", "commentaire", "prive")
     out = texts_of(await sb.say("alice", "Plutôt le matin. " * 100, "prive"))  # 1,700 characters
     assert "C'est trop long pour un commentaire : 1\u202f700 caractères, 1\u202f000 au plus." in out
-    assert not [ps for ps in await polls.sites(sb.db, 1) if ps.comment]  # nothing kept, not even cut
+    assert not [ps for ps in await polls.poll_sites(sb.db, 1) if ps.comment]  # nothing kept, not even cut
     out = texts_of(await sb.say("alice", "Plutôt le matin, le Dr Morel consulte l'après-midi", "prive"))
     assert "commentaire est transmis" in out  # still awaited after the refusal
     await sb.advance(timedelta(seconds=5))
@@ -360,7 +361,7 @@ async def test_a_bot_stopped_right_after_confirming_the_day_has_its_reminders_at
     async def stopped(*_):
         raise RuntimeError("arrêt brutal")  # the bot dies between the day's transaction and the reminders
 
-    monkeypatch.setattr("handlers.reminders.after_change", stopped)
+    monkeypatch.setattr("delivery.engine.sync", stopped)
     await sb.press("cpts1", "Confirmer le")
     assert (await polls.get(sb.db, 1)).state == "planned"
     assert not {r.kind for r in await reminders.for_candidate(sb.db, 1)} & {"visites_veille", "debrief_soir"}
@@ -488,10 +489,10 @@ async def _relances(sb) -> list:
 async def test_reminders_to_silent_sites_go_when_a_site_answers_the_deadline_moves_or_the_poll_closes(sb):
     await prepared(sb, sites_chosen=3)
     await send_poll(sb)
-    sites_reminded = {r.text for r in await _relances(sb)}
+    sites_reminded = {(r.poll_id, r.site_id) for r in await _relances(sb)}
     assert len(sites_reminded) == 3 and len(await _relances(sb)) == 6  # halfway and the day before, for each site
     await answer(sb, "alice", "5/01", "o")
-    assert len(await _relances(sb)) == 4 and "1:1" not in {r.text for r in await _relances(sb)}  # alice's site answered
+    assert len(await _relances(sb)) == 4 and (1, 1) not in {(r.poll_id, r.site_id) for r in await _relances(sb)}  # alice's site answered
 
     await sb.press("cpts1", "Prolonger")
     await sb.say("cpts1", "vendredi 4 décembre 18h")
@@ -547,3 +548,35 @@ async def test_what_the_sites_were_told_stays_as_sent_after_a_correction_and_a_r
     await answer(sb, "alice", "5/01", "o")
     assert told in sb.last_text("prive", "alice")
     assert (await polls.get(sb.db, 1)).asked.startswith(told)
+
+
+async def test_a_database_from_before_the_poll_and_site_columns_keeps_its_queued_messages(sb):
+    """Migration 0017: the poll and site a message is about were packed into its key (a relance's, into its text)
+    and read back by splitting; a database of the schema before, with a poll sent and its relances to come, is
+    carried over and the relances still reach the silent site, once each."""
+    await prepared(sb)
+    await send_poll(sb)
+    await answer(sb, "alice", "5/01", "o")
+    await answer(sb, "bob", "12/01", "s")
+    await sb.stop()
+    raw = sqlite3.connect(sb.db_path)
+    before = raw.execute("SELECT id, kind, poll_id, site_id FROM reminders WHERE poll_id IS NOT NULL ORDER BY id").fetchall()
+    assert {kind for _, kind, _, _ in before} >= {"sondage_tableau", "sondage_lieu", "sondage_envoye", "sondage_mi"}
+    raw.execute("UPDATE reminders SET text = poll_id || ':' || site_id WHERE kind IN ('sondage_mi', 'sondage_veille')")
+    raw.execute("ALTER TABLE reminders DROP COLUMN poll_id")
+    raw.execute("ALTER TABLE reminders DROP COLUMN site_id")
+    raw.execute("INSERT INTO kv (key, value) VALUES ('sauvegarde:derniere', "
+                "'2026-11-22T23:00:00+00:00|installation-2026-11-23-000000.sqlite3')")
+    raw.execute("PRAGMA user_version = 16")
+    raw.commit()
+    raw.close()
+    await sb.start()
+    after = await sb.db.fetchall("SELECT id, kind, poll_id, site_id FROM reminders WHERE poll_id IS NOT NULL ORDER BY id")
+    assert [tuple(row) for row in after] == before
+    assert all(r["text"] == "" for r in await sb.db.fetchall(
+        "SELECT text FROM reminders WHERE kind IN ('sondage_mi', 'sondage_veille')"))
+    out = texts_of(await sb.say("admin", "/etat", "prive"))
+    assert "installation-2026-11-23-000000.sqlite3" in out
+    sent = await sb.advance(timedelta(days=8))
+    to_carole = [s.text for s in sent if s.chat_id == sb.person("carole").user_id and "Petit rappel" in s.text]
+    assert len(to_carole) == 2

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from openpyxl import load_workbook
 
-from bot.indicators import Period
+from domain.indicators import Period
 from handlers.reporting import indicators
 from sandbox.sandbox import Sandbox
-from storage import audit, candidates, interviews, reminders
+from storage import audit_log, candidates, interviews, reminders
 from tests.conftest import MONDAY
 from tests.support import register_candidate, texts_of
 
@@ -21,7 +21,7 @@ async def test_audit_log_of_views_changes_exports_and_refusals(sb):
     await sb.say("cpts1", "/dossier 1")
     await sb.say("cpts1", "/export")
     await sb.say("curieux", "/dossier 1", "prive")
-    entries = await audit.entries(sb.db, limit=100)
+    entries = await audit_log.entries(sb.db, limit=100)
     actions = [(e.action, e.user_id, e.candidate_id) for e in entries]
     assert ("consultation", 1002, 1) in actions and ("modification", 1001, 1) in actions
     assert ("export", 1002, None) in actions
@@ -83,7 +83,7 @@ async def test_erasure_after_two_confirmations_keeps_statistics_right(sb):
     assert all(r.state not in ("pending", "awaiting") or r.candidate_id != 1 for r in (await reminders.open_ones(sb.db))[0])
     (after,) = await indicators(sb.db, [year], MONDAY.date())
     assert after.funnel == before.funnel and after.by_source == before.by_source
-    entries = await audit.entries(sb.db, candidate_id=1, limit=100)
+    entries = await audit_log.entries(sb.db, candidate_id=1, limit=100)
     assert entries[0].action == "effacement" and all("Dupont" not in e.detail for e in entries)
     assert "déjà effacées" in texts_of(await sb.say("cls", "/rgpd_effacer 1"))
     card = texts_of(await sb.say("cls", "/dossier 1"))
@@ -105,7 +105,7 @@ async def test_retention_warns_then_anonymises_unless_extended(sb):
     await sb.advance(timedelta(days=8))
     assert (await candidates.get(sb.db, 1)).anonymised_at is not None  # nobody extended Marie's
     assert (await candidates.get(sb.db, 2)).anonymised_at is None  # Luc's was extended by a year
-    assert any(e.action == "anonymisation" for e in await audit.entries(sb.db, candidate_id=1))
+    assert any(e.action == "anonymisation" for e in await audit_log.entries(sb.db, candidate_id=1))
 
 
 async def test_a_retention_warning_telegram_held_back_still_gives_the_team_its_seven_days(sb):
@@ -124,7 +124,7 @@ async def test_a_retention_warning_telegram_held_back_still_gives_the_team_its_s
     await sb.advance(timedelta(days=4))  # the check runs on working mornings: Monday's
     assert (await candidates.get(sb.db, 1)).anonymised_at is not None
     assert sum(t.startswith("🕶 Dossier n° 1 anonymisé") for t in sb.texts("equipe")) == 1
-    assert [e.action for e in await audit.entries(sb.db, candidate_id=1)].count("anonymisation") == 1
+    assert [e.action for e in await audit_log.entries(sb.db, candidate_id=1)].count("anonymisation") == 1
 
 
 async def test_nightly_backups_rotate_and_restore(tmp_path):

@@ -4,9 +4,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.app import build_application, shutdown, startup
-from bot.clock import Clock
-from bot.dates import PARIS
-from handlers.reminders import schedule_wake
+from delivery.clock import Clock
+from delivery.engine import schedule_wake
+from domain.dates import PARIS
 from sandbox.fakeapi import FakeBotAPI
 from sandbox.sandbox import Sandbox, sandbox_settings
 from storage import candidates, reminders, visits

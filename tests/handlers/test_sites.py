@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from openpyxl import load_workbook
 
-from bot.spreadsheets import write_xlsx
+from domain.spreadsheets import write_xlsx
 from storage import candidates, sites, territory
 from tests.support import register_candidate, texts_of
 

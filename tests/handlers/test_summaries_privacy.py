@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from bench.synthetic import Sizes, generate
-from bot.summaries import MEETING_KINDS
+from domain.summaries import MEETING_KINDS
 from sandbox.sandbox import Sandbox
 from tests.conftest import MONDAY
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import texts
+from domain import texts
 from sandbox.sandbox import Sandbox
 from tests.conftest import MONDAY
 from tests.support import register_candidate, texts_of

@@ -106,7 +106,7 @@ async def test_a_failed_migration_leaves_the_database_as_it_was(tmp_path, monkey
 async def test_the_sites_kept_in_memory_follow_every_change(tmp_path):
     import asyncio
 
-    from bot.territory import name_key
+    from domain.territory import name_key
     from storage import bulk, sites, territory
 
     db = await Database.open(tmp_path / "a.sqlite3")

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import httpx
 
-from bot.spreadsheets import write_xlsx
+from domain.spreadsheets import write_xlsx
 from handlers import mail
 from sandbox.sandbox import TEAM_CHAT_ID
 from storage import outbox, polls
