@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_console(args.db, args.debut)
 
     settings = load_settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, secrets=(settings.bot_token, settings.webhook_secret or "",
+                                               settings.smtp_password or ""))
     if settings.serves_web:
         asyncio.run(serve_with_web(settings))
         return 0

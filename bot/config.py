@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import sys
@@ -73,6 +74,10 @@ class Settings(BaseSettings):
     # the one local web server (the pages of the personal links, and Telegram's posts in webhook mode)
     web_listen: str = Field(default="127.0.0.1", validation_alias=AliasChoices("web_listen", "webhook_listen"))
     web_port: int = Field(default=8080, ge=1, le=65535, validation_alias=AliasChoices("web_port", "webhook_port"))
+    # the reverse proxies whose X-Forwarded-For tells the visitor's address (nginx or Caddy on this machine:
+    # 127.0.0.1; Caddy in compose.yaml: its container's network): nobody by default, so that no client can choose
+    # the address the pages' limits count it under
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # the personal links' pages: served when PUBLIC_URL is set (the address the links begin with)
     public_url: str | None = None
     # the team's phone number, given on the personal links' pages to whoever has a question
@@ -164,6 +169,19 @@ class Settings(BaseSettings):
         if value not in ("starttls", "tls", "aucune"):
             raise ValueError("starttls, tls ou aucune")
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, raw: object) -> object:
+        if not isinstance(raw, str):
+            return raw
+        proxies = [p.strip() for p in raw.replace(";", ",").split(",") if p.strip()]
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"« {proxy} » n'est ni une adresse IP ni un réseau (ex. 127.0.0.1, 172.18.0.0/16)") from None
+        return proxies
 
     @field_validator("admin_ids", mode="before")
     @classmethod

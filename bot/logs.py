@@ -32,14 +32,42 @@ class KeyValueFormatter(logging.Formatter):
         return " ".join(fields)
 
 
-def setup_logging(level: str, stream=None) -> None:
-    """Every log line through the key=value formatter, at the configured level."""
+# Libraries whose debug lines carry what no log may hold: python-telegram-bot and httpx write the request URLs (the
+# bot's token is in them) and every message's text, the SQLite layers every statement's parameters (names,
+# addresses, comments), uvicorn and Starlette the paths (a personal link's token), aiosmtplib the e-mails. They log
+# at WARNING whatever LOG_LEVEL says: DEBUG is for the bot's own events, which carry ids only.
+QUIET_LIBRARIES = ("telegram", "httpx", "httpcore", "aiosqlite", "apscheduler", "asyncio", "uvicorn", "starlette",
+                   "aiosmtplib", "aiosmtpd", "mail.log", "matplotlib", "PIL", "hpack", "tzlocal", "dateparser")
+
+
+class Redact(logging.Filter):
+    """Replaces the secrets it was given (the bot's token, the webhook's secret…) wherever a line would show them:
+    a second guard, should a library log one at a level that passes."""
+
+    def __init__(self, secrets: tuple[str, ...]):
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s and len(s) >= 8)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        cleaned = message
+        for secret in self.secrets:
+            cleaned = cleaned.replace(secret, "«secret»")
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def setup_logging(level: str, stream=None, *, secrets: tuple[str, ...] = ()) -> None:
+    """Every log line through the key=value formatter, at the configured level for the bot's own events, and with
+    ``secrets`` never written."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(KeyValueFormatter())
+    handler.addFilter(Redact(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request URL at INFO, and the URL contains the bot's token
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # the scheduler's "job executed" lines would drown the bot's own events
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

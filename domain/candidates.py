@@ -38,8 +38,10 @@ NEW_CANDIDATE = Form(
     name="nouveau",
     title="Nouveau candidat",
     questions=(
-        Question("first_name", "Prénom", "Quel est le <b>prénom</b> du candidat ?", Kind.TEXT, max_length=NAME_LENGTH),
-        Question("last_name", "Nom", "Quel est son <b>nom</b> ?", Kind.TEXT, max_length=NAME_LENGTH),
+        Question("first_name", "Prénom", "Quel est le <b>prénom</b> du candidat ?", Kind.TEXT, max_length=NAME_LENGTH,
+                 single_line=True, name=True),
+        Question("last_name", "Nom", "Quel est son <b>nom</b> ?", Kind.TEXT, max_length=NAME_LENGTH, single_line=True,
+                 name=True),
         Question("profession", "Profession", "Quelle est sa <b>profession</b> ?", Kind.CHOICE, PROFESSIONS),
         Question(
             "specialty", "Spécialité / précision", "Précisez la <b>spécialité</b> ou la profession :", Kind.TEXT,

@@ -7,6 +7,7 @@ change in one declaration and never in the flow. Nothing here knows about Telegr
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
@@ -73,6 +74,8 @@ class Question:
     default_time: time | None = None  # MOMENT: the time taken when only a day is typed (else the time is asked)
     prefer: str = "past"  # DAY: which way an ambiguous date goes; "future" also allows dates to come
     max_length: int | None = None  # characters typed at most (else the kind's default, MAX_LENGTH)
+    single_line: bool = False  # a name, a commune, a phone: no line break (it goes into e-mail subjects, cells…)
+    name: bool = False  # a person's or a place's name: at least one letter
 
     @property
     def expects_text(self) -> bool:
@@ -171,6 +174,22 @@ def too_long(what: str, text: str, limit: int) -> str | None:
             "Raccourcissez et renvoyez ; rien n'a été enregistré.")
 
 
+def unprintable(what: str, text: str, *, single_line: bool = False, name: bool = False) -> str | None:
+    """The French refusal of a text with control or invisible characters (NUL, ESC, a right-to-left override, a
+    zero-width space…), with a line break where one line is expected, or, for a name, without a letter; None when
+    it is fine. Line breaks are welcome in notes and comments."""
+    allowed = "" if single_line else "\n"
+    if single_line and ("\n" in text or "\r" in text or "\u2028" in text or "\u2029" in text):
+        return f"{what} tient sur une seule ligne : retapez-le sans retour à la ligne ; rien n'a été enregistré."
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp") and ch not in allowed + "\r\t"
+           for ch in text) or (single_line and "\t" in text):
+        return (f"{what} contient un caractère invisible ou de contrôle : retapez-le tel qu'il s'écrit ; rien n'a "
+                f"été enregistré.")
+    if name and not any(ch.isalpha() for ch in text):
+        return f"{what} doit contenir au moins une lettre ; rien n'a été enregistré."
+    return None
+
+
 _YES = {"oui", "o", "ouais", "yes", "y", "ok", "d'accord", "daccord", "bien sur", "tout a fait"}
 _NO = {"non", "n", "no", "pas du tout", "nan"}
 _NUMBER_WORDS = {"zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
@@ -211,6 +230,8 @@ def read_answer(question: Question, text: str, now: datetime) -> Any:
         raise InvalidAnswer("Je n'ai pas reçu de réponse.")
     kind = question.kind
     refusal = too_long(f"« {question.label} »", text, question.max_length or MAX_LENGTH.get(kind, SHORT_ANSWER))
+    refusal = refusal or unprintable(f"« {question.label} »", text, name=question.name,
+                                     single_line=question.single_line or kind in (Kind.PHONE, Kind.EMAIL))
     if refusal:
         raise InvalidAnswer(refusal)
     if kind is Kind.TEXT:

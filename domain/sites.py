@@ -21,6 +21,7 @@ from domain.forms import (
     display,
     match_option,
     normalise_phone,
+    unprintable,
 )
 from domain.matching import SITE_MODES, SITE_TYPES, SiteFacts
 from domain.territory import EPCI_LABELS
@@ -31,10 +32,12 @@ MODES = tuple(Option(k, v.capitalize()) for k, v in SITE_MODES.items())
 SOUGHT_PROFESSIONS = tuple(o for o in PROFESSIONS if o.key != "autre")
 
 SITE_FORM = Form("lieu", "Nouveau lieu d'exercice", (
-    Question("name", "Nom", "<b>Nom</b> du lieu d'exercice ?", Kind.TEXT, max_length=NAME_LENGTH, hint="Par exemple « MSP de Conliège »."),
+    Question("name", "Nom", "<b>Nom</b> du lieu d'exercice ?", Kind.TEXT, max_length=NAME_LENGTH, hint="Par exemple « MSP de Conliège ».",
+             single_line=True, name=True),
     Question("type", "Type", "<b>Type</b> de lieu ?", Kind.CHOICE, TYPES),
     Question("status", "Statut", "<b>Statut</b> ?", Kind.CHOICE, STATUSES),
-    Question("commune", "Commune", "<b>Commune</b> ?", Kind.TEXT, max_length=NAME_LENGTH, hint="Par exemple « Lons-le-Saunier »."),
+    Question("commune", "Commune", "<b>Commune</b> ?", Kind.TEXT, max_length=NAME_LENGTH, hint="Par exemple « Lons-le-Saunier ».",
+             single_line=True, name=True),
     Question("professions_sought", "Professions recherchées", "<b>Professions recherchées</b> ?", Kind.MULTI,
              SOUGHT_PROFESSIONS),
     Question("professions_present", "Professions présentes", "<b>Professions présentes</b> ?", Kind.MULTI,
@@ -51,11 +54,11 @@ SITE_FORM = Form("lieu", "Nouveau lieu d'exercice", (
     Question("projet_sante", "Projet de santé", "Le <b>projet de santé</b> en quelques mots ?", Kind.TEXT, optional=True),
     Question("dynamique", "Dynamique", "Une note sur sa <b>dynamique</b> ?", Kind.TEXT, optional=True),
     Question("contact_name", "Contact", "<b>Personne à contacter</b> ?", Kind.TEXT, optional=True,
-             max_length=NAME_LENGTH),
+             max_length=NAME_LENGTH, single_line=True, name=True),
     Question("contact_phone", "Téléphone du contact", "Son <b>téléphone</b> ?", Kind.PHONE, optional=True),
     Question("contact_email", "E-mail du contact", "Son <b>e-mail</b> ?", Kind.EMAIL, optional=True),
     Question("contact_telegram", "Telegram du contact", "Son identifiant <b>Telegram</b> (@…) ?", Kind.TEXT,
-             optional=True, max_length=NAME_LENGTH),
+             optional=True, max_length=NAME_LENGTH, single_line=True),
 ))
 CORRECTABLE = tuple(q.key for q in SITE_FORM.questions)
 
@@ -146,6 +149,10 @@ def _read(key: str, text: str, find_commune: Callable[[str], tuple[int, str] | N
     limit = question.max_length or MAX_LENGTH.get(question.kind, SHORT_ANSWER)
     if len(text) > limit:
         raise InvalidAnswer(f"{count(len(text))} caractères, {count(limit)} au plus")
+    problem = unprintable("la valeur", text, name=question.name,
+                          single_line=question.single_line or question.kind in (Kind.PHONE, Kind.EMAIL))
+    if problem:
+        raise InvalidAnswer(problem)
     if key == "type":
         found = _choice(TYPES, text)
         if not found:

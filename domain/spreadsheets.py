@@ -206,5 +206,14 @@ def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
         return out.getvalue()
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP, « CSV injection »): such a text is written after a quote,
+# so that Excel shows it as typed and runs nothing (a name typed as =HYPERLINK(…), say).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_values(row: Sequence[Any]) -> list[Any]:
-    return [_shown(v) if isinstance(v, (date, datetime)) else ("" if v is None else v) for v in row]
+    return [_shown(v) if isinstance(v, (date, datetime)) else ("" if v is None else _inert(v)) for v in row]
+
+
+def _inert(value: Any) -> Any:
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value

@@ -725,12 +725,14 @@ async def _resolve(update: Update, context: BotContext):
     if dialog.user_id is not None and dialog.user_id != context.actor.user_id:
         return nothing
     form = context.wiring.flows[dialog.form].form(dialog)
+    if query.message.message_id != dialog.prompt_message_id:  # a button of another message: forged, or stale
+        return nothing
     if step == "s":
         return (dialog, form, None, action) if dialog.position == "" else nothing
     if not (step.isascii() and step.isdecimal()) or int(step) >= len(form.questions):
         return nothing
     q = form.questions[int(step)]
-    if dialog.position != q.key or query.message.message_id != dialog.prompt_message_id:
+    if dialog.position != q.key:
         return nothing
     return dialog, form, q, action
 

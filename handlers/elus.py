@@ -88,11 +88,13 @@ async def import_communes(update: Update, context: BotContext, rows: list[list[s
 # --- élus -----------------------------------------------------------------------------------------------
 
 ELU_FORM = Form("elu", "Nouvel élu", (
-    Question("name", "Nom", "<b>Nom</b> de l'élu·e ?", Kind.TEXT),
-    Question("mandate", "Mandat", "<b>Mandat</b> ?", Kind.TEXT, hint="Par exemple « Maire », « Adjointe à la santé »."),
+    Question("name", "Nom", "<b>Nom</b> de l'élu·e ?", Kind.TEXT, single_line=True, name=True),
+    Question("mandate", "Mandat", "<b>Mandat</b> ?", Kind.TEXT, hint="Par exemple « Maire », « Adjointe à la santé ».",
+             single_line=True),
     Question("scope", "Élu·e de", "Élu·e d'une <b>commune</b> ou d'un <b>EPCI</b> ?", Kind.CHOICE,
              (Option("commune", "Une commune"), Option("epci", "Un EPCI"))),
-    Question("commune", "Commune", "Quelle <b>commune</b> ?", Kind.TEXT, when=lambda a: a.get("scope") == "commune"),
+    Question("commune", "Commune", "Quelle <b>commune</b> ?", Kind.TEXT, when=lambda a: a.get("scope") == "commune",
+             single_line=True, name=True),
     Question("epci", "EPCI", "Quel <b>EPCI</b> ?", Kind.CHOICE, EPCI_OPTIONS, when=lambda a: a.get("scope") == "epci"),
     Question("phone", "Téléphone", "<b>Téléphone</b> ?", Kind.PHONE, optional=True),
     Question("email", "E-mail", "<b>E-mail</b> ?", Kind.EMAIL, optional=True),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime, timedelta
 
 from telegram import InputFile, Update
@@ -94,19 +94,18 @@ async def new_site(update: Update, context: BotContext) -> None:
 
 @dataclass(frozen=True)
 class SiteCorrection:
-    """What a correction is about: one field of one practice site."""
+    """What a correction is about: one field (``field``) of one practice site (``site``)."""
 
     field: str
     site: int
 
-
-async def _correction_header(context: BotContext, dialog: Dialog) -> str:
-    return f"✏️ <b>Correction du lieu n° {state_of(dialog, SiteCorrection).site}</b>"
+    @staticmethod
+    async def header(context: BotContext, dialog: Dialog) -> str:
+        return f"✏️ <b>Correction du lieu n° {state_of(dialog, SiteCorrection).site}</b>"
 
 
 async def _apply(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
-    correction = state_of(dialog, SiteCorrection)
-    key, site_id = correction.field, correction.site
+    key, site_id = astuple(state_of(dialog, SiteCorrection))
     value = answers.values.get(key)
     if key == "commune" and value is None:
         await send(context, dialog.chat_id, "La commune est obligatoire : rien n'a été changé.")
@@ -116,7 +115,7 @@ async def _apply(update: Update, context: BotContext, dialog: Dialog, answers: A
                          intro=f"✅ {esc(SITE_FORM.question(key).label)} : <b>{esc(display_value(key, value))}</b>.")
 
 
-LIEU_CORRIGER_FLOW = Flow(name="lieu_corriger", form=lambda d: SITE_FORM.only(state_of(d, SiteCorrection).field, "lieu_corriger"), complete=_apply, header=_correction_header, summary=False,
+LIEU_CORRIGER_FLOW = Flow(name="lieu_corriger", form=lambda d: SITE_FORM.only(state_of(d, SiteCorrection).field, "lieu_corriger"), complete=_apply, header=SiteCorrection.header, summary=False,
               skip_label="🗑 Effacer", check=check_site_answer)
 
 

@@ -120,10 +120,16 @@ async def _still_wanted(services, mail: outbox.Mail) -> bool:
 async def _send_one(app: Application, mail: outbox.Mail) -> None:
     services = engine.services_of(app)
     settings = services.settings
-    link = await mint_link(app, mail.link_id) if mail.link_id else None
-    email = message(sender=team_sender("CPTS du Grand Lons · CLS du Pays Lédonien", settings.smtp_from),
-                    to=mail.to_addr, subject=mail.subject, text=mail.body_text, html=mail.body_html, link=link,
-                    key=mail.key, queued_at=mail.created_at, attachments=mail.files())
+    try:
+        link = await mint_link(app, mail.link_id) if mail.link_id else None
+        email = message(sender=team_sender("CPTS du Grand Lons · CLS du Pays Lédonien", settings.smtp_from),
+                        to=mail.to_addr, subject=mail.subject, text=mail.body_text, html=mail.body_html, link=link,
+                        key=mail.key, queued_at=mail.created_at, attachments=mail.files())
+    except Exception as err:  # noqa: BLE001 - an e-mail that cannot be written (a line break in its subject…) will
+        # never go: reported like a refused address, never left « sending » to be tried at every start
+        log.warning("e-mail could not be built", extra={"mail_id": mail.id, "error": type(err).__name__})
+        await _refused(app, mail, f"l'e-mail n'a pas pu être composé ({type(err).__name__})")
+        return
     try:
         await aiosmtplib.send(email, hostname=settings.smtp_host, port=settings.smtp_port,
                               username=settings.smtp_user, password=settings.smtp_password,

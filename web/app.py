@@ -23,18 +23,45 @@ from web import links
 from web.pages import HERE, TEMPLATES, FollowUps, Limits, client_of, not_found, refused
 
 log = logging.getLogger(__name__)
+MAX_UPDATE = 1024 * 1024  # bytes: an update is a few kB, a document's is its description, not the file
 
 
 FOLLOW_UP_DELAY = 2.0  # seconds between a web answer and the Telegram edits that show it (see FollowUps)
+
+
+class OneAddress:
+    """Watches the first requests: when they all come from one address that is not a trusted proxy, the bot is
+    most likely behind a reverse proxy (or Docker's port mapping) it was not told of, and every visitor shares one
+    limit. Said once in the log, with what to set."""
+
+    WATCHED = 30
+
+    def __init__(self, ptb: Application):
+        self.ptb = ptb
+        self.seen: set[str] = set()
+        self.count = 0
+
+    def saw(self, address: str) -> None:
+        if self.count > self.WATCHED:
+            return
+        self.count += 1
+        self.seen.add(address)
+        if self.count == self.WATCHED and len(self.seen) == 1:
+            settings = self.ptb.bot_data["services"].settings
+            if address not in settings.trusted_proxies:
+                log.warning("every request comes from one address: behind a reverse proxy, set TRUSTED_PROXIES "
+                            "(docs/deploiement.md), else all visitors share one limit", extra={"address": address})
 
 
 def build_web(ptb: Application, *, webhook_path: str = "", webhook_secret: str | None = None,
               follow_up_delay: float = FOLLOW_UP_DELAY) -> Starlette:
     """The ASGI app of the bot ``ptb`` (initialised: its services are in bot_data)."""
     limits = Limits()
+    addresses = OneAddress(ptb)
 
     def guarded(endpoint: Callable[[Request, Application, Limits], Awaitable[Response]]):
         async def handle(request: Request) -> Response:
+            addresses.saw(client_of(request))
             if not limits.per_address.allow(client_of(request)):
                 return refused(429, "Trop de demandes", "Patientez une minute avant de réessayer.")
             try:
@@ -52,9 +79,16 @@ def build_web(ptb: Application, *, webhook_path: str = "", webhook_secret: str |
         if not same(request.headers.get("x-telegram-bot-api-secret-token", ""), webhook_secret or ""):
             return Response(status_code=403)
         body = await request.body()
+        if len(body) > MAX_UPDATE:
+            return Response(status_code=413)
         try:
-            update = Update.de_json(json.loads(body), ptb.bot)
-        except ValueError:
+            data = json.loads(body)
+            if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+                raise ValueError("not an update")
+            update = Update.de_json(data, ptb.bot)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            # valid JSON that is not an update ([], {"message": 5}, arrays nested a thousand deep): not Telegram's
+            log.warning("webhook body refused: not an update")
             return Response(status_code=400)
         await ptb.update_queue.put(update)
         return Response()

@@ -16,7 +16,7 @@ from telegram.ext import Application
 
 from delivery import engine
 from domain.dates import PARIS, format_date, format_datetime, format_time
-from domain.forms import too_long
+from domain.forms import too_long, unprintable
 from domain.polls import Stop, StopSite, ics, slot_label
 from domain.weblinks import TOKEN_SHAPE, form_key_valid, sign_form, token_hash
 from handlers import croisement
@@ -84,14 +84,17 @@ async def _open(request: Request, ptb: Application, limits: Limits, purposes: tu
     if usable and link.purpose == "elus":
         text = await croisement.elu_message(services.db, link.notice_id, link.elu_id)
         if text is not None:
-            await weblinks.seen(services.db, link.id, services.clock.utc_iso())
+            if request.method != "HEAD":
+                await weblinks.seen(services.db, link.id, services.clock.utc_iso())
             return Opened(found, token, now, text)
     if not usable or found.poll is None or found.poll.state in ("draft", "dropped"):
         if not limits.unknown_tokens.allow(address):
             return refused(429, "Trop de demandes", "Trop de liens non valables depuis votre adresse : réessayez plus tard.")
         # one page for every token that opens nothing: wrong, expired or revoked look alike
         return refused(404, "Lien non valable", "Ce lien n'est pas ou plus valable. " + call(ptb))
-    if link.last_seen_at is None or now - datetime.fromisoformat(link.last_seen_at) > SEEN_EVERY:
+    # a HEAD is a mail client or a scanner checking the link, not someone who opened it
+    if request.method != "HEAD" and (link.last_seen_at is None
+                                     or now - datetime.fromisoformat(link.last_seen_at) > SEEN_EVERY):
         await weblinks.seen(services.db, link.id, services.clock.utc_iso())  # for /lien; not a write per page
     return Opened(found, token, now)
 
@@ -140,6 +143,9 @@ def _stop_of(found: polls.LinkPage) -> dict | None:
 
 async def submit(request: Request, ptb: Application, limits: Limits) -> Response:
     """POST /r/<token>: the site's answers (or "we can no longer host the visit"), checked, then kept."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":  # what the page's form sends, and nothing else
+        return refused(415, "Envoi illisible", "Cet envoi n'a pas pu être lu : rien n'a été enregistré.")
     body = await read_body(request)
     if body is None:
         return refused(413, "Réponse trop longue", "Votre envoi est trop long : rien n'a été enregistré. Raccourcissez "
@@ -188,6 +194,8 @@ async def _answers(request: Request, ptb: Application, opened: Opened, fields: d
     typed = {**values, "name": name, "comment": comment}
     problem = (too_long("votre nom", name, NAME_LENGTH) or too_long("un commentaire", comment,
                                                                        COMMENT_LENGTH)
+               or unprintable("Votre nom", name, single_line=True, name=bool(name))
+               or unprintable("Le commentaire", comment)
                or ("Indiquez votre nom, pour que l'équipe sache qui a répondu : rien n'a été enregistré."
                    if not name else None)
                or ("Choisissez une réponse pour au moins un créneau : rien n'a été enregistré." if not values else None))

@@ -8,7 +8,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -31,28 +31,47 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
+    # the pages use no camera, microphone, location or payment: a browser refuses them to anything on them
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
 }
 MAX_BODY = 16 * 1024  # bytes: a form of a poll's answers is a few hundred
 
 
 class Window:
     """At most ``limit`` events per key in any ``seconds``: per token and per address, in memory (a restart
-    forgets them, which is only kind to whoever was refused)."""
+    forgets them, which is only kind to whoever was refused).
 
-    def __init__(self, limit: int, seconds: float, clock: Callable[[], float] = time.monotonic):
-        self.limit, self.seconds, self.clock = limit, seconds, clock
-        self.events: dict[str, deque[float]] = {}
+    Constant time per call and bounded memory, whatever the number of keys: each key keeps at most ``limit``
+    instants; keys are kept in the order they were last used, so those whose window has passed are found at the
+    front and dropped as calls come; beyond ``max_keys`` the least recently used is forgotten (a scan of many
+    addresses or tokens cannot grow it)."""
+
+    def __init__(self, limit: int, seconds: float, clock: Callable[[], float] = time.monotonic,
+                 max_keys: int = 50_000):
+        self.limit, self.seconds, self.clock, self.max_keys = limit, seconds, clock, max_keys
+        self.events: OrderedDict[str, deque[float]] = OrderedDict()
 
     def allow(self, key: str) -> bool:
         now = self.clock()
-        seen = self.events.setdefault(key, deque())
+        for _ in range(2):  # two expired keys dropped per call: they go faster than new ones come
+            if not self.events:
+                break
+            oldest_key, oldest = next(iter(self.events.items()))
+            if oldest_key == key or now - oldest[-1] < self.seconds:
+                break
+            del self.events[oldest_key]
+        seen = self.events.get(key)
+        if seen is None:
+            seen = self.events[key] = deque(maxlen=self.limit)
+            if len(self.events) > self.max_keys:
+                self.events.popitem(last=False)
+        else:
+            self.events.move_to_end(key)
         while seen and now - seen[0] >= self.seconds:
             seen.popleft()
         if len(seen) >= self.limit:
             return False
         seen.append(now)
-        if len(self.events) > 10_000:  # a scan of many addresses must not grow this without end
-            self.events = {k: v for k, v in self.events.items() if v and now - v[-1] < self.seconds}
         return True
 
 

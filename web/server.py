@@ -26,10 +26,12 @@ class WebServer:
     def __init__(self, ptb: Application, settings: Settings, *, sock: socket.socket | None = None):
         self.app = app = build_web(ptb, webhook_path=settings.webhook_path, webhook_secret=settings.webhook_secret)
         # no access log (a link's token is in its path), no lifespan (the bot's own start and stop do that), the
-        # client's address read from the local reverse proxy's X-Forwarded-For (for the per-address limits)
+        # client's address read from X-Forwarded-For only when a trusted reverse proxy sent it (TRUSTED_PROXIES):
+        # anyone else's header is ignored, and the per-address limits count the socket's address
+        trusted = settings.trusted_proxies
         config = uvicorn.Config(app, host=settings.web_listen, port=settings.web_port, log_config=None,
-                                access_log=False, lifespan="off", proxy_headers=True, server_header=False,
-                                http=HTTP)
+                                access_log=False, lifespan="off", proxy_headers=bool(trusted),
+                                forwarded_allow_ips=",".join(trusted) or None, server_header=False, http=HTTP)
         self.server = uvicorn.Server(config)
         # in the bot's loop, the bot handles the signals (bot/__main__.py): uvicorn must not take them over
         self.server.capture_signals = contextlib.nullcontext

@@ -407,3 +407,23 @@ async def test_the_other_numbered_commands_say_which_number_does_not_exist(sb, c
     assert f"Aucun {what} n° 999. Tapez /{listing} pour la liste." in texts_of(await sb.say("cls", f"/{command} 999", "prive"))
     assert [m for m, _ in sb.api.calls[before:]] == ["sendMessage"]  # no link, no file, nothing asked to confirm
     assert f"/{command} " in texts_of(await sb.say("cls", f"/{command} douze", "prive"))
+
+
+async def test_a_name_refuses_line_breaks_control_and_invisible_characters_and_needs_a_letter(sb):
+    """A name goes into e-mail subjects, spreadsheets and every message: typed with a line break, NUL, ESC, a
+    right-to-left override or only zero-width spaces, it is refused in French and the question asked again."""
+    from storage import dialogs
+
+    await sb.say("cls", "/nouveau")
+    await sb.say("cls", "Marie")
+    for typed, says in (("Dupont\nBcc: x@exemple.invalid", "une seule ligne"), ("Du\x00pont", "caractère invisible"),
+                        ("Du\x1b[31mpont", "caractère invisible"), ("\u202etnopuD", "caractère invisible"),
+                        ("\u200b\u200b", "caractère invisible"), ("1234", "au moins une lettre"),
+                        ("--", "au moins une lettre")):
+        out = texts_of(await sb.say("cls", typed))
+        assert says in out and "rien n'a été enregistré" in out, typed
+        (dialog,) = await dialogs.in_chat(sb.db, sb.settings.team_chat_id)
+        assert dialog.position == "last_name" and "last_name" not in dialog.data.get("values", {})
+    await sb.say("cls", "Dupont-Lefèvre")
+    (dialog,) = await dialogs.in_chat(sb.db, sb.settings.team_chat_id)
+    assert dialog.data["values"]["last_name"] == "Dupont-Lefèvre" and dialog.position == "profession"

@@ -208,3 +208,34 @@ async def test_a_member_alone_with_an_import_is_told_what_it_waits_for(open_sb):
     await sb.say("cls", "/lieux_import")
     out = texts_of(await sb.say("cls", "MSP de Conliège", "equipe", reply_to=None))
     assert "J'attends le tableau des lieux d'exercice" in out and "/annuler" in out
+
+
+async def test_a_summary_button_pressed_on_another_message_changes_nothing_and_numbers_are_never_given_twice(sb):
+    """The owner of a form at its summary sends its « Confirmer » data on an unrelated message: nothing is saved,
+    that message is not touched; a dialog's number is never given again, so an old button opens nothing new."""
+    from storage import candidates, dialogs
+
+    await sb.say("cls", "/aide")  # an unrelated message of the bot, in the same chat
+    unrelated = sb.api.visible(sb.settings.team_chat_id)[-1]
+    await sb.say("cls", "/nouveau")
+    for answer in ("Marie", "Dupont"):
+        await sb.say("cls", answer)
+    for label in ("généraliste", "Passer", "Passer", "ARS", "Aujourd'hui", "Oui", "Oui", "Pas encore de date"):
+        await sb.press("cls", label)
+    (dialog,) = await dialogs.in_chat(sb.db, sb.settings.team_chat_id)
+    assert dialog.position == ""  # at the summary
+    out = await sb.press_data("cls", f"f:{dialog.id}:s:ok", message_id=unrelated["message_id"])
+    assert [s.text for s in out if s.kind == "toast"] == ["Ce bouton n'est plus valable."]
+    assert not [s for s in out if s.kind != "toast"]  # nothing edited, nothing sent
+    assert await candidates.get(sb.db, 1) is None and await dialogs.get(sb.db, dialog.id) is not None
+    await sb.press("cls", "Confirmer")  # on the summary itself, it is saved
+    assert (await candidates.get(sb.db, 1)).last_name == "Dupont"
+
+    await sb.say("cls", "/nouveau")
+    (second,) = await dialogs.in_chat(sb.db, sb.settings.team_chat_id)
+    await sb.say("cls", "/annuler")
+    await sb.say("cls", "/nouveau")
+    (third,) = await dialogs.in_chat(sb.db, sb.settings.team_chat_id)
+    assert len({dialog.id, second.id, third.id}) == 3
+    out = await sb.press_data("cls", f"f:{second.id}:0:skip")  # the cancelled one's button, on the newest message
+    assert [s.text for s in out if s.kind == "toast"] == ["Ce bouton n'est plus valable."]

@@ -189,3 +189,19 @@ async def test_an_export_or_a_summary_over_a_period_that_cannot_be_says_why_and_
     for typed, reason in cases.items():
         out = await sb.say("cls", typed)
         assert reason in texts_of(out) and not [s for s in out if s.kind != "message"], typed  # no file
+
+
+async def test_the_csv_export_writes_a_formula_typed_as_a_name_as_text(sb):
+    """French Excel opens /export csv: a cell that starts like a formula (=, +, -, @, a tab, a carriage return) is
+    written after a quote, as OWASP advises, so that nothing runs; numbers and dates stay as they are."""
+    formula = '=HYPERLINK("http://exemple.invalid","Cliquez")'
+    await register_candidate(sb, first="@Marie", last=formula)
+    rows = list(csv.reader(io.StringIO((await sb.say("cls", "/export csv"))[-1].file_data.decode("utf-8-sig")),
+                           delimiter=";"))
+    header, row = rows[0], rows[1]
+    assert row[header.index("Nom")] == "'" + formula
+    assert row[header.index("Prénom")] == "'@Marie"
+    assert not [cell for cell in row if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert row[0] == "1"  # the dossier's number, untouched
+    sheet = load_workbook(io.BytesIO((await sb.say("cls", "/export"))[-1].file_data))["Candidats"]
+    assert [c.value for c in sheet[2]][2] == formula  # the XLSX keeps it as it was typed, a text cell

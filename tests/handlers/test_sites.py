@@ -82,6 +82,12 @@ async def test_import_by_caption_and_unreadable_files(sb):
     out = texts_of(await sb.send_file("cls", "lieux.csv", "Nom;Type;Commune\nMSP;MSP;Conliège\n".encode(),
                                       caption="/lieux_import"))
     assert "1 lieu(x) d'exercice importé(s)" in out
+    # a name with an invisible or control character, or without a letter: the row is named, nothing imported
+    for name in ("MSP\u202e de Conliège", "MSP\x1b de Conliège", "\u200b", "123"):
+        out = texts_of(await sb.send_file("cls", "lieux.csv", f"Nom;Type;Commune\n{name};MSP;Conliège\n".encode(),
+                                          caption="/lieux_import"))
+        assert "Ligne 2, colonne « Nom »" in out and "Rien n'a été importé" in out, name
+    assert [s.name for s in await sites.all_sites(sb.db)] == ["MSP"]
     out = texts_of(await sb.send_file("cls", "photo.png", b"\x89PNG", caption="/lieux_import"))
     assert "Envoyez un fichier .xlsx ou .csv" in out
     out = texts_of(await sb.send_file("cls", "lieux.xlsx", b"not a workbook", caption="/lieux_import"))

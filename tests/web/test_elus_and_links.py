@@ -54,6 +54,9 @@ async def test_the_team_revokes_a_link_then_gives_a_new_one(web, mailbox):
     assert "1. Cabinet de Macornay : pas encore ouvert" in listing and listing.count("Macornay") == 1
     assert "Conliège" not in listing  # on Telegram only: no link was made for it
     async with httpx.AsyncClient() as client:
+        checked = await client.head(first)  # an e-mail client or a link scanner checking it: nobody opened it
+        assert checked.status_code == 200 and checked.content == b""
+        assert "1. Cabinet de Macornay : pas encore ouvert" in texts_of(await web.say("cls", "/lien 1"))
         assert (await client.get(first)).status_code == 200
         assert "1. Cabinet de Macornay : ouvert le" in texts_of(await web.say("cls", "/lien 1"))
         out = texts_of(await web.press("cls", "🚫 Révoquer 1"))

@@ -152,6 +152,13 @@ async def test_bad_input_gets_a_clear_page_and_changes_nothing(web, mailbox):
         huge = await client.post(link, data={**form_of((await client.get(link)).text), fields[0]: "oui", "nom": "X",
                                              "commentaire": "x" * 100_000})
         assert huge.status_code == 413 and "trop long" in html.unescape(huge.text)
+        # the same valid form in another content type than the page's form sends (JSON, multipart, none)
+        valid = {**form_of((await client.get(link)).text), fields[0]: "oui", "nom": "X"}
+        for sent in (dict(json=valid), dict(data=valid, files={"f": ("a.txt", b"x")}),
+                     dict(content="&".join(f"{k}={v}" for k, v in valid.items()))):
+            odd = await client.post(link, **sent)
+            assert odd.status_code == 415 and "rien n'a été enregistré" in html.unescape(odd.text)
+        assert page.headers["permissions-policy"].startswith("camera=()")
         assert (await client.get(f"{web.web_url}/admin")).status_code == 404
         assert await polls.answers(web.db, 1) == before
         # a slot of another poll: the form of another site's link does not open this one either
@@ -373,3 +380,19 @@ async def test_one_form_sent_ten_times_at_once_is_kept_once(web, mailbox):
     assert all("déjà été envoyé" in html.unescape(r.text) for r in sent if r.status_code == 409)
     assert (await web.db.fetchone("SELECT count(*) FROM web_forms"))[0] == 1
     assert (await polls.site_answers(web.db, 1, 4))[int(first[1:])].answer == "oui"
+
+
+async def test_an_email_that_cannot_be_written_is_reported_like_a_refused_address_never_left_sending(web, mailbox):
+    """A subject with a line break (written before names refused them) makes the e-mail library raise: the row is
+    failed and the team told, not left « sending » to be tried again at every start."""
+    await prepared(web)
+    await outbox.enqueue(web.db, key="essai:crlf", kind="invitation", to_addr=MACORNAY,
+                         subject="Visite\r\nBcc: espion@exemple.invalid", body_text="x", body_html="<p>x</p>",
+                         due_at=web.clock.utc_iso(), at=web.clock.utc_iso(), chat_id=web.settings.team_chat_id)
+    await web.advance(timedelta(minutes=1))
+    (mail,) = [m for m in await outbox.all_mail(web.db) if m.key == "essai:crlf"]
+    assert mail.state == "failed" and "n'a pas pu être composé" in mail.last_error
+    assert sum("n'a pas pu être remis" in t and "n'a pas pu être composé" in t for t in web.texts()) == 1
+    assert not [m for m in mailbox.received if "espion" in str(m)]
+    await web.restart()
+    assert (await outbox.get(web.db, mail.id)).state == "failed"  # not sent again at the next start
