@@ -239,6 +239,7 @@ def peak_rss_mb() -> float:
 
 SCALE_COMMANDS = [
     ("dossiers", "/dossiers"), ("dossiers", "/dossiers suivi généraliste"), ("dossiers", "/dossiers infirmier"),
+    ("dossiers", "/dossiers benoit"), ("dossiers", "/dossiers lefevre 06"),  # a search by name, phone
     ("croisement", "/croisement {a}"), ("croisement", "/croisement {b}"),
     ("export", "/export"), ("export_csv", "/export csv"), ("summary", "/synthese copil"),
     ("summary", "/synthese cpam"),

@@ -56,7 +56,8 @@ log = logging.getLogger(__name__)
 COMMANDS = [
     BotCommand("nouveau", "Enregistrer un candidat"),
     BotCommand("dossiers", "Liste des candidats"),
-    BotCommand("dossier", "Fiche d'un candidat : /dossier N"),
+    BotCommand("dossier", "Fiche d'un candidat : /dossier N ou /dossier nom"),
+    BotCommand("note", "Note sur un dossier : /note N texte"),
     BotCommand("entretien", "Mener l'entretien : /entretien N"),
     BotCommand("croisement", "Croisement des données : /croisement N"),
     BotCommand("lieux", "Lieux d'exercice"),
@@ -154,6 +155,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("nouveau", dossiers.new_candidate))
     app.add_handler(CommandHandler("dossiers", dossiers.list_candidates))
     app.add_handler(CommandHandler("dossier", dossiers.show_card))
+    app.add_handler(CommandHandler("note", dossiers.note_command))
     app.add_handler(CallbackQueryHandler(dossiers.on_card_button, pattern=r"^c:"))
     # step B: the interview
     app.add_handler(CommandHandler("entretien", interview.start_interview))

@@ -96,7 +96,7 @@ CANDIDATE_HEADERS = [
     "Consentement au suivi", "Date du consentement", "Entretien prévu", "Entretien fait", "Croisement à faire avant",
     "Croisement fait", "Dans les délais", "Lieux proposés", "Lieux contactés", "Jour des visites", "Lieux visités",
     "Débriefing du soir", "Débriefing à distance", "Suivi à 3 mois", "Suivi à 6 mois", "Suivi à 12 mois", "Statut",
-    "Lieu d'installation", "Commune d'installation", "Date d'installation",
+    "Lieu d'installation", "Commune d'installation", "Date d'installation", "Notes",
 ] + [q.label for q in INTERVIEW.questions]
 VISIT_HEADERS = ["N° candidat", "Candidat", "Jour", "Lieu", "Commune", "EPCI", "Début", "Fin"]
 FOLLOW_UP_HEADERS = ["N° candidat", "Candidat", "Échéance (mois)", "Prévu le", "Fait le", "Résultat", "Note"]
@@ -155,6 +155,7 @@ def candidate_rows(data, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
             _local(debriefs.get((cid, "soir"))), _local(debriefs.get((cid, "distance"))),
             follow_up(3), follow_up(6), follow_up(12), Status(c["status"]).label,
             c["installed_place"], c["installed_commune"], day_of(c["installed_on"]),
+            "\n".join(f"{day_of(at).strftime('%d/%m/%Y')} : {text}" for at, text in data.notes.get(cid, ())),
         ] + [shown(q, answers[q.key]) if q.key in answers else "" for q in questions]
 
 

@@ -4,8 +4,9 @@ HELP = """<b>Accompagnement à l'installation — CLS du Pays Lédonien &amp; CP
 
 <b>A. Recueil des candidats</b>
 /nouveau — enregistrer un candidat (questions guidées)
-/dossiers — la liste des candidats (filtres : /dossiers entretien fait, /dossiers infirmier…)
-/dossier N — la fiche du candidat n° N : historique, corrections, prochaines étapes
+/dossiers — la liste des candidats ; chercher : /dossiers benali (nom, prénom, téléphone ou e-mail) ; filtres : /dossiers entretien fait, /dossiers infirmier…
+/dossier N — la fiche du candidat n° N (ou /dossier benali) : historique, corrections, prochaines étapes
+/note N texte — une note sur le dossier, signée et datée dans son historique
 
 <b>B. Entretien</b>
 /entretien N — mener l'entretien du candidat n° N à deux, étape par étape (pause et reprise possibles)

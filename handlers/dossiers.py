@@ -24,6 +24,7 @@ from domain.candidates import (
     to_utc_iso,
 )
 from domain.dates import normalise
+from domain.forms import NAME_LENGTH, Form, Kind, Question, too_long, unprintable
 from domain.pipeline import Status, TransitionError, allowed_moves, check_transition
 from handlers.common import after_change, audit, edit_markup, edit_text, esc, keyboard, reply, send
 from handlers.context import BotContext
@@ -124,10 +125,10 @@ _STATUS_WORDS = sorted(((normalise(s.label), s) for s in Status), key=lambda p: 
 _PROFESSION_WORDS = sorted(((normalise(o.label), o.key) for o in PROFESSIONS), key=lambda p: -len(p[0]))
 
 
-def parse_filters(args: list[str]) -> tuple[list[str], list[str], str | None]:
-    """Statuses and professions named in ``/dossiers`` arguments, and the first word understood as neither."""
+def _filters(args: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Statuses and professions named in ``/dossiers`` arguments, and the words understood as neither (folded)."""
     rest = normalise(" ".join(args))
-    statuses, professions = [], []
+    statuses, professions, others = [], [], []
     for words, status in _STATUS_WORDS:
         if re.search(rf"(?<![\w-]){re.escape(words)}(?![\w-])", rest):
             statuses.append(status.value)
@@ -137,28 +138,50 @@ def parse_filters(args: list[str]) -> tuple[list[str], list[str], str | None]:
         if len(word) >= 3 and matches:
             professions += [m for m in matches if m not in professions]
         else:
-            return statuses, professions, word
-    return statuses, professions, None
+            others.append(word)
+    return statuses, professions, others
+
+
+def parse_filters(args: list[str]) -> tuple[list[str], list[str], str | None]:
+    """Statuses and professions named in arguments, and the first word understood as neither."""
+    statuses, professions, others = _filters(args)
+    return statuses, professions, others[0] if others else None
+
+
+SEARCH_WORDS = 5  # words of a name, phone or e-mail searched at once
+SEARCH_HELP = ("Cherchez par nom, prénom, téléphone ou e-mail (une partie suffit), ou filtrez par statut ({statuses}) "
+               "et profession. Exemples : /dossiers benali · /dossiers entretien fait infirmier")
+
+
+async def _search(update: Update, context: BotContext) -> tuple[list, int, list[str]] | None:
+    """The candidates ``/dossiers`` or ``/dossier`` arguments name; None once told that the search is too long."""
+    statuses, professions, words = _filters(context.args or [])
+    if len(words) > SEARCH_WORDS or any(len(w) > NAME_LENGTH for w in words):
+        await reply(update, context, f"❗ Recherche trop longue : {SEARCH_WORDS} mots au plus, de "
+                                     f"{NAME_LENGTH} caractères chacun.")
+        return None
+    found, total = await candidates.search(context.db, statuses=statuses, professions=professions, words=words)
+    return found, total, words
 
 
 async def list_candidates(update: Update, context: BotContext) -> None:
-    """List candidates, newest first, filtered by status and profession."""
-    statuses, professions, unknown = parse_filters(context.args or [])
-    if unknown:
-        await reply(
-            update, context,
-            f"Je ne connais pas le filtre « {esc(unknown)} ».\nStatuts : {', '.join(s.label for s in Status)}.\n"
-            f"Professions : {', '.join(o.label.lower() for o in PROFESSIONS)}.\nExemple : /dossiers entretien fait infirmier",
-        )
+    """/dossiers [nom, téléphone, e-mail] [statut] [profession]: the dossiers that match, newest first."""
+    searched = await _search(update, context)
+    if searched is None:
         return
-    found, total = await candidates.search(context.db, statuses=statuses, professions=professions)
+    found, total, words = searched
     if not found:
-        await reply(update, context, "Aucun dossier ne correspond." if (statuses or professions)
-                    else "Aucun candidat enregistré pour l'instant. Tapez /nouveau pour en ajouter un.")
+        if context.args:
+            what = f" à « {esc(' '.join(words))} »" if words else ""
+            statuses = ", ".join(s.label for s in Status)
+            await reply(update, context, f"Aucun dossier ne correspond{what}.\n" + SEARCH_HELP.format(statuses=statuses))
+        else:
+            await reply(update, context, "Aucun candidat enregistré pour l'instant. Tapez /nouveau pour en ajouter un.")
         return
     today = context.now().date()
     title = "📂 <b>Candidats</b>" + (f" ({total})" if total <= len(found) else f" ({len(found)} plus récents sur {total})")
-    lines = [title, *(list_line(c, today) for c in found), "", "Fiche : /dossier N · filtres : /dossiers entretien fait, /dossiers infirmier…"]
+    lines = [title, *(list_line(c, today) for c in found), "",
+             "Fiche : /dossier N · recherche : /dossiers benali · filtres : /dossiers entretien fait, /dossiers infirmier…"]
     await reply(update, context, "\n".join(lines))
 
 
@@ -169,7 +192,7 @@ def card_keyboard(context: BotContext, candidate) -> object:
     return keyboard([
         extra,
         [("✏️ Corriger", f"c:{cid}:fix"), ("🔄 Changer le statut", f"c:{cid}:st")],
-        [("🔃 Actualiser", f"c:{cid}:view")],
+        [("📝 Note", f"c:{cid}:note"), ("🔃 Actualiser", f"c:{cid}:view")],
     ])
 
 
@@ -237,7 +260,23 @@ async def show_numbered(update: Update, context: BotContext, render, *, of_what:
 
 
 async def show_card(update: Update, context: BotContext) -> None:
-    """Show one candidate's card: fields, status, next step, timeline and actions."""
+    """/dossier N or /dossier <nom>: one candidate's card; several matches: their list."""
+    args = context.args or []
+    # a number is the dossier's (« 12 », « n° 12 »); words with a letter are a name, a first name or an e-mail
+    if args and candidate_number(args) is None and any(c.isalpha() for c in " ".join(args).lstrip("nN°º")):
+        searched = await _search(update, context)
+        if searched is None:
+            return
+        found, total, words = searched
+        if len(found) == 1:
+            await reply(update, context, *await render_card(context, found[0].id))
+        elif found:
+            await list_candidates(update, context)
+        else:
+            await reply(update, context, f"Aucun dossier ne correspond à « {esc(' '.join(words))} ». Indiquez le numéro "
+                                         f"du dossier, par exemple : /dossier 12, ou une partie de son nom, prénom, "
+                                         f"téléphone ou e-mail.")
+        return
     await show_numbered(update, context, render_card, of_what="du dossier", what="dossier", command="dossier",
                         listing="dossiers", example=12)
 
@@ -298,8 +337,77 @@ async def on_card_button(update: Update, context: BotContext) -> None:
         await handler(update, context, candidate)
 
 
+
+
+
+
+# --- a note on the dossier, at any time (a phone call, a wish heard in passing) ----------------------------------
+
+NOTE_LENGTH = 1500  # characters: a few paragraphs, as a follow-up call's note
+
+NOTE_FORM = Form("note", "Note", (
+    Question("note", "Note", "📝 Votre <b>note</b> sur ce dossier (elle sera signée et datée dans l'historique) :",
+             Kind.TEXT, max_length=NOTE_LENGTH),
+))
+
+
+@dataclass(frozen=True)
+class NoteOn:
+    """The dossier a note is written on."""
+
+    candidate: int
+
+
+async def _note_header(context: BotContext, dialog: Dialog) -> str:
+    return f"📝 <b>Note — dossier n° {state_of(dialog, NoteOn).candidate}</b>"
+
+
+async def _write_note(context: BotContext, chat_id: int, candidate_id: int, text: str) -> None:
+    """The note in the dossier's history, signed and dated, then the card again to show it."""
+    await candidates.update(context.db, candidate_id, {}, by=context.actor.user_id, at=context.now_iso(), kind="note",
+                            detail=text)
+    await audit(context, "note", candidate_id=candidate_id)
+    await send_card(context, chat_id, candidate_id, intro="📝 Note ajoutée au dossier.")
+
+
+async def _note_done(update: Update, context: BotContext, dialog: Dialog, answers: AnswerSet) -> None:
+    candidate_id = state_of(dialog, NoteOn).candidate
+    if await candidates.get(context.db, candidate_id) is None:
+        await send(context, dialog.chat_id, f"Le dossier n° {candidate_id} n'existe plus : la note n'a pas été gardée.")
+        return
+    await _write_note(context, dialog.chat_id, candidate_id, answers.values["note"])
+
+
+NOTE_FLOW = Flow(name="note", form=lambda d: NOTE_FORM, complete=_note_done, header=_note_header, summary=False)
+
+
+async def note_command(update: Update, context: BotContext) -> None:
+    """/note N texte: a note on dossier N, signed and dated in its history; /note N alone asks for it."""
+    args = context.args or []
+    number = candidate_number(args[:1])
+    if number is None:
+        await reply(update, context, "Indiquez le numéro du dossier puis la note, par exemple : /note 12 a rappelé, "
+                                     "visite de l'école de Conliège souhaitée.")
+        return
+    if await candidates.get(context.db, number) is None:
+        await reply(update, context, f"Aucun dossier n° {number}. Tapez /dossiers pour la liste.")
+        return
+    text = " ".join(args[1:]).strip()
+    if not text:
+        await begin(update, context, "note", state=NoteOn(number))
+        return
+    refusal = too_long("une note", text, NOTE_LENGTH) or unprintable("La note", text)
+    if refusal:
+        await reply(update, context, f"❗ {esc(refusal)}")
+        return
+    await _write_note(context, update.effective_chat.id, number, text)
+
+
+async def _note_from_card(update: Update, context: BotContext, candidate) -> None:
+    await update.callback_query.answer()
+    await begin(update, context, "note", state=NoteOn(candidate.id))
+
+
 def provides() -> Provides:
-    """Step A: a new candidate's form and the correction of a card's field."""
-    return Provides(flows=(NEW_FLOW, CORRECTION_FLOW))
-
-
+    """Step A: a new candidate's form, the correction of a card's field, a note at any time."""
+    return Provides(flows=(NEW_FLOW, CORRECTION_FLOW, NOTE_FLOW), card_actions={"note": _note_from_card})

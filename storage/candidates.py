@@ -99,10 +99,21 @@ async def changed_since(db: Database, at: str | None) -> list[int]:
 
 
 async def search(
-    db: Database, *, statuses: list[str] | None = None, professions: list[str] | None = None, limit: int = 50
+    db: Database, *, statuses: list[str] | None = None, professions: list[str] | None = None,
+    words: list[str] | None = None, limit: int = 50
 ) -> tuple[list[Candidate], int]:
-    """Candidates matching the filters, newest first, and how many match in all."""
+    """Candidates matching the filters, newest first, and how many match in all. Each of ``words`` (folded: lower
+    case, no accents) must be part of the first name, name or e-mail, or of the phone number's digits."""
     where, params = [], []
+    for word in words or []:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        digits = "".join(c for c in word if c.isdigit())
+        clause = "fold(first_name || ' ' || last_name || ' ' || COALESCE(email, '')) LIKE ? ESCAPE '\\'"
+        params.append(pattern)
+        if digits and len(digits) == len(word.replace(" ", "").replace(".", "")):
+            clause = f"({clause} OR replace(replace(COALESCE(phone, ''), ' ', ''), '.', '') LIKE ?)"
+            params.append(f"%{digits}%")
+        where.append(clause)
     if statuses:
         where.append(f"status IN ({', '.join('?' for _ in statuses)})")
         params += statuses

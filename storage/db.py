@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import unicodedata
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
@@ -55,6 +56,14 @@ def paris_day(value: str | None) -> str | None:
         return datetime.fromisoformat(value).astimezone(PARIS).date().isoformat()
     except ValueError:  # not a date: in no period
         return None
+
+
+def fold(value: str | None) -> str:
+    """SQL ``fold(value)``: lower case, without accents, for searches that care for neither (« Bénali », « benali »)."""
+    if not value:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def utc_now_iso() -> str:
@@ -128,6 +137,7 @@ async def connect(path: str | Path, *, name: str = "writer") -> Connection:
         raw.execute("PRAGMA synchronous = FULL")
         raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         raw.create_function("paris_day", 1, paris_day, deterministic=True)
+        raw.create_function("fold", 1, fold, deterministic=True)
         return raw
 
     thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{name}")
@@ -145,6 +155,7 @@ async def connect_reader(path: str | Path) -> aiosqlite.Connection:
     for pragma in ("query_only = ON", "foreign_keys = ON", f"busy_timeout = {BUSY_TIMEOUT_MS}"):
         await reader.execute(f"PRAGMA {pragma}")
     await reader.create_function("paris_day", 1, paris_day, deterministic=True)
+    await reader.create_function("fold", 1, fold, deterministic=True)
     return reader
 
 
@@ -219,6 +230,7 @@ class Database:
             for pragma in ("query_only = ON", "foreign_keys = ON", "busy_timeout = 1000"):
                 self._quick.execute(f"PRAGMA {pragma}")
             self._quick.create_function("paris_day", 1, paris_day, deterministic=True)
+            self._quick.create_function("fold", 1, fold, deterministic=True)
 
     @classmethod
     async def open(cls, path: str | Path, *, backup_dir: Path | None = None, readers: int = READERS) -> Database:

@@ -24,6 +24,7 @@ class Dataset:
     follow_ups: list[Mapping[str, Any]] = field(default_factory=list)
     sites: dict[int, dict[str, Any]] = field(default_factory=dict)
     commune_epci: dict[str, str] = field(default_factory=dict)  # commune name key -> EPCI
+    notes: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # candidate -> (when, text) of its notes
 
     def answers_of(self, candidate_id: int) -> dict[str, Any]:
         value = self.answers.get(candidate_id, {})
@@ -52,6 +53,9 @@ async def dataset(db: Database, candidate_ids: Iterable[int]) -> Dataset:
         "ORDER BY candidate_id, months", params)
     data.sites = await _sites(db)
     data.commune_epci = await _commune_epci(db)
+    for r in await db.fetchall(f"SELECT candidate_id, at, detail FROM events {where} AND kind = 'note' ORDER BY at, id",
+                               params):
+        data.notes.setdefault(r["candidate_id"], []).append((r["at"], r["detail"]))
     return data
 
 

@@ -1,8 +1,10 @@
 """Step A end to end: the real Application on the fake Bot API, on a SQLite file."""
 
+import io
 from datetime import timedelta
 
 import pytest
+from openpyxl import load_workbook
 
 from sandbox.sandbox import Person
 from storage import candidates, dialogs
@@ -218,13 +220,13 @@ async def test_list_and_filters(sb):
     assert "Marie Dupont" in out and "Luc" not in out
     out = texts_of(await sb.say("cpts1", "/dossiers abandon"))
     assert "Aucun dossier ne correspond" in out
-    out = texts_of(await sb.say("cpts1", "/dossiers zorglub"))
-    assert "Je ne connais pas le filtre « zorglub »" in out
+    out = texts_of(await sb.say("cpts1", "/dossiers zorglub"))  # neither a filter nor a name: said, with the help
+    assert "Aucun dossier ne correspond à « zorglub »" in out and "Cherchez par nom" in out
 
 
 async def test_card_bad_numbers(sb):
     assert "Indiquez le numéro" in texts_of(await sb.say("cls", "/dossier"))
-    assert "Indiquez le numéro" in texts_of(await sb.say("cls", "/dossier abc"))
+    assert "Aucun dossier ne correspond à « abc »" in texts_of(await sb.say("cls", "/dossier abc"))  # a name searched
     assert "Indiquez le numéro du dossier" in texts_of(await sb.say("cls", "/dossier ²"))  # a digit, not a number
     assert "Aucun dossier n° 42" in texts_of(await sb.say("cls", "/dossier 42"))
 
@@ -427,3 +429,60 @@ async def test_a_name_refuses_line_breaks_control_and_invisible_characters_and_n
     await sb.say("cls", "Dupont-Lefèvre")
     (dialog,) = await dialogs.in_chat(sb.db, sb.settings.team_chat_id)
     assert dialog.data["values"]["last_name"] == "Dupont-Lefèvre" and dialog.position == "profession"
+
+
+async def test_a_dossier_is_found_by_name_first_name_phone_or_email_whatever_the_accents_and_case(sb):
+    await register_candidate(sb, first="Samia", last="Bénali", phone="06 11 22 33 44")
+    await register_candidate(sb, first="Luc", last="Bernard", profession="Infirmier", interview=None, phone=None)
+    await register_candidate(sb, first="Léa", last="O'Brien", interview=None, phone="07 55 66 77 88")
+    for typed in ("Benali", "BÉNALI", "bena", "samia", "0611", "06 11 22", "sam ben"):
+        out = texts_of(await sb.say("cls", f"/dossiers {typed}"))
+        assert "n° 1 · Samia Bénali" in out and "Bernard" not in out, typed
+    out = texts_of(await sb.say("cls", "/dossiers b"))  # a letter: every name that has it
+    assert "Bénali" in out and "Bernard" in out and "O'Brien" in out
+    assert "Luc Bernard" in texts_of(await sb.say("cls", "/dossiers infirmier bern"))  # with a filter
+    assert "Aucun dossier ne correspond à « bernard »" in texts_of(await sb.say("cls", "/dossiers abandon bernard"))
+    # /dossier with a name: one match, its card; several, the list
+    card = texts_of(await sb.say("cls", "/dossier benali"))
+    assert "📁 Dossier n° 1 — Samia Bénali" in card
+    listing = texts_of(await sb.say("cls", "/dossier b"))
+    assert "📂" in listing and "Bénali" in listing and "Bernard" in listing
+    assert "📁 Dossier n° 3 — Léa O'Brien" in texts_of(await sb.say("cls", "/dossier o'brien"))
+    # the worst input: nothing, SQL-looking text, LIKE's own signs, an emoji, too many words
+    for typed in ("'; DROP TABLE candidates; --", "%", "_", "\\", "🙂", "zzz"):
+        out = texts_of(await sb.say("cls", f"/dossiers {typed}"))
+        assert "Aucun dossier ne correspond" in out, typed
+    assert "Recherche trop longue" in texts_of(await sb.say("cls", "/dossiers a b c d e f"))
+    assert "Recherche trop longue" in texts_of(await sb.say("cls", "/dossiers " + "x" * 101))
+    assert len(texts_of(await sb.say("cls", "/dossiers")).split("n° ")) == 4  # all three still there
+
+
+async def test_a_note_at_any_time_from_the_command_or_the_card_signed_dated_and_kept_with_the_dossier(sb):
+    from storage import privacy
+
+    await register_candidate(sb)
+    out = texts_of(await sb.say("cpts1", "/note 1 a rappelé, visite de l'école de Conliège souhaitée"))
+    assert "📝 Note ajoutée au dossier." in out
+    assert "a rappelé, visite de l'école de Conliège souhaitée (Paul Roche)" in out  # signed, in the history
+    await sb.say("cls", "/dossier 1")
+    await sb.press("cls", "📝 Note")
+    out = texts_of(await sb.say("cls", "Souhaite un logement pour septembre."))
+    assert "Souhaite un logement pour septembre. (Claire Martin)" in out
+    # the worst input: too long by one, none, no such dossier, a control character
+    assert "C'est trop long pour une note" in texts_of(await sb.say("cls", "/note 1 " + "x" * 1501))
+    assert "📝 Note ajoutée" in texts_of(await sb.say("cls", "/note 1 " + "y" * 1500))
+    assert "Indiquez le numéro du dossier puis la note" in texts_of(await sb.say("cls", "/note"))
+    assert "Aucun dossier n° 9." in texts_of(await sb.say("cls", "/note 9 bonjour"))
+    assert "caractère invisible" in texts_of(await sb.say("cls", "/note 1 a\x1bb"))
+    sheet = load_workbook(io.BytesIO((await sb.say("cls", "/export"))[-1].file_data))["Candidats"]
+    header = [c.value for c in sheet[1]]
+    noted = sheet.cell(row=2, column=header.index("Notes") + 1).value
+    assert noted.startswith("23/11/2026 : a rappelé, visite de l'école de Conliège souhaitée\n23/11/2026 : Souhaite")
+    notes = [e for e in (await privacy.everything_about(sb.db, 1))["historique"] if e["kind"] == "note"]
+    assert [len(n["detail"]) for n in notes] == [len("a rappelé, visite de l'école de Conliège souhaitée"),
+                                                 len("Souhaite un logement pour septembre."), 1500]
+    await sb.say("cls", "/rgpd_effacer 1")
+    await sb.press("cls", "Effacer")
+    await sb.press("cls", "Oui, effacer définitivement")
+    after = [e for e in (await privacy.everything_about(sb.db, 1))["historique"] if e["kind"] == "note"]
+    assert all("Conliège" not in (e["detail"] or "") for e in after)  # erased with the rest

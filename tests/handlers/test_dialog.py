@@ -24,6 +24,11 @@ async def _nouveau(sb):
     await sb.say("cls", "/nouveau")
 
 
+async def _note(sb):
+    await register_candidate(sb)
+    await sb.say("cls", "/note 1")
+
+
 async def _corriger(sb):
     await register_candidate(sb)
     await sb.say("cls", "/dossier 1")
@@ -118,7 +123,7 @@ async def _commentaire(sb):
 
 
 OPENERS = {
-    "nouveau": ("cls", "equipe", _nouveau), "corriger": ("cls", "equipe", _corriger),
+    "nouveau": ("cls", "equipe", _nouveau), "corriger": ("cls", "equipe", _corriger), "note": ("cls", "equipe", _note),
     "entretien": ("cls", "equipe", _entretien), "lieu": ("cls", "equipe", _lieu),
     "lieu_corriger": ("cls", "equipe", _lieu_corriger), "elu": ("cls", "equipe", _elu),
     "elu_corriger": ("cls", "equipe", _elu_corriger), "croisement": ("cls", "equipe", _croisement),
