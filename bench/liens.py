@@ -26,7 +26,7 @@ from bench.harness import percentile, sent_polls
 from bench.synthetic import CONTACT_IDS, NOW
 from bot.pace import LoopTime
 from handlers import mail
-from sandbox.sandbox import Sandbox
+from sandbox.sandbox import Sandbox, sandbox_settings
 from storage import polls
 from web.server import HTTP, local_socket
 
@@ -42,7 +42,9 @@ async def web_links(workdir: Path, base: Path, clients: int = 50, rounds: int = 
     shutil.copyfile(base, db)
     # started as python -m bot starts it: what is loaded set aside from the garbage collector, whose full collections
     # otherwise held every page in flight for 30 to 45 ms, once or twice a run (bench/notes.md)
-    sb = Sandbox(db, start=NOW, web=True, pace_clock=LoopTime(), freeze_loaded=True)
+    # the clients come as through the reverse proxy of a deployment, each with its own address in X-Forwarded-For
+    settings = sandbox_settings(db).model_copy(update={"trusted_proxies": ["127.0.0.1"]})
+    sb = Sandbox(db, start=NOW, web=True, pace_clock=LoopTime(), freeze_loaded=True, settings=settings)
     await sb.start()
     try:
         for n in range(1, 201):  # the synthetic sites' contacts are on Telegram: their poll messages are edited too
