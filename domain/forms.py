@@ -180,11 +180,11 @@ def unprintable(what: str, text: str, *, single_line: bool = False, name: bool =
     it is fine. Line breaks are welcome in notes and comments."""
     allowed = "" if single_line else "\n"
     if single_line and ("\n" in text or "\r" in text or "\u2028" in text or "\u2029" in text):
-        return f"{what} tient sur une seule ligne : retapez-le sans retour à la ligne ; rien n'a été enregistré."
+        return f"{what} tient sur une seule ligne : retapez le texte sans retour à la ligne ; rien n'a été enregistré."
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp") and ch not in allowed + "\r\t"
            for ch in text) or (single_line and "\t" in text):
-        return (f"{what} contient un caractère invisible ou de contrôle : retapez-le tel qu'il s'écrit ; rien n'a "
-                f"été enregistré.")
+        return (f"{what} contient un caractère invisible ou de contrôle : retapez le texte tel qu'il s'écrit ; rien "
+                f"n'a été enregistré.")
     if name and not any(ch.isalpha() for ch in text):
         return f"{what} doit contenir au moins une lettre ; rien n'a été enregistré."
     return None

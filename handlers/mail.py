@@ -128,7 +128,7 @@ async def _send_one(app: Application, mail: outbox.Mail) -> None:
     except Exception as err:  # noqa: BLE001 - an e-mail that cannot be written (a line break in its subject…) will
         # never go: reported like a refused address, never left « sending » to be tried at every start
         log.warning("e-mail could not be built", extra={"mail_id": mail.id, "error": type(err).__name__})
-        await _refused(app, mail, f"l'e-mail n'a pas pu être composé ({type(err).__name__})")
+        await _given_up(services, mail, "l'e-mail n'a pas pu être composé", refused=False, unwritable=True)
         return
     try:
         await aiosmtplib.send(email, hostname=settings.smtp_host, port=settings.smtp_port,
@@ -166,7 +166,7 @@ async def _refused(app: Application, mail: outbox.Mail, error: str) -> None:
     await _given_up(engine.services_of(app), mail, error, refused=True)
 
 
-async def _given_up(services, mail: outbox.Mail, error: str, *, refused: bool) -> None:
+async def _given_up(services, mail: outbox.Mail, error: str, *, refused: bool, unwritable: bool = False) -> None:
     """An e-mail that will not go: kept as failed, with the team's notice queued in the same write (sent and
     retried by the reminder engine, right after this dispatch's e-mails)."""
     site = await sites.get(services.db, mail.site_id) if mail.site_id else None
@@ -174,7 +174,11 @@ async def _given_up(services, mail: outbox.Mail, error: str, *, refused: bool) -
     whom = f"« {esc(site.name)} »" if site else esc(mail.to_addr)
     renew = f" Un nouveau lien à lui transmettre : /lien {poll.candidate_id}." if poll and mail.link_id else ""
     answer = f"réponse du serveur : {esc(error[:200])}"
-    if refused:
+    if unwritable:
+        text = (f"📧❗ L'e-mail « {esc(' '.join(mail.subject.split()))} » pour {whom} ({esc(mail.to_addr)}) n'a pas pu "
+                f"être composé : un de ses champs contient un retour à la ligne ou un caractère interdit. Il ne "
+                f"partira pas ; prévenez le lieu par téléphone ou depuis votre messagerie.{renew}")
+    elif refused:
         text = (f"📧❗ L'e-mail « {esc(mail.subject)} » n'a pas pu être remis à {whom} ({esc(mail.to_addr)}) : "
                 f"l'adresse est refusée ({answer}). Vérifiez l'adresse sur la fiche du lieu, ou prévenez-le par "
                 f"téléphone.{renew}")

@@ -392,7 +392,8 @@ async def test_an_email_that_cannot_be_written_is_reported_like_a_refused_addres
     await web.advance(timedelta(minutes=1))
     (mail,) = [m for m in await outbox.all_mail(web.db) if m.key == "essai:crlf"]
     assert mail.state == "failed" and "n'a pas pu être composé" in mail.last_error
-    assert sum("n'a pas pu être remis" in t and "n'a pas pu être composé" in t for t in web.texts()) == 1
+    assert sum("n'a pas pu être composé : un de ses champs contient un retour à la ligne" in t and "Bcc" in t
+               for t in web.texts()) == 1
     assert not [m for m in mailbox.received if "espion" in str(m)]
     await web.restart()
     assert (await outbox.get(web.db, mail.id)).state == "failed"  # not sent again at the next start
